@@ -1,0 +1,31 @@
+// The real components the suite starts (DESIGN.md §6) come from Debian packages. When one is
+// missing and we run as root, install it; otherwise stop with the exact command to run.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const NEEDED = [
+  { bin: '/usr/bin/radicale', pkg: 'radicale' },
+  { bin: '/usr/bin/htpasswd', pkg: 'apache2-utils' },
+  { bin: '/usr/bin/chromium', pkg: 'chromium' },
+];
+
+export function ensureSystemPackages() {
+  const missing = NEEDED.filter((n) => !existsSync(n.bin)).map((n) => n.pkg);
+  if (missing.length === 0) return;
+  const cmd = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot) {
+    console.error(`The test suite needs: ${missing.join(', ')}. Install them with:\n  sudo ${cmd}`);
+    process.exit(1);
+  }
+  console.error(`installing test components: ${missing.join(', ')}`);
+  execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const res = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  if (res.status !== 0) {
+    console.error(`could not install ${missing.join(', ')}; run: ${cmd}`);
+    process.exit(1);
+  }
+}

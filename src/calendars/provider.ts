@@ -1,0 +1,92 @@
+import type { Interval } from '../lib/interval.js';
+
+/**
+ * One interface for every calendar backend (CalDAV, Google). Expected outcomes are values,
+ * never exceptions: a failure is never reported as "no events" (fail closed).
+ */
+
+/** Why a calendar call failed. `needs_reconnect` = credentials revoked/expired for good. */
+export type CalendarFailure =
+  | 'unreachable' // network error, DNS, connection refused, 5xx
+  | 'timeout'
+  | 'unauthorized' // 401/403 on credentials that might work again after the staff fixes them
+  | 'needs_reconnect' // Google invalid_grant and friends
+  | 'rate_limited'
+  | 'malformed' // unparsable XML / ICS / JSON, or response over the size caps
+  | 'refused'; // SSRF guard / policy refusal (one uniform reason)
+
+export type CalendarResult<T> = { ok: true; value: T } | { ok: false; reason: CalendarFailure };
+
+export type BusyResult = { ok: true; busy: Interval[] } | { ok: false; reason: CalendarFailure };
+
+/** Outcome of a write; `conflict` = the id already exists, `precondition_failed` = stale ETag. */
+export type WriteFailure = CalendarFailure | 'conflict' | 'not_found' | 'precondition_failed';
+export type WriteResult<T> = { ok: true; value: T } | { ok: false; reason: WriteFailure };
+
+export interface CalendarInfo {
+  /** CalDAV: absolute calendar URL; Google: calendar id. */
+  readonly id: string;
+  readonly name: string;
+  /** Whether events can be written into it (the booking calendar must be writable). */
+  readonly writable: boolean;
+  readonly primary?: boolean;
+}
+
+export interface Person {
+  readonly name: string;
+  readonly email: string;
+}
+
+/** What Creneau writes into the calendar for one booking. */
+export interface NewBookingEvent {
+  /** 128-bit random id, base32hex lower-case: the CalDAV resource name and UID prefix, the Google event id. */
+  readonly id: string;
+  readonly start: number; // epoch ms UTC
+  readonly end: number;
+  readonly timeZone: string; // staff zone, for DTSTART;TZID / Google start.timeZone
+  readonly summary: string;
+  readonly description: string;
+  readonly location: string;
+  readonly organizer: Person;
+  readonly attendee: Person;
+  /** The service slug, stored in the event (X-CRENEAU-SERVICE / extendedProperties.private) for daily caps. */
+  readonly serviceSlug: string;
+}
+
+/** A booking event read back from the calendar. */
+export interface BookingEvent extends NewBookingEvent {
+  readonly cancelled: boolean;
+  /** Opaque version tag for conditional moves (CalDAV ETag / Google etag). */
+  readonly etag: string;
+  readonly sequence: number;
+}
+
+/** A Creneau-created event in a range, for caps (per service per day, per client e-mail per day). */
+export interface BookedSummary {
+  readonly id: string;
+  readonly start: number;
+  readonly end: number;
+  readonly serviceSlug: string;
+  readonly attendeeEmail: string;
+}
+
+export interface CalendarProvider {
+  readonly kind: 'caldav' | 'google';
+  listCalendars(): Promise<CalendarResult<CalendarInfo[]>>;
+  /** Busy intervals (merged, clipped to range) across the conflict calendars. Fails closed. */
+  busy(range: Interval): Promise<BusyResult>;
+  /** Creneau-created, non-cancelled events in the booking calendar overlapping the range. */
+  bookings(range: Interval): Promise<CalendarResult<BookedSummary[]>>;
+  /** Conditional create (If-None-Match: * / fixed Google id): `conflict` if the id exists. */
+  createEvent(event: NewBookingEvent): Promise<WriteResult<{ etag: string }>>;
+  getEvent(id: string): Promise<WriteResult<BookingEvent>>;
+  /** Conditional move (If-Match / Google etag); increments SEQUENCE. */
+  moveEvent(id: string, start: number, end: number, etag: string): Promise<WriteResult<{ etag: string }>>;
+  /** Deletes (or cancels) the event; `not_found` when already gone. */
+  cancelEvent(id: string): Promise<WriteResult<null>>;
+  /**
+   * True when the server sends invitations itself (Google with sendUpdates=all; CalDAV with
+   * RFC 6638 auto-schedule). When false, Creneau sends iMIP e-mails itself.
+   */
+  readonly serverSchedules: boolean;
+}
