@@ -1,0 +1,53 @@
+import type { Generated } from 'kysely';
+
+/** Staff members (DESIGN.md §1.2: the only people whose data is stored). */
+export interface StaffTable {
+  id: Generated<number>;
+  username: string;
+  display_name: string;
+  email: string;
+  password_hash: string | null;
+  google_sub: string | null;
+  locale: string;
+  time_zone: string;
+  bio: string;
+  place: string;
+  picture: Buffer | null;
+  picture_type: string | null;
+  is_owner: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Signed-in staff sessions; the cookie holds the id, the table only its hash. */
+export interface SessionTable {
+  id_hash: string;
+  staff_id: number;
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+/** Remember-me tokens: selector + hashed validator, rotated on use. */
+export interface RememberTokenTable {
+  selector: string;
+  validator_hash: string;
+  staff_id: number;
+  expires_at: number;
+}
+
+/** Pending staff invitations: one-time link (hashed), expiring. */
+export interface InvitationTable {
+  token_hash: string;
+  email: string;
+  invited_by: number;
+  created_at: number;
+  expires_at: number;
+}
+
+/** Instance settings set by the owner (e.g. the controller contact on /privacy). */
+export interface SettingTable {
+  key: string;
+  value: string;
+}

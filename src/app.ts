@@ -1,0 +1,130 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Deps } from './deps.js';
+import { loadStaticFiles } from './web/assets.js';
+import { readCookie, setCookie } from './web/cookies.js';
+import { AppError, notFound } from './web/errors.js';
+import { negotiateLocale } from './web/i18n.js';
+import { createViews, locals, newNonce, render, type RenderContext } from './web/render.js';
+import { refuseOddMethods, sameOriginPosts, securityHeaders } from './web/security.js';
+import { LOCALES, type Locale } from './config.js';
+import { listPublicStaff } from './accounts/accounts.repo.js';
+import { sql } from 'kysely';
+
+/** Everything the route modules need: the deps plus the rendering context. */
+export interface AppContext extends Deps, RenderContext {}
+
+/** Builds the Express app with every route in one readable list. Never listens (tests call it). */
+export function createApp(deps: Deps): { app: express.Express; ctx: AppContext } {
+  const staticFiles = loadStaticFiles();
+  const ctx: AppContext = { ...deps, views: createViews(), staticFiles, instanceName: 'Creneau' };
+  const { config } = deps;
+  const app = express();
+
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('trust proxy', config.trustProxy ? 'loopback, linklocal, uniquelocal' : false);
+  app.set('query parser', 'simple');
+
+  // Per-request basics: language, nonce, no caching of anything personal.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const l = locals(res);
+    l.lang = negotiateLocale(readCookie(req, config, 'lang'), req.headers['accept-language'], config.defaultLocale);
+    l.nonce = newNonce();
+    l.csrf = '';
+    l.staff = null;
+    l.embeddable = false;
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Language', l.lang);
+    next();
+  });
+  app.use(securityHeaders(config));
+  app.use(refuseOddMethods);
+  app.use(sameOriginPosts(config));
+
+  // Static files: served from memory with a content hash in the URL, so cached for long.
+  app.get('/static/*path', (req: Request, res: Response, next: NextFunction) => {
+    const name = (req.params as { path: string[] }).path.join('/');
+    const file = staticFiles.get(name);
+    if (!file) return next(notFound());
+    res.setHeader('Cache-Control', req.query.v === file.hash ? 'public, max-age=31536000, immutable' : 'public, max-age=300');
+    res.type(file.type).send(file.body);
+  });
+  app.get('/favicon.ico', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=86400');
+    res.status(204).end();
+  });
+
+  app.get('/healthz', async (_req: Request, res: Response) => {
+    try {
+      await sql`select 1`.execute(deps.db);
+      res.json({ status: 'ok' });
+    } catch (err) {
+      deps.log.error(err, 'GET /healthz');
+      res.status(503).json({ status: 'unavailable' });
+    }
+  });
+
+  const body = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 100 });
+
+  // Language switch: the only cookie a client can get, and only by asking for it.
+  app.post('/lang', body, (req: Request, res: Response, next: NextFunction) => {
+    const lang = String((req.body as Record<string, unknown>).lang ?? '');
+    if (!(LOCALES as readonly string[]).includes(lang)) return next(new AppError(400, 'errors:bad_request'));
+    setCookie(res, config, 'lang', lang as Locale, 365 * 24 * 3600);
+    res.redirect(303, safeBack((req.body as Record<string, unknown>).back));
+  });
+
+  app.get('/', async (req: Request, res: Response) => {
+    const staff = await listPublicStaff(deps.db);
+    render(ctx, req, res, 'home', { people: staff });
+  });
+
+  app.use((_req: Request, _res: Response, next: NextFunction) => next(notFound()));
+  app.use(errorHandler(ctx));
+  return { app, ctx };
+}
+
+/** A local path to go back to after a form, never another site. */
+export function safeBack(value: unknown): string {
+  const s = typeof value === 'string' ? value : '';
+  return /^\/(?![/\\])[^\s\\]*$/.test(s) ? s : '/';
+}
+
+/** Renders AppErrors in the visitor's language; anything else is a generic 500, logged by class only. */
+function errorHandler(ctx: AppContext) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    let status = 500;
+    let key = 'errors:server_error';
+    let params: Readonly<Record<string, string | number>> = {};
+    if (err instanceof AppError) {
+      ({ status, messageKey: key, params } = err);
+    } else if (isHttpError(err)) {
+      status = err.status;
+      key = status === 413 ? 'errors:too_large' : status === 404 ? 'errors:not_found' : 'errors:bad_request';
+    }
+    if (status >= 500) ctx.log.error(err, routeName(req));
+    if (res.headersSent) return;
+    if (status === 405) res.setHeader('Allow', 'GET, HEAD, POST');
+    const t = ctx.i18n.getFixedT(locals(res).lang);
+    if (wantsJson(req)) {
+      res.status(status).json({ error: t(key, params) });
+      return;
+    }
+    render(ctx, req, res, 'errors/error', { status, message: t(key, params), title: t(`errors:title_${status}`, { defaultValue: t('errors:title_generic') }) }, status);
+  };
+}
+
+function isHttpError(err: unknown): err is { status: number } {
+  const s = (err as { status?: unknown; statusCode?: unknown } | null)?.status;
+  return typeof s === 'number' && s >= 400 && s < 600;
+}
+
+function wantsJson(req: Request): boolean {
+  return req.path.endsWith('/slots') || (req.headers.accept ?? '').startsWith('application/json');
+}
+
+/** The matched route pattern (never the concrete URL, which may carry a token). */
+function routeName(req: Request): string {
+  const route = (req as Request & { route?: { path?: unknown } }).route;
+  return `${req.method} ${typeof route?.path === 'string' ? route.path : '(unmatched)'}`;
+}

@@ -1,0 +1,22 @@
+import type { Config } from './config.js';
+import { loadKeyring } from './crypto/key.service.js';
+import { openDb } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import type { Deps } from './deps.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { createLogger, type Logger } from './lib/log.js';
+import { createI18n } from './web/i18n.js';
+
+/** Opens the database, applies migrations and proves the key: the start of every command. */
+export async function boot(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<Deps> {
+  const { sqlite, db } = openDb(config.dataDir);
+  try {
+    await migrate(db);
+    const keyring = await loadKeyring(db, config.dataDir, config.secretKey);
+    const i18n = await createI18n(config.defaultLocale);
+    return { config, db, sqlite, keyring, i18n, clock: opts.clock ?? systemClock, log: opts.log ?? createLogger(config.log) };
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+}

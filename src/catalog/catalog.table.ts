@@ -1,0 +1,19 @@
+import type { Generated } from 'kysely';
+
+/** A bookable service and its rules (rules and fields are JSON, validated by catalog.form.ts). */
+export interface ServiceTable {
+  id: Generated<number>;
+  staff_id: number;
+  slug: string;
+  title: string;
+  description: string;
+  location: string;
+  /** JSON: ServiceRules of src/availability/slots.ts. */
+  rules: string;
+  /** JSON: { note, address, company, job_title, conference } each off|optional|required. */
+  fields: string;
+  active: number;
+  position: number;
+  created_at: number;
+  updated_at: number;
+}

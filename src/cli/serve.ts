@@ -1,0 +1,45 @@
+import type { Server } from 'node:http';
+import { createApp } from '../app.js';
+import { boot } from '../boot.js';
+import type { Config } from '../config.js';
+import { parse } from './args.js';
+
+export const help = `Usage: creneau serve
+
+Runs the web server (the default command). Configuration comes from the environment;
+see the README's configuration table.`;
+
+/** Starts the server and stops it gracefully on SIGTERM/SIGINT. */
+export async function run(argv: readonly string[], config: Config): Promise<number> {
+  const { values } = parse(argv, {});
+  if (values.help) {
+    console.log(help);
+    return 0;
+  }
+  const deps = await boot(config);
+  const { app } = createApp(deps);
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.keepAliveTimeout = 5000;
+  server.headersTimeout = 10000;
+  server.requestTimeout = 30000;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  deps.log.startup(`creneau listening on ${config.host}:${port}, public URL ${config.baseUrl.toString()}, log ${config.log}`);
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      server.close(() => {
+        void deps.db.destroy().then(() => resolve(0));
+      });
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 5000).unref();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}

@@ -1,0 +1,80 @@
+import { existsSync, mkdirSync, openSync, readSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { InvitationTable, RememberTokenTable, SessionTable, SettingTable, StaffTable } from '../accounts/accounts.table.js';
+import type { ServiceTable } from '../catalog/catalog.table.js';
+import type { CalendarConnectionTable } from '../calendars/connection.table.js';
+
+/** Every table: the whole of what Creneau stores (DESIGN.md §1.2). No bookings, no clients. */
+export interface Database {
+  staff: StaffTable;
+  services: ServiceTable;
+  calendar_connections: CalendarConnectionTable;
+  sessions: SessionTable;
+  remember_tokens: RememberTokenTable;
+  invitations: InvitationTable;
+  settings: SettingTable;
+  key_canary: { key_id: string; sealed: string };
+}
+
+export type Db = Kysely<Database>;
+
+export const DB_FILE = 'creneau.sqlite';
+
+export class DatabaseError extends Error {
+  override name = 'DatabaseError';
+}
+
+/** Options for the native addon when it does not sit in node_modules (single binary). */
+let nativeBinding: string | undefined;
+/** Set by the single binary before any database is opened. */
+export function setNativeBinding(path: string): void {
+  nativeBinding = path;
+}
+
+const SQLITE_MAGIC = 'SQLite format 3\0';
+
+/** Opens (creating when absent) the SQLite database, with our pragmas, after checking it is sound. */
+export function openSqlite(path: string): SQLite.Database {
+  if (existsSync(path)) {
+    const fd = openSync(path, 'r');
+    const head = Buffer.alloc(16);
+    const n = readSync(fd, head, 0, 16, 0);
+    closeSync(fd);
+    if (n > 0 && head.toString('latin1') !== SQLITE_MAGIC) {
+      throw new DatabaseError(`${path} is not a SQLite database; refusing to start (restore it from a backup or move it away)`);
+    }
+  }
+  let sqlite: SQLite.Database;
+  try {
+    sqlite = new SQLite(path, nativeBinding ? { nativeBinding } : {});
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('secure_delete = ON');
+    sqlite.pragma('synchronous = NORMAL');
+  } catch (err) {
+    throw new DatabaseError(`${path} cannot be opened (${(err as Error).message}); refusing to start`);
+  }
+  let check: unknown;
+  try {
+    check = sqlite.pragma('quick_check', { simple: true });
+  } catch (err) {
+    sqlite.close();
+    throw new DatabaseError(`${path} is damaged (${(err as Error).message}); refusing to start — restore it from a backup`);
+  }
+  if (check !== 'ok') {
+    sqlite.close();
+    throw new DatabaseError(`${path} failed its integrity check (${String(check)}); refusing to start — restore it from a backup`);
+  }
+  return sqlite;
+}
+
+/** Opens the database in the data directory and wraps it in Kysely. */
+export function openDb(dataDir: string): { sqlite: SQLite.Database; db: Db } {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const sqlite = openSqlite(join(dataDir, DB_FILE));
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { sqlite, db };
+}

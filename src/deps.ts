@@ -1,0 +1,18 @@
+import type SQLite from 'better-sqlite3';
+import type { i18n } from 'i18next';
+import type { Config } from './config.js';
+import type { Keyring } from './crypto/keyring.js';
+import type { Db } from './db/database.js';
+import type { Clock } from './lib/clock.js';
+import type { Logger } from './lib/log.js';
+
+/** The explicit dependency bag handed to createApp and the CLI commands. */
+export interface Deps {
+  readonly config: Config;
+  readonly db: Db;
+  readonly sqlite: SQLite.Database;
+  readonly clock: Clock;
+  readonly keyring: Keyring;
+  readonly i18n: i18n;
+  readonly log: Logger;
+}

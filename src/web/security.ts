@@ -1,0 +1,71 @@
+import type { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
+import type { Config } from '../config.js';
+import { AppError } from './errors.js';
+import { locals } from './render.js';
+
+/**
+ * Security headers (DESIGN.md §1.4): a strict CSP with no inline script, no referrer, and
+ * framing only for public booking pages and only by CRENEAU_EMBED_ORIGINS.
+ */
+export function securityHeaders(config: Config) {
+  const framers = config.embedOrigins.length > 0 ? config.embedOrigins.join(' ') : "'none'";
+  const csp = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+        frameSrc: ["'none'"],
+        frameAncestors: [(_req, res) => ((res as Response).locals.embeddable ? framers : "'none'")],
+        upgradeInsecureRequests: config.secureCookies ? [] : null,
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    xFrameOptions: false, // frame-ancestors decides; X-Frame-Options cannot list origins
+    strictTransportSecurity: config.secureCookies ? { maxAge: 15552000, includeSubDomains: false } : false,
+    crossOriginEmbedderPolicy: false,
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+  return (req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=(), interest-cohort=()');
+    csp(req, res, next);
+  };
+}
+
+/** Marks a router's pages as framable by CRENEAU_EMBED_ORIGINS (public booking pages only). */
+export function embeddable(_req: Request, res: Response, next: NextFunction): void {
+  locals(res).embeddable = true;
+  next();
+}
+
+/** Refuses TRACE and other methods we never serve. */
+export function refuseOddMethods(req: Request, _res: Response, next: NextFunction): void {
+  if (!['GET', 'HEAD', 'POST'].includes(req.method)) {
+    next(new AppError(405, 'errors:method_not_allowed'));
+    return;
+  }
+  next();
+}
+
+/**
+ * Cross-origin POSTs are refused: when the browser says where a form came from (Origin, or
+ * Referer without Origin), it must be our own origin.
+ */
+export function sameOriginPosts(config: Config) {
+  const ours = config.baseUrl.origin;
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (req.method !== 'POST') return next();
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== 'null' && origin !== ours) return next(new AppError(403, 'errors:forbidden_origin'));
+    if (origin === 'null') return next(new AppError(403, 'errors:forbidden_origin'));
+    next();
+  };
+}
