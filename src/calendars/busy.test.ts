@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { busyFromIcs } from './busy.js';
+
+const FIXTURES = new URL('../../../shared/fixtures/busy/', import.meta.url);
+
+interface Fixture {
+  readonly files: string[];
+  readonly timeZone: string;
+  readonly window: { start: string; end: string };
+  readonly busy: [string, string][];
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
+const ms = (s: string): number => Date.parse(s);
+
+const cases = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort();
+
+test('the fixture folder is there', () => {
+  assert.ok(cases.length >= 20, `expected the busy fixtures in ${FIXTURES.pathname}`);
+});
+
+for (const name of cases) {
+  test(`fixture ${name}`, () => {
+    const fx = JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as Fixture;
+    const texts = fx.files.map((f) => readFileSync(new URL(f, FIXTURES), 'utf8'));
+    const res = busyFromIcs(texts, { start: ms(fx.window.start), end: ms(fx.window.end) }, fx.timeZone);
+    assert.ok(res.ok, 'expected busy intervals, got malformed');
+    assert.deepEqual(
+      res.busy.map((b) => [iso(b.start), iso(b.end)]),
+      fx.busy,
+    );
+  });
+}
+
+const WINDOW = { start: ms('2026-03-23T00:00:00Z'), end: ms('2026-04-06T00:00:00Z') };
+const ev = (lines: string): string =>
+  ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//t//EN', 'BEGIN:VEVENT', 'UID:x@t', 'DTSTAMP:20260301T000000Z', lines, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+
+test('malformed input fails closed instead of reading as free', () => {
+  const bad = [
+    '',
+    'hello',
+    'BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:20260324T100000Z\r\n',
+    ev('DTSTART:2026XX24T100000Z\r\nDTEND:20260324T110000Z'),
+    ev('SUMMARY:no start'),
+    ev('DTSTART;TZID=Nowhere/Atlantis:20260324T100000\r\nDTEND;TZID=Nowhere/Atlantis:20260324T110000'),
+    'BEGIN:VCARD\r\nVERSION:4.0\r\nFN:x\r\nEND:VCARD\r\n',
+  ];
+  for (const text of bad) {
+    const good = ev('DTSTART:20260325T100000Z\r\nDTEND:20260325T110000Z');
+    assert.deepEqual(busyFromIcs([good, text], WINDOW, 'Europe/Paris'), { ok: false, reason: 'malformed' }, JSON.stringify(text));
+  }
+  assert.deepEqual(busyFromIcs([], WINDOW, 'Not/AZone'), { ok: false, reason: 'malformed' });
+});
+
+test('a series that cannot be expanded within the caps is malformed, not free', () => {
+  const t0 = Date.now();
+  const res = busyFromIcs([ev('DTSTART:20200101T000000Z\r\nDURATION:PT1S\r\nRRULE:FREQ=SECONDLY;COUNT=900000000')], WINDOW, 'UTC');
+  assert.deepEqual(res, { ok: false, reason: 'malformed' });
+  assert.ok(Date.now() - t0 < 5000, 'the cap must stop expansion quickly');
+});
+
+test('an old daily series is expanded cheaply and exactly', () => {
+  const t0 = Date.now();
+  const res = busyFromIcs([ev('DTSTART;TZID=Europe/Paris:19900101T090000\r\nDTEND;TZID=Europe/Paris:19900101T093000\r\nRRULE:FREQ=DAILY')], WINDOW, 'Europe/Paris');
+  assert.ok(res.ok);
+  assert.equal(res.busy.length, 14);
+  assert.deepEqual([iso(res.busy[0]!.start), iso(res.busy[13]!.start)], ['2026-03-23T08:00:00Z', '2026-04-05T07:00:00Z']);
+  assert.ok(Date.now() - t0 < 1000);
+});
+
+test('a Windows TZID takes its rules from the VTIMEZONE of the same file', () => {
+  const vtz = [
+    'BEGIN:VTIMEZONE', 'TZID:W. Europe Standard Time',
+    'BEGIN:STANDARD', 'DTSTART:16010101T030000', 'TZOFFSETFROM:+0200', 'TZOFFSETTO:+0100', 'RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
+    'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:+0100', 'TZOFFSETTO:+0200', 'RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3', 'END:DAYLIGHT',
+    'END:VTIMEZONE',
+  ].join('\r\n');
+  const text = ev('DTSTART;TZID=W. Europe Standard Time:20260327T100000\r\nDTEND;TZID=W. Europe Standard Time:20260327T110000\r\nRRULE:FREQ=DAILY;COUNT=3').replace('BEGIN:VEVENT', `${vtz}\r\nBEGIN:VEVENT`);
+  const res = busyFromIcs([text], WINDOW, 'UTC');
+  assert.ok(res.ok);
+  assert.deepEqual(res.busy.map((b) => iso(b.start)), ['2026-03-27T09:00:00Z', '2026-03-28T09:00:00Z', '2026-03-29T08:00:00Z']);
+});
