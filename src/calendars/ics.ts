@@ -1,0 +1,225 @@
+import ICAL from 'ical.js';
+import type { BookingEvent, NewBookingEvent } from './provider.js';
+
+/**
+ * The event Creneau writes for a booking, and reading it back. Values are escaped here, and any
+ * control character that could smuggle a property in is refused: callers validate earlier, this
+ * is the last line of defence.
+ */
+
+export const PRODID = '-//Creneau//Creneau//EN';
+
+export type BookingStatus = 'CONFIRMED' | 'TENTATIVE' | 'CANCELLED';
+
+export interface BookingIcsOptions {
+  /** Host of CRENEAU_BASE_URL: UID = `<id>@<host>`. */
+  readonly uidHost: string;
+  readonly sequence: number;
+  readonly status: BookingStatus;
+  /** DTSTAMP (epoch ms). */
+  readonly stamp: number;
+  /** iTIP method when the ICS travels by e-mail (iMIP); absent for the calendar resource. */
+  readonly method?: 'REQUEST' | 'CANCEL';
+}
+
+/** A booking read back from its ICS (everything but the ETag, which comes from HTTP). */
+export type ParsedBooking = Omit<BookingEvent, 'etag'>;
+
+/** Thrown when a value would break the ICS structure (never expected after form validation). */
+export class IcsValueError extends Error {
+  constructor(field: string) {
+    super(`invalid characters in ${field}`);
+    this.name = 'IcsValueError';
+  }
+}
+
+// C0 controls (except TAB, which is harmless text), DEL, and the Unicode line/paragraph separators.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f\u2028\u2029]/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_BUT_LF = /[\u0000-\u0008\u000b-\u001f\u007f\u2028\u2029]/;
+
+function checked(field: string, value: string, allowNewline = false): string {
+  if ((allowNewline ? CONTROL_BUT_LF : CONTROL).test(value)) throw new IcsValueError(field);
+  return value;
+}
+
+/** RFC 5545 §3.3.11 TEXT escaping. */
+function text(field: string, value: string, allowNewline = false): string {
+  return checked(field, value, allowNewline).replace(/[\\;,]/g, (c) => `\\${c}`).replace(/\n/g, '\\n');
+}
+
+/** A parameter value, always quoted; `"` and `^` per RFC 6868. */
+function param(field: string, value: string): string {
+  return `"${checked(field, value).replace(/\^/g, '^^').replace(/"/g, "^'")}"`;
+}
+
+function mailto(field: string, email: string): string {
+  checked(field, email);
+  if (!/^[^\s@"<>]+@[^\s@"<>]+$/.test(email)) throw new IcsValueError(field);
+  return `mailto:${email}`;
+}
+
+function utc(ms: number): string {
+  if (!Number.isFinite(ms)) throw new IcsValueError('date');
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Folds a content line at 75 octets without splitting a UTF-8 sequence (RFC 5545 §3.1). */
+export function foldLine(line: string): string {
+  const out: string[] = [];
+  let current = '';
+  let octets = 0;
+  for (const ch of line) {
+    const size = Buffer.byteLength(ch, 'utf8');
+    if (octets + size > 75) {
+      out.push(current);
+      current = ' ';
+      octets = 1;
+    }
+    current += ch;
+    octets += size;
+  }
+  out.push(current);
+  return out.join('\r\n');
+}
+
+/** The booking as an iCalendar object (CRLF, folded), ready for PUT or an iMIP attachment. */
+export function buildBookingIcs(event: NewBookingEvent, opts: BookingIcsOptions): string {
+  if (!/^[0-9a-v]{1,64}$/.test(event.id)) throw new IcsValueError('id');
+  if (!/^[A-Za-z0-9.-]{1,253}$/.test(opts.uidHost)) throw new IcsValueError('uidHost');
+  if (!/^[a-z0-9][a-z0-9-]{0,99}$/.test(event.serviceSlug)) throw new IcsValueError('serviceSlug');
+  if (!/^[A-Za-z0-9_+\-/]{1,64}$/.test(event.timeZone)) throw new IcsValueError('timeZone');
+  if (!Number.isInteger(opts.sequence) || opts.sequence < 0) throw new IcsValueError('sequence');
+  if (!(event.end > event.start)) throw new IcsValueError('end');
+  const lines = [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    `PRODID:${PRODID}`,
+    'CALSCALE:GREGORIAN',
+    ...(opts.method ? [`METHOD:${opts.method}`] : []),
+    'BEGIN:VEVENT',
+    `UID:${event.id}@${opts.uidHost}`,
+    `DTSTAMP:${utc(opts.stamp)}`,
+    `DTSTART:${utc(event.start)}`,
+    `DTEND:${utc(event.end)}`,
+    `SEQUENCE:${opts.sequence}`,
+    `STATUS:${opts.status}`,
+    `SUMMARY:${text('summary', event.summary)}`,
+    ...(event.description ? [`DESCRIPTION:${text('description', event.description.replace(/\r\n?/g, '\n'), true)}`] : []),
+    ...(event.location ? [`LOCATION:${text('location', event.location)}`] : []),
+    `ORGANIZER;CN=${param('organizer', event.organizer.name)}:${mailto('organizer', event.organizer.email)}`,
+    `ATTENDEE;CN=${param('attendee', event.attendee.name)};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:${mailto('attendee', event.attendee.email)}`,
+    `X-CRENEAU-SERVICE:${event.serviceSlug}`,
+    `X-CRENEAU-TIMEZONE:${event.timeZone}`,
+    'END:VEVENT',
+    'END:VCALENDAR',
+  ];
+  return lines.map(foldLine).join('\r\n') + '\r\n';
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+function personOf(prop: ICAL.Property | null): { name: string; email: string } {
+  if (!prop) return { name: '', email: '' };
+  const value = str(prop.getFirstValue());
+  return { name: str(prop.getParameter('cn')), email: value.replace(/^mailto:/i, '') };
+}
+
+function instant(prop: ICAL.Property | null): number | null {
+  const v: unknown = prop?.getFirstValue();
+  if (!(v instanceof ICAL.Time)) return null;
+  // Our own events are in UTC; a staff edit in a calendar app may add a TZID the server resolves.
+  if (v.isDate) return null;
+  const tzid = prop?.getParameter('tzid');
+  if (typeof tzid === 'string' && v.zone?.tzid !== tzid) return null;
+  return v.toJSDate().getTime();
+}
+
+/** Reads a Creneau booking back from its ICS; null when it is not one (or unreadable). */
+export function parseBookingIcs(ics: string): ParsedBooking | null {
+  let root: ICAL.Component;
+  try {
+    root = new ICAL.Component(ICAL.parse(ics) as unknown[]);
+  } catch {
+    return null;
+  }
+  if (root.name !== 'vcalendar') return null;
+  const masters = root.getAllSubcomponents('vevent').filter((e) => !e.hasProperty('recurrence-id'));
+  const ev = masters[0];
+  if (!ev || masters.length !== 1) return null;
+  const service = str(ev.getFirstPropertyValue('x-creneau-service'));
+  const uid = str(ev.getFirstPropertyValue('uid'));
+  const at = uid.lastIndexOf('@');
+  const id = at > 0 ? uid.slice(0, at) : '';
+  const registered = registerZones(root);
+  const start = instant(ev.getFirstProperty('dtstart'));
+  let end = instant(ev.getFirstProperty('dtend'));
+  const dur: unknown = ev.getFirstPropertyValue('duration');
+  if (end === null && start !== null && dur instanceof ICAL.Duration) end = start + dur.toSeconds() * 1000;
+  unregisterZones(registered);
+  if (!service || !/^[0-9a-v]{1,64}$/.test(id) || start === null || end === null) return null;
+  const sequence = Number(ev.getFirstPropertyValue('sequence') ?? 0);
+  return {
+    id,
+    start,
+    end,
+    timeZone: str(ev.getFirstPropertyValue('x-creneau-timezone')) || 'UTC',
+    summary: str(ev.getFirstPropertyValue('summary')),
+    description: str(ev.getFirstPropertyValue('description')),
+    location: str(ev.getFirstPropertyValue('location')),
+    organizer: personOf(ev.getFirstProperty('organizer')),
+    attendee: personOf(ev.getFirstProperty('attendee')),
+    serviceSlug: service,
+    cancelled: str(ev.getFirstPropertyValue('status')).toUpperCase() === 'CANCELLED',
+    sequence: Number.isInteger(sequence) && sequence >= 0 ? sequence : 0,
+  };
+}
+
+/**
+ * Rewrites the times of a stored booking (a move), keeping every other property the calendar
+ * app or server may have added (alarms, PARTSTAT), and bumps SEQUENCE.
+ */
+export function moveBookingIcs(ics: string, start: number, end: number, stamp: number): string | null {
+  if (!(end > start)) throw new IcsValueError('end');
+  let root: ICAL.Component;
+  try {
+    root = new ICAL.Component(ICAL.parse(ics) as unknown[]);
+  } catch {
+    return null;
+  }
+  const masters = root.getAllSubcomponents('vevent').filter((e) => !e.hasProperty('recurrence-id'));
+  const ev = masters[0];
+  if (!ev || masters.length !== 1) return null;
+  const sequence = Number(ev.getFirstPropertyValue('sequence') ?? 0);
+  ev.removeAllProperties('dtstart');
+  ev.removeAllProperties('dtend');
+  ev.removeAllProperties('duration');
+  ev.removeAllProperties('sequence');
+  ev.removeAllProperties('dtstamp');
+  const utcTime = (ms: number): ICAL.Time => ICAL.Time.fromJSDate(new Date(ms), true);
+  ev.addPropertyWithValue('dtstamp', utcTime(stamp));
+  ev.addPropertyWithValue('dtstart', utcTime(start));
+  ev.addPropertyWithValue('dtend', utcTime(end));
+  ev.addPropertyWithValue('sequence', (Number.isInteger(sequence) && sequence >= 0 ? sequence : 0) + 1);
+  return root.toString().replace(/\r?\n/g, '\r\n') + '\r\n';
+}
+
+/** Lets ical.js resolve TZIDs of a staff-edited event from its own VTIMEZONE blocks. */
+function registerZones(root: ICAL.Component): string[] {
+  const added: string[] = [];
+  for (const vtz of root.getAllSubcomponents('vtimezone')) {
+    const id = str(vtz.getFirstPropertyValue('tzid'));
+    if (id && !ICAL.TimezoneService.has(id)) {
+      ICAL.TimezoneService.register(vtz);
+      added.push(id);
+    }
+  }
+  return added;
+}
+
+function unregisterZones(ids: readonly string[]): void {
+  for (const id of ids) ICAL.TimezoneService.remove(id);
+}
