@@ -34,9 +34,7 @@ export class IcsValueError extends Error {
 }
 
 // C0 controls (except TAB, which is harmless text), DEL, and the Unicode line/paragraph separators.
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f\u2028\u2029]/;
-// eslint-disable-next-line no-control-regex
 const CONTROL_BUT_LF = /[\u0000-\u0008\u000b-\u001f\u007f\u2028\u2029]/;
 
 function checked(field: string, value: string, allowNewline = false): string {
