@@ -45,30 +45,36 @@ export function openSqlite(path: string): SQLite.Database {
     if (n > 0 && head.toString('latin1') !== SQLITE_MAGIC) {
       throw new DatabaseError(`${path} is not a SQLite database; refusing to start (restore it from a backup or move it away)`);
     }
+    checkIntegrity(path);
   }
-  let sqlite: SQLite.Database;
   try {
-    sqlite = new SQLite(path, nativeBinding ? { nativeBinding } : {});
+    const sqlite = new SQLite(path, nativeBinding ? { nativeBinding } : {});
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('secure_delete = ON');
     sqlite.pragma('synchronous = NORMAL');
+    return sqlite;
   } catch (err) {
     throw new DatabaseError(`${path} cannot be opened (${(err as Error).message}); refusing to start`);
   }
+}
+
+/** quick_check on a read-only handle, so a damaged file is refused before anything writes to it. */
+function checkIntegrity(path: string): void {
   let check: unknown;
+  let ro: SQLite.Database | undefined;
   try {
-    check = sqlite.pragma('quick_check', { simple: true });
+    ro = new SQLite(path, { readonly: true, fileMustExist: true, ...(nativeBinding ? { nativeBinding } : {}) });
+    check = ro.pragma('quick_check', { simple: true });
   } catch (err) {
-    sqlite.close();
     throw new DatabaseError(`${path} is damaged (${(err as Error).message}); refusing to start — restore it from a backup`);
+  } finally {
+    ro?.close();
   }
   if (check !== 'ok') {
-    sqlite.close();
     throw new DatabaseError(`${path} failed its integrity check (${String(check)}); refusing to start — restore it from a backup`);
   }
-  return sqlite;
 }
 
 /** Opens the database in the data directory and wraps it in Kysely. */
