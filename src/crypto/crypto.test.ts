@@ -55,7 +55,7 @@ test('a wrong or missing key with sealed data refuses to start and touches nothi
     .execute();
   await db
     .insertInto('calendar_connections')
-    .values({ id: 1, staff_id: 1, provider: 'caldav', url: 'https://dav.example.com/', username: 'alice', secret_sealed: seal(k, 'pw', connectionSecretAad(1)), booking_calendar: 'x', conflict_calendars: '[]', created_at: 0, updated_at: 0 })
+    .values({ id: 1, staff_id: 1, provider: 'caldav', url: 'https://dav.example.com/', username: 'alice', secret_sealed: seal(k, 'pw', connectionSecretAad(1)), booking_calendar: 'x', conflict_calendars: '[]', status: 'ok', server_schedules: 0, created_at: 0, updated_at: 0 })
     .execute();
   const before = readFileSync(join(dir, KEY_FILE));
   await assert.rejects(loadKeyring(db, dir, Buffer.alloc(32, 9)), (e: unknown) => e instanceof KeyError && /not the key this database was sealed with/.test(e.message));
@@ -78,7 +78,7 @@ test('rotate-key re-seals every secret; an interrupted rotation recovers', async
     .execute();
   await db
     .insertInto('calendar_connections')
-    .values({ id: 7, staff_id: 1, provider: 'google', url: null, username: 'b', secret_sealed: seal(k, 'refresh-token', connectionSecretAad(7)), booking_calendar: 'primary', conflict_calendars: '[]', created_at: 0, updated_at: 0 })
+    .values({ id: 7, staff_id: 1, provider: 'google', url: null, username: 'b', secret_sealed: seal(k, 'refresh-token', connectionSecretAad(7)), booking_calendar: 'primary', conflict_calendars: '[]', status: 'ok', server_schedules: 1, created_at: 0, updated_at: 0 })
     .execute();
   const next = await rotateKey(db, dir, k, Buffer.alloc(32, 4), true);
   assert.notEqual(next.keyId, k.keyId);

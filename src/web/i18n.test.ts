@@ -21,8 +21,8 @@ test('every key exists in every locale with the same {{variables}}', () => {
     const [first, ...others] = LOCALES.map((lng) => ({ lng, keys: flatten(JSON.parse(readFileSync(`${repoRoot()}locales/${lng}/${ns}.json`, 'utf8'))) }));
     assert.ok(first);
     for (const other of others) {
-      const missing = [...first.keys.keys()].filter((k) => !other.keys.has(k));
-      const extra = [...other.keys.keys()].filter((k) => !first.keys.has(k));
+      const missing: string[] = [...first.keys.keys()].filter((k) => !other.keys.has(k));
+      const extra: string[] = [...other.keys.keys()].filter((k) => !first.keys.has(k));
       assert.deepEqual(missing, [], `${ns}: keys missing in ${other.lng}`);
       assert.deepEqual(extra, [], `${ns}: keys in ${other.lng} but not in ${first.lng}`);
       for (const [k, v] of first.keys) {
