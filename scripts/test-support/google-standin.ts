@@ -335,6 +335,8 @@ interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Send without Content-Length, so a client must cap the size while reading. */
+  chunked?: boolean;
 }
 
 interface Ctx {
@@ -467,7 +469,12 @@ function faultReply(f: Fault): Reply {
     case 'redirect':
       return { status: 302, headers: { Location: f.location ?? 'https://example.invalid/' } };
     case 'oversize':
-      return { status: 200, body: { kind: 'calendar#events', items: [], padding: 'x'.repeat(3 * 1024 * 1024) } };
+      return {
+        status: 200,
+        body: `{"kind":"calendar#events","items":[],"padding":"${'x'.repeat(3 * 1024 * 1024)}"}`,
+        headers: { 'Content-Type': 'application/json; charset=UTF-8' },
+        chunked: true,
+      };
     case 'garbage':
       return { status: 200, body: '<html><body>Sorry…</body></html>', headers: { 'Content-Type': 'text/html' } };
     case 'slow':
@@ -485,7 +492,7 @@ function write(res: ServerResponse, reply: Reply): void {
     payload = JSON.stringify(reply.body, null, 1);
     headers['Content-Type'] ??= 'application/json; charset=UTF-8';
   }
-  headers['Content-Length'] = String(Buffer.byteLength(payload));
+  if (!reply.chunked) headers['Content-Length'] = String(Buffer.byteLength(payload));
   res.writeHead(reply.status, headers);
   res.end(payload);
 }
