@@ -1,6 +1,6 @@
 /**
  * Slot engine: which start times can a client book for one service of one staff member?
- * Pure: no I/O, no clock (the caller passes `now`), no state except a cache of
+ * Pure: no I/O, no clock (the caller passes `now`), no state except a bounded cache of
  * Intl.DateTimeFormat objects per time zone.
  *
  * Policy (DESIGN.md §4, issue 3):
@@ -38,16 +38,15 @@
  *
  * Assumption: two UTC-offset changes of one zone are at least 6 hours apart (true of every
  * zone in tzdata), because offsets are sampled every 6 hours and the changes then bisected.
- * Offsets come straight from Intl (what luxon uses underneath) because it is ~10× faster
- * than luxon's zone.offset and because luxon resolves ambiguous times inconsistently between
- * zones (second occurrence in Paris and New York, first in Sydney); luxon still validates
- * zone names.
+ * Offsets come straight from Intl (what luxon uses underneath), not from luxon: luxon's
+ * zone.offset is ~10× slower, IANAZone.isValidZone builds a new formatter on every call, and
+ * luxon resolves ambiguous local times inconsistently between zones (second occurrence in
+ * Paris and New York, first in Sydney), so the policy above is implemented here.
  *
  * Cost: O(days × ranges + slots + busy × log slots); busy is never sorted. Each busy
  * interval marks the run of candidate slots it blocks (two binary searches) in a
  * difference array, then one pass over the candidates reads it.
  */
-import { IANAZone } from 'luxon';
 import type { Interval } from '../lib/interval.js';
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
@@ -197,7 +196,7 @@ function checkRanges(list: unknown, field: string, out: RulesError[]): [number, 
 /** Every problem with a rule set, [] when the engine can use it. */
 export function validateRules(rules: ServiceRules, timeZone: string): RulesError[] {
   const out: RulesError[] = [];
-  if (typeof timeZone !== 'string' || !IANAZone.isValidZone(timeZone)) out.push(new RulesError('unknown_zone', 'timeZone'));
+  if (typeof timeZone !== 'string' || formatterFor(timeZone) === null) out.push(new RulesError('unknown_zone', 'timeZone'));
   const r = rules as unknown as Record<string, unknown>;
   const d = r['durationMinutes'];
   if (typeof d === 'number' && Number.isInteger(d) && d <= 0) out.push(new RulesError('zero_duration', 'durationMinutes'));
@@ -235,15 +234,29 @@ export function validateRules(rules: ServiceRules, timeZone: string): RulesError
 // Time zone offsets
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
+const MAX_FORMATTERS = 1000;
 const OFFSET_RE = /GMT(?:([+\-\u2212])(\d{2}):(\d{2})(?::(\d{2}))?)?$/;
 
-/** UTC offset (ms, local − UTC) of `zone` at `instant`. */
-function offsetOf(zone: string, instant: number): number {
-  let f = formatters.get(zone);
-  if (!f) {
+/** The cached offset formatter for a zone, or null when Intl does not know the zone. */
+function formatterFor(zone: string): Intl.DateTimeFormat | null {
+  const cached = formatters.get(zone);
+  if (cached) return cached;
+  let f: Intl.DateTimeFormat;
+  try {
     f = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
-    formatters.set(zone, f);
+  } catch {
+    return null;
   }
+  // Zone names are case-insensitive, so the key space is not bounded by tzdata; keep memory bounded.
+  if (formatters.size >= MAX_FORMATTERS) formatters.clear();
+  formatters.set(zone, f);
+  return f;
+}
+
+/** UTC offset (ms, local − UTC) of a zone already validated by formatterFor. */
+function offsetOf(zone: string, instant: number): number {
+  const f = formatterFor(zone);
+  if (!f) throw new RulesError('unknown_zone', 'timeZone');
   const m = OFFSET_RE.exec(f.format(instant));
   if (!m) throw new Error(`unexpected Intl offset format for ${zone}`);
   if (m[1] === undefined) return 0;
@@ -314,7 +327,6 @@ function isoDate(epochDay: number): string {
 
 /** The staff-zone calendar date (YYYY-MM-DD) of an instant; throws RulesError for an unknown zone. */
 export function localDate(instant: number, timeZone: string): string {
-  if (!IANAZone.isValidZone(timeZone)) throw new RulesError('unknown_zone', 'timeZone');
   return isoDate(Math.floor((instant + offsetOf(timeZone, instant)) / DAY));
 }
 
