@@ -1,0 +1,211 @@
+import http from 'node:http';
+import https from 'node:https';
+import dns from 'node:dns';
+import type { LookupAddress, LookupOptions } from 'node:dns';
+import { isIP } from 'node:net';
+import type { Socket } from 'node:net';
+import { mayConnect, parseAllowList } from './net-guard.js';
+import type { AllowList } from './net-guard.js';
+
+/**
+ * The only way CalDAV code reaches the network. Every connection goes through the SSRF policy
+ * on the address actually connected to (custom `lookup`, so DNS rebinding does not pass), with
+ * a connect timeout, a whole-request deadline, a response size cap, Basic auth only over HTTPS
+ * (or to allow-listed hosts) and redirects followed only within the same origin.
+ */
+
+export type TransportFailure = 'refused' | 'timeout' | 'unreachable' | 'malformed';
+
+export interface TransportOptions {
+  readonly username: string;
+  readonly password: string;
+  readonly allowHosts: readonly string[];
+  /** Whole request deadline, redirects included. */
+  readonly timeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  readonly maxBytes?: number;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  /** Lower-case names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+  /** Final URL after same-origin redirects. */
+  readonly url: string;
+}
+
+export type TransportResult = { ok: true; res: HttpResponse } | { ok: false; reason: TransportFailure };
+
+export interface RequestInput {
+  readonly method: string;
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+/** Thrown by `fetch` (the tsdav adapter) so the failure kind survives tsdav. */
+export class TransportError extends Error {
+  constructor(readonly reason: TransportFailure) {
+    super(`caldav transport: ${reason}`);
+    this.name = 'TransportError';
+  }
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+const MAX_REDIRECTS = 5;
+
+class Failure extends Error {
+  constructor(readonly reason: TransportFailure) {
+    super(reason);
+  }
+}
+
+export interface Transport {
+  request(input: RequestInput): Promise<TransportResult>;
+  /** A `fetch` for tsdav: same guard; throws TransportError on failure. */
+  readonly fetch: typeof fetch;
+}
+
+/** A guarded HTTP client bound to one set of credentials and one allow list. */
+export function createTransport(opts: TransportOptions): Transport {
+  const allow = parseAllowList(opts.allowHosts);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const connectTimeoutMs = Math.min(opts.connectTimeoutMs ?? 5_000, timeoutMs);
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const auth = `Basic ${Buffer.from(`${opts.username}:${opts.password}`, 'utf8').toString('base64')}`;
+
+  async function request(input: RequestInput): Promise<TransportResult> {
+    const deadline = Date.now() + timeoutMs;
+    let url: URL;
+    try {
+      url = new URL(input.url);
+    } catch {
+      return { ok: false, reason: 'refused' };
+    }
+    let method = input.method;
+    let body = input.body;
+    try {
+      for (let hop = 0; ; hop++) {
+        const res = await once(url, method, input.headers ?? {}, body, deadline);
+        const location = res.headers['location'];
+        if ([301, 302, 303, 307, 308].includes(res.status) && location) {
+          if (hop >= MAX_REDIRECTS) return { ok: false, reason: 'unreachable' };
+          const next = new URL(location, url);
+          // Credentials never follow a redirect to another origin.
+          if (next.origin !== url.origin) return { ok: false, reason: 'refused' };
+          if (res.status === 303) {
+            method = 'GET';
+            body = undefined;
+          }
+          url = next;
+          continue;
+        }
+        return { ok: true, res };
+      }
+    } catch (err) {
+      return { ok: false, reason: err instanceof Failure ? err.reason : 'unreachable' };
+    }
+  }
+
+  function once(url: URL, method: string, headers: Readonly<Record<string, string>>, body: string | undefined, deadline: number): Promise<HttpResponse> {
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const secure = url.protocol === 'https:';
+      if (!secure && url.protocol !== 'http:') return reject(new Failure('refused'));
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      // Basic auth in clear text only to a host the operator allow-listed (a LAN NAS, a test server).
+      if (!secure && !allow.allowsHost(host)) return reject(new Failure('refused'));
+      // Literal addresses skip `lookup`, so they are checked here.
+      if (isIP(host) !== 0 && !mayConnect(host, host, allow)) return reject(new Failure('refused'));
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return reject(new Failure('timeout'));
+      const payload = body === undefined ? undefined : Buffer.from(body, 'utf8');
+      const reqHeaders: Record<string, string> = { ...headers, authorization: auth, 'user-agent': 'Creneau', 'accept-encoding': 'identity' };
+      if (payload) reqHeaders['content-length'] = String(payload.length);
+      const requestOptions: https.RequestOptions = {
+        method,
+        hostname: host,
+        port: url.port || (secure ? 443 : 80),
+        path: `${url.pathname}${url.search}`,
+        headers: reqHeaders,
+        agent: false,
+        lookup: guardedLookup(host, allow),
+        servername: isIP(host) === 0 ? host : undefined,
+      };
+      const req = secure ? https.request(requestOptions) : http.request(requestOptions);
+      let settled = false;
+      const fail = (reason: TransportFailure): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(whole);
+        req.destroy();
+        reject(new Failure(reason));
+      };
+      const whole = setTimeout(() => fail('timeout'), remaining);
+      req.on('socket', (socket: Socket) => {
+        if (!socket.connecting) return;
+        const t = setTimeout(() => fail('timeout'), connectTimeoutMs);
+        socket.once('connect', () => clearTimeout(t));
+        socket.once('close', () => clearTimeout(t));
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => fail(err instanceof Failure ? err.reason : 'unreachable'));
+      req.on('response', (res) => {
+        const declared = Number(res.headers['content-length'] ?? 0);
+        if (declared > maxBytes) return fail('malformed');
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxBytes) return fail('malformed');
+          chunks.push(chunk);
+        });
+        res.on('error', () => fail('unreachable'));
+        res.on('aborted', () => fail('unreachable'));
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(whole);
+          const out: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers)) {
+            if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks), url: url.href });
+        });
+      });
+      req.end(payload);
+    });
+  }
+
+  const guardedFetch = (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const headers: Record<string, string> = {};
+    new Headers(init?.headers).forEach((v, k) => {
+      headers[k] = v;
+    });
+    const body = typeof init?.body === 'string' ? init.body : undefined;
+    const result = await request({ method: init?.method ?? 'GET', url, headers, body });
+    if (!result.ok) throw new TransportError(result.reason);
+    const { res } = result;
+    const nullBody = res.status === 204 || res.status === 304 || res.status < 200;
+    const response = new Response(nullBody ? null : res.body, { status: res.status < 200 ? 200 : res.status, headers: res.headers });
+    Object.defineProperty(response, 'url', { value: res.url });
+    return response;
+  }) as typeof fetch;
+
+  return { request, fetch: guardedFetch };
+}
+
+/** dns.lookup that keeps only addresses the policy allows, refusing when none is left. */
+function guardedLookup(host: string, allow: AllowList) {
+  return (hostname: string, options: LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void => {
+    dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '');
+      const ok = addresses.filter((a) => mayConnect(host, a.address, allow));
+      if (ok.length === 0) return callback(new Failure('refused'), '');
+      if (options.all) return callback(null, ok);
+      const first = ok[0] as LookupAddress;
+      callback(null, first.address, first.family);
+    });
+  };
+}
