@@ -1,0 +1,154 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createCaldavProvider, discoverCaldav } from './caldav.js';
+import { createTransport } from './http.js';
+import type { CalendarProvider } from '../provider.js';
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
+const servers: http.Server[] = [];
+after(() => {
+  for (const s of servers) s.closeAllConnections();
+  for (const s of servers) s.close();
+});
+
+async function serve(handler: Handler): Promise<{ url: string; port: number; hits: () => number }> {
+  let hits = 0;
+  const srv = http.createServer((req, res) => {
+    hits++;
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => handler(req, res, body));
+  });
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/cal/`, port, hits: () => hits };
+}
+
+async function closedPort(): Promise<number> {
+  const srv = http.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+const MS = (inner: string): string => `<?xml version="1.0" encoding="utf-8"?><d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">${inner}</d:multistatus>`;
+const listing = (href: string): string =>
+  MS(`<d:response><d:href>/cal/</d:href><d:propstat><d:prop><d:resourcetype><d:collection/><c:calendar/></d:resourcetype></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response><d:response><d:href>${href}</d:href><d:propstat><d:prop><d:getetag>"1"</d:getetag><d:resourcetype/></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>`);
+
+function provider(url: string, extra: Partial<Parameters<typeof createCaldavProvider>[0]> = {}): CalendarProvider {
+  return createCaldavProvider({ username: 'u', password: 'p', bookingCalendarUrl: url, conflictCalendarUrls: [url], allowHosts: ['127.0.0.1'], uidHost: 'b.test', timeZone: 'UTC', timeoutMs: 2000, ...extra });
+}
+const RANGE = { start: Date.parse('2026-03-23T00:00:00Z'), end: Date.parse('2026-03-30T00:00:00Z') };
+
+test('server down: unreachable, never an empty busy list', async () => {
+  const url = `http://127.0.0.1:${await closedPort()}/cal/`;
+  assert.deepEqual(await provider(url).busy(RANGE), { ok: false, reason: 'unreachable' });
+  assert.deepEqual(await discoverCaldav({ url, username: 'u', password: 'p', allowHosts: ['127.0.0.1'] }), { ok: false, reason: 'unreachable' });
+});
+
+test('slow server: timeout within the deadline', async () => {
+  const s = await serve(() => undefined);
+  const t0 = Date.now();
+  assert.deepEqual(await provider(s.url, { timeoutMs: 300 }).busy(RANGE), { ok: false, reason: 'timeout' });
+  assert.ok(Date.now() - t0 < 2000);
+});
+
+test('HTTP errors map to typed failures', async () => {
+  for (const [status, reason] of [[500, 'unreachable'], [503, 'unreachable'], [401, 'unauthorized'], [403, 'unauthorized'], [429, 'rate_limited']] as const) {
+    const s = await serve((_q, res) => {
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end('no');
+    });
+    assert.deepEqual(await provider(s.url).busy(RANGE), { ok: false, reason }, String(status));
+    assert.deepEqual(await provider(s.url).createEvent({ id: 'abc', start: RANGE.start, end: RANGE.start + 1, timeZone: 'UTC', summary: 's', description: '', location: '', organizer: { name: 'a', email: 'a@b.c' }, attendee: { name: 'c', email: 'c@d.e' }, serviceSlug: 'x' }), { ok: false, reason }, `PUT ${status}`);
+  }
+});
+
+test('malformed XML and malformed ICS are malformed', async () => {
+  const badXml = await serve((_q, res) => {
+    res.writeHead(207, { 'content-type': 'application/xml' });
+    res.end('<?xml version="1.0"?><d:multistatus xmlns:d="DAV:"><d:response><d:href>/cal/a.ics</d:href><d:propstat>');
+  });
+  assert.deepEqual(await provider(badXml.url).busy(RANGE), { ok: false, reason: 'malformed' });
+  const badIcs = await serve((req, res) => {
+    res.writeHead(207, { 'content-type': 'application/xml' });
+    if (req.method === 'PROPFIND') return res.end(listing('/cal/a.ics'));
+    res.end(MS('<d:response><d:href>/cal/a.ics</d:href><d:propstat><d:prop><d:getetag>"1"</d:getetag><c:calendar-data>BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:garbage\r\nEND:VEVENT\r\nEND:VCALENDAR</c:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>'));
+  });
+  assert.deepEqual(await provider(badIcs.url).busy(RANGE), { ok: false, reason: 'malformed' });
+  const missing = await serve((req, res) => {
+    res.writeHead(207, { 'content-type': 'application/xml' });
+    res.end(req.method === 'PROPFIND' ? listing('/cal/a.ics') : MS(''));
+  });
+  assert.deepEqual(await provider(missing.url).busy(RANGE), { ok: false, reason: 'malformed' }, 'an object listed but not delivered');
+});
+
+test('XML external entities are not resolved', async () => {
+  const s = await serve((_q, res) => {
+    res.writeHead(207, { 'content-type': 'application/xml' });
+    res.end(`<?xml version="1.0"?><!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:response><d:href>/cal/</d:href><d:propstat><d:prop><d:current-user-principal><d:href>/p/</d:href></d:current-user-principal><c:calendar-home-set><d:href>/cal/</d:href></c:calendar-home-set><d:displayname>&xxe;</d:displayname><d:resourcetype><d:collection/><c:calendar/></d:resourcetype></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>`);
+  });
+  const res = await discoverCaldav({ url: s.url, username: 'u', password: 'p', allowHosts: ['127.0.0.1'] });
+  assert.ok(!JSON.stringify(res).includes('root:'), 'file content leaked');
+});
+
+test('response size cap', async () => {
+  const s = await serve((_q, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('x'.repeat(200_000));
+  });
+  const t = createTransport({ username: 'u', password: 'p', allowHosts: ['127.0.0.1'], maxBytes: 100_000 });
+  assert.deepEqual(await t.request({ method: 'GET', url: s.url }), { ok: false, reason: 'malformed' });
+});
+
+test('SSRF: private, loopback, link-local, metadata and mapped addresses are refused without connecting', async () => {
+  const s = await serve((_q, res) => res.end('should not be reached'));
+  const targets = [
+    `https://127.0.0.1:${s.port}/`,
+    `https://localhost:${s.port}/`,
+    `https://[::1]:${s.port}/`,
+    `https://[::ffff:127.0.0.1]:${s.port}/`,
+    'https://10.0.0.1/',
+    'https://192.168.1.1/',
+    'https://172.16.0.1/',
+    'https://169.254.1.1/',
+    'https://169.254.169.254/latest/meta-data/',
+    'https://[fe80::1]/',
+    'https://0.0.0.0/',
+    `http://127.0.0.1:${s.port}/`,
+  ];
+  for (const url of targets) {
+    const t0 = Date.now();
+    assert.deepEqual(await discoverCaldav({ url, username: 'u', password: 'p', allowHosts: [] }), { ok: false, reason: 'refused' }, url);
+    assert.deepEqual(await provider(url, { allowHosts: [] }).busy(RANGE), { ok: false, reason: 'refused' }, url);
+    assert.ok(Date.now() - t0 < 1000, `${url} was refused before connecting`);
+  }
+  assert.equal(s.hits(), 0);
+});
+
+test('SSRF: a redirect from an allowed host to loopback is refused', async () => {
+  const target = await serve((_q, res) => res.end('loopback'));
+  const s = await serve((_q, res) => {
+    res.writeHead(301, { location: `http://127.0.0.1:${target.port}/cal/` });
+    res.end();
+  });
+  const url = `http://localhost:${s.port}/cal/`;
+  assert.deepEqual(await provider(url, { allowHosts: ['localhost'] }).busy(RANGE), { ok: false, reason: 'refused' });
+  assert.equal(target.hits(), 0);
+  assert.ok(s.hits() > 0, 'the allow-listed host itself was reachable');
+});
+
+test('allowed when listed: loopback by address, name or CIDR', async () => {
+  const s = await serve((req, res) => {
+    res.writeHead(207, { 'content-type': 'application/xml' });
+    res.end(req.method === 'PROPFIND' ? MS('<d:response><d:href>/cal/</d:href><d:propstat><d:prop><d:resourcetype><d:collection/><c:calendar/></d:resourcetype></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>') : MS(''));
+  });
+  for (const [host, allowHosts] of [['127.0.0.1', ['127.0.0.1']], ['localhost', ['localhost']], ['127.0.0.1', ['127.0.0.0/8']], ['[::ffff:127.0.0.1]', ['127.0.0.1']]] as const) {
+    const url = `http://${host}:${s.port}/cal/`;
+    assert.deepEqual(await provider(url, { allowHosts }).busy(RANGE), { ok: true, busy: [] }, url);
+  }
+});
