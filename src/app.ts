@@ -9,6 +9,7 @@ import { refuseOddMethods, sameOriginPosts, securityHeaders } from './web/securi
 import { LOCALES, type Locale } from './config.js';
 import { listPublicStaff } from './accounts/accounts.repo.js';
 import { sql } from 'kysely';
+import { bookingRoutes } from './booking/booking.routes.js';
 
 /** Everything the route modules need: the deps plus the rendering context. */
 export interface AppContext extends Deps, RenderContext {}
@@ -78,6 +79,9 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext }
     const staff = await listPublicStaff(deps.db);
     render(ctx, req, res, 'home', { people: staff });
   });
+
+  // Public booking pages: /@username, /@username/:service(/slots|/book), /b/:token(...)
+  app.use(bookingRoutes(ctx));
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(notFound()));
   app.use(errorHandler(ctx));

@@ -6,6 +6,8 @@ import type { Deps } from './deps.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/log.js';
 import { createI18n } from './web/i18n.js';
+import { CalendarDirectory } from './calendars/connection.service.js';
+import { createMailer } from './mail/mailer.js';
 
 /** Opens the database, applies migrations and proves the key: the start of every command. */
 export async function boot(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<Deps> {
@@ -14,7 +16,14 @@ export async function boot(config: Config, opts: { clock?: Clock; log?: Logger }
     await migrate(db);
     const keyring = await loadKeyring(db, config.dataDir, config.secretKey);
     const i18n = await createI18n(config.defaultLocale);
-    return { config, db, sqlite, keyring, i18n, clock: opts.clock ?? systemClock, log: opts.log ?? createLogger(config.log) };
+    const clock = opts.clock ?? systemClock;
+    const log = opts.log ?? createLogger(config.log);
+    const calendars = new CalendarDirectory({ config, db, keyring, clock, log });
+    return {
+      config, db, sqlite, keyring, i18n, clock, log, calendars,
+      mailer: createMailer(config),
+      beforeAccountDelete: (staffId: number) => calendars.disconnect(staffId),
+    };
   } catch (err) {
     await db.destroy();
     throw err;

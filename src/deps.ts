@@ -5,6 +5,8 @@ import type { Keyring } from './crypto/keyring.js';
 import type { Db } from './db/database.js';
 import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/log.js';
+import type { CalendarDirectory } from './calendars/connection.service.js';
+import type { Mailer } from './mail/mailer.js';
 
 /** The explicit dependency bag handed to createApp and the CLI commands. */
 export interface Deps {
@@ -15,4 +17,10 @@ export interface Deps {
   readonly keyring: Keyring;
   readonly i18n: i18n;
   readonly log: Logger;
+  /** Calendar connections and their live providers. */
+  readonly calendars: CalendarDirectory;
+  /** SMTP for iMIP invitations, or null when not configured. */
+  readonly mailer: Mailer | null;
+  /** Called before a staff account is deleted (the calendar area revokes its access here). */
+  readonly beforeAccountDelete?: (staffId: number) => Promise<void>;
 }

@@ -1,0 +1,282 @@
+import type { TFunction } from 'i18next';
+import type { StaffRow } from '../accounts/accounts.repo.js';
+import { findStaffById } from '../accounts/accounts.repo.js';
+import { computeSlots, localDate, RulesError } from '../availability/slots.js';
+import type { ServiceRow } from '../catalog/catalog.js';
+import { findService } from '../catalog/catalog.repo.js';
+import type { Connected } from '../calendars/connection.service.js';
+import { buildBookingIcs } from '../calendars/ics.js';
+import type { BookingEvent, CalendarProvider, NewBookingEvent } from '../calendars/provider.js';
+import { bookingToken, parseToken, verifyBookingToken } from '../crypto/token.js';
+import type { Deps } from '../deps.js';
+import type { Interval } from '../lib/interval.js';
+import { formatDate, formatTime, zoneLabel } from '../lib/time.js';
+import type { ClientDetails } from './booking.form.js';
+import { BUSY_CACHE_TTL_MS, KeyedLock, MAX_BOOKINGS_PER_CLIENT_PER_DAY, TOKEN_GRACE_MS, TtlCache, withoutInterval } from './booking.js';
+import { DateTime } from 'luxon';
+
+/**
+ * The client's journey as use cases: offered slots (cached ≤ 60 s for page views), booking
+ * (lock → live re-read → conditional create), and managing a booking by its token. Nothing is
+ * stored: a booking exists only as the event in the staff member's calendar.
+ */
+
+export type SlotsOutcome = { ok: true; slots: number[] } | { ok: false };
+
+export type BookOutcome =
+  | { kind: 'done'; token: string }
+  | { kind: 'taken'; next: number[] }
+  | { kind: 'client_cap' }
+  | { kind: 'unavailable' };
+
+export interface ManagedBooking {
+  readonly token: string;
+  readonly staff: StaffRow;
+  readonly connected: Connected;
+  readonly event: BookingEvent;
+  readonly service: ServiceRow | undefined;
+}
+
+export type LoadOutcome = { kind: 'found'; booking: ManagedBooking } | { kind: 'gone' } | { kind: 'unknown' } | { kind: 'unavailable' };
+
+export class BookingDesk {
+  private readonly lock = new KeyedLock();
+  private readonly busyCache = new TtlCache<Interval[]>(BUSY_CACHE_TTL_MS);
+  private readonly bookedCache = new TtlCache<{ start: number; serviceSlug: string }[]>(BUSY_CACHE_TTL_MS);
+
+  constructor(private readonly deps: Deps) {}
+
+  /** Offered start instants in `range` for a service; `live` skips the cache (booking path). */
+  async offeredSlots(staff: StaffRow, service: ServiceRow, connected: Connected, range: Interval, opts: { live: boolean; exclude?: Interval }): Promise<SlotsOutcome> {
+    if (connected.connection.status !== 'ok') return { ok: false };
+    const r = service.rules;
+    const now = this.deps.clock.now();
+    const day = 86_400_000;
+    // Whole UTC days around the range, so neighbouring requests share cache entries.
+    const fetch: Interval = {
+      start: Math.floor((range.start - r.bufferBeforeMinutes * 60_000) / day) * day - day,
+      end: Math.ceil((range.end + (r.durationMinutes + r.bufferAfterMinutes) * 60_000) / day) * day + day,
+    };
+    const key = `${connected.connection.id}:${connected.connection.updatedAt}:${fetch.start}:${fetch.end}`;
+    let busy = opts.live ? undefined : this.busyCache.get(key, now);
+    if (!busy) {
+      const res = await connected.provider.busy(fetch);
+      if (!res.ok) {
+        this.deps.log.debug('calendar.busy_failed', { provider: connected.provider.kind, reason: res.reason });
+        return { ok: false };
+      }
+      busy = res.busy;
+      this.busyCache.set(key, busy, now);
+    }
+    let bookedPerDay: Map<string, number> | undefined;
+    if (r.dailyCap !== null) {
+      let booked = opts.live ? undefined : this.bookedCache.get(key, now);
+      if (!booked) {
+        const res = await connected.provider.bookings(fetch);
+        if (!res.ok) return { ok: false };
+        booked = res.value.map((b) => ({ start: b.start, serviceSlug: b.serviceSlug }));
+        this.bookedCache.set(key, booked, now);
+      }
+      bookedPerDay = new Map();
+      for (const b of booked) {
+        if (b.serviceSlug !== service.slug) continue;
+        if (opts.exclude && b.start === opts.exclude.start) continue;
+        const d = localDate(b.start, staff.timeZone);
+        bookedPerDay.set(d, (bookedPerDay.get(d) ?? 0) + 1);
+      }
+    }
+    try {
+      const slots = computeSlots({
+        rules: r,
+        timeZone: staff.timeZone,
+        now,
+        range,
+        busy: opts.exclude ? withoutInterval(busy, opts.exclude) : busy,
+        ...(bookedPerDay ? { bookedPerDay } : {}),
+      });
+      return { ok: true, slots };
+    } catch (err) {
+      if (err instanceof RulesError) {
+        this.deps.log.error(err, 'booking.offeredSlots');
+        return { ok: false };
+      }
+      throw err;
+    }
+  }
+
+  /** The staff-zone day around an instant, widened by a day each side for the slot grid. */
+  private dayAround(ms: number, tz: string): Interval {
+    const d = DateTime.fromMillis(ms, { zone: tz }).startOf('day');
+    return { start: d.toMillis(), end: d.plus({ days: 1 }).toMillis() };
+  }
+
+  /** Books `start` for the client: lock, live re-read, conditional create with our id. */
+  async book(staff: StaffRow, service: ServiceRow, connected: Connected, start: number, client: ClientDetails, bookingId: string, lang: string): Promise<BookOutcome> {
+    const { connection, provider } = connected;
+    const token = bookingToken(this.deps.keyring, { staffId: staff.id, connectionId: connection.id, bookingId });
+    const outcome = await this.lock.run(connection.id, async (): Promise<BookOutcome & { event?: NewBookingEvent }> => {
+      const day = this.dayAround(start, staff.timeZone);
+      const live = await this.offeredSlots(staff, service, connected, day, { live: true });
+      if (!live.ok) return { kind: 'unavailable' };
+      if (!live.slots.includes(start)) {
+        if (await this.isSameBooking(provider, bookingId, start, client.email)) return { kind: 'done', token };
+        return { kind: 'taken', next: await this.nextSlots(staff, service, connected, start) };
+      }
+      const todays = await provider.bookings(day);
+      if (!todays.ok) return { kind: 'unavailable' };
+      const mine = todays.value.filter((b) => b.attendeeEmail.toLowerCase() === client.email.toLowerCase()).length;
+      if (mine >= MAX_BOOKINGS_PER_CLIENT_PER_DAY) return { kind: 'client_cap' };
+      const event = this.eventFor(staff, service, start, client, bookingId, token, lang);
+      const created = await provider.createEvent(event);
+      this.busyCache.dropPrefix(`${connection.id}:`);
+      this.bookedCache.dropPrefix(`${connection.id}:`);
+      if (created.ok) return { kind: 'done', token, event };
+      if (created.reason === 'conflict') {
+        if (await this.isSameBooking(provider, bookingId, start, client.email)) return { kind: 'done', token };
+        return { kind: 'taken', next: await this.nextSlots(staff, service, connected, start) };
+      }
+      this.deps.log.debug('calendar.create_failed', { provider: provider.kind, reason: created.reason });
+      return { kind: 'unavailable' };
+    });
+    if (outcome.kind === 'done' && outcome.event && !provider.serverSchedules) {
+      await this.sendInvitation(outcome.event, 0, 'REQUEST', lang);
+    }
+    return outcome.kind === 'done' ? { kind: 'done', token } : outcome;
+  }
+
+  /** A double submit finds the event its first submit created (same id, slot and client). */
+  private async isSameBooking(provider: CalendarProvider, id: string, start: number, email: string): Promise<boolean> {
+    const existing = await provider.getEvent(id);
+    return existing.ok && !existing.value.cancelled && existing.value.start === start && existing.value.attendee.email.toLowerCase() === email.toLowerCase();
+  }
+
+  /** The next few offered slots from an instant on (for the "slot taken" page). */
+  async nextSlots(staff: StaffRow, service: ServiceRow, connected: Connected, from: number): Promise<number[]> {
+    const range = { start: Math.max(from, this.deps.clock.now()), end: from + 7 * 86_400_000 };
+    const res = await this.offeredSlots(staff, service, connected, range, { live: false });
+    return res.ok ? res.slots.slice(0, 6) : [];
+  }
+
+  private eventFor(staff: StaffRow, service: ServiceRow, start: number, client: ClientDetails, id: string, token: string, lang: string): NewBookingEvent {
+    const t = this.deps.i18n.getFixedT(lang);
+    const name = `${client.firstName} ${client.lastName}`;
+    return {
+      id,
+      start,
+      end: start + service.rules.durationMinutes * 60_000,
+      timeZone: staff.timeZone,
+      summary: t('booking:event_summary', { service: service.title, client: name }),
+      description: this.description(t, staff, service, start, client, token),
+      location: client.extra.address ?? service.location,
+      organizer: { name: staff.displayName, email: staff.email },
+      attendee: { name, email: client.email },
+      serviceSlug: service.slug,
+    };
+  }
+
+  /** The recap the client entered plus the two links (DESIGN.md §3), in the client's language. */
+  private description(t: TFunction, staff: StaffRow, service: ServiceRow, start: number, client: ClientDetails, token: string): string {
+    const base = this.deps.config.baseUrl.toString();
+    const lng = t('booking:locale_code');
+    const lines = [
+      t('booking:event_recap_intro', { service: service.title, staff: staff.displayName }),
+      `${formatDate(start, staff.timeZone, lng)} ${formatTime(start, staff.timeZone, lng)} — ${zoneLabel(staff.timeZone, start)}`,
+      '',
+      `${t('booking:label_name')}: ${client.firstName} ${client.lastName}`,
+      `${t('booking:label_email')}: ${client.email}`,
+      `${t('booking:label_phone')}: ${client.phone}`,
+    ];
+    for (const [k, v] of Object.entries(client.extra)) lines.push(`${t(`booking:label_${k}`)}: ${v}`);
+    lines.push('', `${t('booking:event_cancel_link')}: ${base}b/${token}`, `${t('booking:event_reschedule_link')}: ${base}b/${token}/reschedule`);
+    return lines.join('\n');
+  }
+
+  /** iMIP for CalDAV servers that do not schedule: REQUEST on create/move, CANCEL on cancel. */
+  private async sendInvitation(event: NewBookingEvent, sequence: number, method: 'REQUEST' | 'CANCEL', lang: string): Promise<void> {
+    const mailer = this.deps.mailer;
+    if (!mailer) return;
+    const t = this.deps.i18n.getFixedT(lang);
+    const ics = buildBookingIcs(event, {
+      uidHost: this.deps.config.baseUrl.hostname,
+      sequence,
+      status: method === 'CANCEL' ? 'CANCELLED' : 'CONFIRMED',
+      stamp: this.deps.clock.now(),
+      method,
+    });
+    const lng = t('booking:locale_code');
+    const when = `${formatDate(event.start, event.timeZone, lng)} ${formatTime(event.start, event.timeZone, lng)}`;
+    const sent = await mailer.send({
+      to: { name: event.attendee.name, address: event.attendee.email },
+      replyTo: { name: event.organizer.name, address: event.organizer.email },
+      subject: t(method === 'CANCEL' ? 'booking:mail_cancel_subject' : sequence > 0 ? 'booking:mail_moved_subject' : 'booking:mail_request_subject', { service: event.summary, when }),
+      text: method === 'CANCEL' ? t('booking:mail_cancel_body', { when }) : event.description,
+      calendar: { method, content: ics },
+    });
+    if (!sent) this.deps.log.error(new MailError(), 'booking.sendInvitation');
+  }
+
+  /** Finds a booking by its token: verified against every connection in constant time, then read live. */
+  async load(token: string): Promise<LoadOutcome> {
+    const parsed = parseToken(token);
+    if (!parsed) return { kind: 'unknown' };
+    for (const connection of await this.deps.calendars.all()) {
+      if (!verifyBookingToken(this.deps.keyring, token, { staffId: connection.staffId, connectionId: connection.id })) continue;
+      const staff = await findStaffById(this.deps.db, connection.staffId);
+      if (!staff) return { kind: 'unknown' };
+      const connected = { connection, provider: this.deps.calendars.provider(connection, staff.timeZone) };
+      const got = await connected.provider.getEvent(parsed.bookingId);
+      if (!got.ok) return got.reason === 'not_found' ? { kind: 'gone' } : { kind: 'unavailable' };
+      if (got.value.end + TOKEN_GRACE_MS < this.deps.clock.now()) return { kind: 'unknown' };
+      if (got.value.cancelled) return { kind: 'gone' };
+      const service = await findService(this.deps.db, staff.id, got.value.serviceSlug);
+      return { kind: 'found', booking: { token, staff, connected, event: got.value, service } };
+    }
+    return { kind: 'unknown' };
+  }
+
+  /** Cancels (deletes) the event; idempotent: cancelling twice is "already cancelled". */
+  async cancel(b: ManagedBooking, lang: string): Promise<'cancelled' | 'unavailable'> {
+    const { connection, provider } = b.connected;
+    const res = await this.lock.run(connection.id, () => provider.cancelEvent(b.event.id));
+    this.busyCache.dropPrefix(`${connection.id}:`);
+    this.bookedCache.dropPrefix(`${connection.id}:`);
+    if (!res.ok && res.reason !== 'not_found') return 'unavailable';
+    if (res.ok && !provider.serverSchedules) await this.sendInvitation(b.event, b.event.sequence + 1, 'CANCEL', lang);
+    return 'cancelled';
+  }
+
+  /** Moves the booking to `start` with the same rules as a new booking (its own slot does not block it). */
+  async reschedule(b: ManagedBooking, start: number, lang: string): Promise<BookOutcome> {
+    const { staff, service, connected } = b;
+    if (!service) return { kind: 'unavailable' };
+    const { connection, provider } = connected;
+    const own = { start: b.event.start, end: b.event.end };
+    const outcome = await this.lock.run(connection.id, async (): Promise<BookOutcome & { etag?: string }> => {
+      const live = await this.offeredSlots(staff, service, connected, this.dayAround(start, staff.timeZone), { live: true, exclude: own });
+      if (!live.ok) return { kind: 'unavailable' };
+      if (start === b.event.start) return { kind: 'done', token: b.token };
+      if (!live.slots.includes(start)) return { kind: 'taken', next: await this.nextSlots(staff, service, connected, start) };
+      const moved = await provider.moveEvent(b.event.id, start, start + service.rules.durationMinutes * 60_000, b.event.etag);
+      this.busyCache.dropPrefix(`${connection.id}:`);
+      this.bookedCache.dropPrefix(`${connection.id}:`);
+      if (moved.ok) return { kind: 'done', token: b.token, etag: moved.value.etag };
+      if (moved.reason === 'precondition_failed') return { kind: 'taken', next: live.slots.filter((s) => s !== start).slice(0, 6) };
+      return { kind: 'unavailable' };
+    });
+    if (outcome.kind === 'done' && outcome.etag !== undefined && !provider.serverSchedules) {
+      const end = start + (b.event.end - b.event.start);
+      await this.sendInvitation({ ...b.event, start, end }, b.event.sequence + 1, 'REQUEST', lang);
+    }
+    return outcome.kind === 'done' ? { kind: 'done', token: b.token } : outcome;
+  }
+
+  /** The booking as an .ics file for the client's own calendar. */
+  icsFor(b: ManagedBooking): string {
+    return buildBookingIcs(b.event, { uidHost: this.deps.config.baseUrl.hostname, sequence: b.event.sequence, status: 'CONFIRMED', stamp: this.deps.clock.now() });
+  }
+}
+
+/** An invitation e-mail could not be handed to the SMTP server (logged by class only). */
+class MailError extends Error {
+  override name = 'MailError';
+}

@@ -1,0 +1,221 @@
+import type { Config } from '../config.js';
+import { connectionSecretAad } from '../crypto/key.repo.js';
+import type { Keyring } from '../crypto/keyring.js';
+import { open, seal } from '../crypto/seal.js';
+import type { Db } from '../db/database.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/log.js';
+import { findStaffById } from '../accounts/accounts.repo.js';
+import { createCaldavProvider, discoverCaldav } from './caldav/caldav.js';
+import { deleteConnection, findConnection, listConnections, replaceConnection, setStatus, updateCalendars, type ConnectionRow } from './connection.repo.js';
+import { createGoogleProvider } from './google/google.js';
+import { googleEndpoints, revokeToken } from './google/oauth.js';
+import type { CalendarFailure, CalendarInfo, CalendarProvider, CalendarResult } from './provider.js';
+
+/**
+ * Calendar connections: connect (CalDAV form, Google OAuth, CLI import), choose calendars,
+ * disconnect-and-forget, and one live provider per connection kept in memory (its token cache
+ * and ETag view survive between requests; nothing of the calendar is ever written to disk).
+ */
+
+export interface CalendarEnv {
+  readonly config: Config;
+  readonly db: Db;
+  readonly keyring: Keyring;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+export interface Connected {
+  readonly connection: ConnectionRow;
+  readonly provider: CalendarProvider;
+}
+
+/** Why connecting failed, as an i18n-able code (one uniform "could not connect" for refusals). */
+export type ConnectFailure = CalendarFailure | 'no_writable_calendar' | 'unknown_calendar';
+
+export class CalendarDirectory {
+  private readonly providers = new Map<number, { updatedAt: number; timeZone: string; provider: CalendarProvider }>();
+
+  constructor(private readonly env: CalendarEnv) {}
+
+  /** The staff member's connection and its provider, or null when none is connected. */
+  async forStaff(staffId: number): Promise<Connected | null> {
+    const connection = await findConnection(this.env.db, staffId);
+    if (!connection) return null;
+    const staff = await findStaffById(this.env.db, staffId);
+    return staff ? { connection, provider: this.provider(connection, staff.timeZone) } : null;
+  }
+
+  /** Every connection (to find which one a booking token belongs to). */
+  async all(): Promise<ConnectionRow[]> {
+    return listConnections(this.env.db);
+  }
+
+  /** The live provider for a connection, rebuilt when the row or the staff time zone changed. */
+  provider(connection: ConnectionRow, timeZone: string): CalendarProvider {
+    const cached = this.providers.get(connection.id);
+    if (cached && cached.updatedAt === connection.updatedAt && cached.timeZone === timeZone) return cached.provider;
+    const secret = open(this.env.keyring, connection.secretSealed, connectionSecretAad(connection.id));
+    const conflicts = withBooking(connection.bookingCalendar, connection.conflictCalendars);
+    const provider = connection.provider === 'caldav' ? this.caldav(connection, secret, conflicts, timeZone) : this.google(connection, secret, conflicts);
+    this.providers.set(connection.id, { updatedAt: connection.updatedAt, timeZone, provider });
+    return provider;
+  }
+
+  private caldav(connection: ConnectionRow, password: string, conflicts: readonly string[], timeZone: string): CalendarProvider {
+    return createCaldavProvider({
+      username: connection.username,
+      password,
+      bookingCalendarUrl: connection.bookingCalendar,
+      conflictCalendarUrls: conflicts,
+      allowHosts: this.env.config.caldavAllowHosts,
+      uidHost: this.env.config.baseUrl.hostname,
+      serverSchedules: connection.serverSchedules,
+      timeZone,
+      clock: this.env.clock,
+    });
+  }
+
+  private google(connection: ConnectionRow, refreshToken: string, conflicts: readonly string[]): CalendarProvider {
+    const g = this.env.config.google;
+    if (!g) return unavailableProvider('google');
+    return createGoogleProvider({
+      endpoints: googleEndpoints(g.oauthUrl ?? undefined, g.apiUrl ?? undefined),
+      clientId: g.clientId,
+      clientSecret: g.clientSecret,
+      refreshToken,
+      bookingCalendarId: connection.bookingCalendar,
+      conflictCalendarIds: conflicts,
+      clock: this.env.clock,
+      onNeedsReconnect: () => {
+        this.providers.delete(connection.id);
+        setStatus(this.env.db, connection.id, 'needs_reconnect', this.env.clock.now()).catch((err: unknown) => this.env.log.error(err, 'calendars.needs_reconnect'));
+      },
+    });
+  }
+
+  /** Discovers a CalDAV account and stores it (password sealed); the first writable calendar receives bookings. */
+  async connectCaldav(
+    staffId: number,
+    input: { url: string; username: string; password: string; booking?: string; conflicts?: readonly string[] },
+  ): Promise<{ ok: true; calendars: CalendarInfo[] } | { ok: false; reason: ConnectFailure }> {
+    const found = await discoverCaldav({ url: input.url, username: input.username, password: input.password, allowHosts: this.env.config.caldavAllowHosts });
+    if (!found.ok) return found;
+    const calendars = found.value.calendars;
+    const chosen = resolveChoice(calendars, input.booking, input.conflicts);
+    if (!chosen.ok) return chosen;
+    await replaceConnection(
+      this.env.db,
+      {
+        staffId,
+        provider: 'caldav',
+        url: input.url,
+        username: input.username,
+        bookingCalendar: chosen.booking,
+        conflictCalendars: chosen.conflicts,
+        serverSchedules: found.value.serverSchedules,
+      },
+      (id) => seal(this.env.keyring, input.password, connectionSecretAad(id)),
+      this.env.clock.now(),
+    );
+    return { ok: true, calendars };
+  }
+
+  /** Stores a Google connection after OAuth (refresh token sealed), booking into a chosen or the primary calendar. */
+  async connectGoogle(
+    staffId: number,
+    input: { refreshToken: string; email: string; booking?: string; conflicts?: readonly string[] },
+  ): Promise<{ ok: true; calendars: CalendarInfo[] } | { ok: false; reason: ConnectFailure }> {
+    const g = this.env.config.google;
+    if (!g) return { ok: false, reason: 'refused' };
+    const probe = createGoogleProvider({
+      endpoints: googleEndpoints(g.oauthUrl ?? undefined, g.apiUrl ?? undefined),
+      clientId: g.clientId,
+      clientSecret: g.clientSecret,
+      refreshToken: input.refreshToken,
+      bookingCalendarId: 'primary',
+      conflictCalendarIds: [],
+      clock: this.env.clock,
+    });
+    const listed = await probe.listCalendars();
+    if (!listed.ok) return listed;
+    const chosen = resolveChoice(listed.value, input.booking, input.conflicts);
+    if (!chosen.ok) return chosen;
+    await replaceConnection(
+      this.env.db,
+      { staffId, provider: 'google', url: null, username: input.email, bookingCalendar: chosen.booking, conflictCalendars: chosen.conflicts, serverSchedules: true },
+      (id) => seal(this.env.keyring, input.refreshToken, connectionSecretAad(id)),
+      this.env.clock.now(),
+    );
+    return { ok: true, calendars: listed.value };
+  }
+
+  /** The calendars of the staff member's account, for the chooser. */
+  async listCalendars(staffId: number): Promise<CalendarResult<CalendarInfo[]> | null> {
+    const c = await this.forStaff(staffId);
+    return c ? c.provider.listCalendars() : null;
+  }
+
+  /** Sets which calendar receives bookings and which count as busy (names or ids). */
+  async chooseCalendars(staffId: number, booking: string, conflicts: readonly string[]): Promise<{ ok: true } | { ok: false; reason: ConnectFailure }> {
+    const c = await this.forStaff(staffId);
+    if (!c) return { ok: false, reason: 'unknown_calendar' };
+    const listed = await c.provider.listCalendars();
+    if (!listed.ok) return listed;
+    const chosen = resolveChoice(listed.value, booking, conflicts);
+    if (!chosen.ok) return chosen;
+    await updateCalendars(this.env.db, c.connection.id, chosen.booking, chosen.conflicts, this.env.clock.now());
+    return { ok: true };
+  }
+
+  /** Disconnect and forget: revoke at Google when it is Google, then delete the row and its secret. */
+  async disconnect(staffId: number): Promise<void> {
+    const connection = await findConnection(this.env.db, staffId);
+    if (!connection) return;
+    const g = this.env.config.google;
+    if (connection.provider === 'google' && g) {
+      const token = open(this.env.keyring, connection.secretSealed, connectionSecretAad(connection.id));
+      // Best effort: the token is forgotten here whatever Google answers.
+      await revokeToken({ revokeUrl: googleEndpoints(g.oauthUrl ?? undefined, g.apiUrl ?? undefined).revokeUrl, token }).catch(() => undefined);
+    }
+    this.providers.delete(connection.id);
+    await deleteConnection(this.env.db, staffId);
+  }
+}
+
+/** The booking calendar always counts as busy, whatever else was chosen. */
+function withBooking(booking: string, conflicts: readonly string[]): string[] {
+  return conflicts.includes(booking) ? [...conflicts] : [booking, ...conflicts];
+}
+
+/** Resolves calendar names or ids against the account's calendars. */
+function resolveChoice(
+  calendars: readonly CalendarInfo[],
+  booking: string | undefined,
+  conflicts: readonly string[] | undefined,
+): { ok: true; booking: string; conflicts: string[] } | { ok: false; reason: ConnectFailure } {
+  const find = (ref: string) => calendars.find((c) => c.id === ref || c.name === ref);
+  let target: CalendarInfo | undefined;
+  if (booking !== undefined && booking !== '') {
+    target = find(booking);
+    if (!target) return { ok: false, reason: 'unknown_calendar' };
+    if (!target.writable) return { ok: false, reason: 'no_writable_calendar' };
+  } else {
+    target = calendars.find((c) => c.writable && c.primary) ?? calendars.find((c) => c.writable);
+    if (!target) return { ok: false, reason: 'no_writable_calendar' };
+  }
+  const ids: string[] = [];
+  for (const ref of conflicts ?? []) {
+    const c = find(ref);
+    if (!c) return { ok: false, reason: 'unknown_calendar' };
+    ids.push(c.id);
+  }
+  return { ok: true, booking: target.id, conflicts: withBooking(target.id, ids) };
+}
+
+/** A provider that fails closed (Google connection while Google is no longer configured). */
+function unavailableProvider(kind: 'caldav' | 'google'): CalendarProvider {
+  const fail = async () => ({ ok: false as const, reason: 'unauthorized' as const });
+  return { kind, serverSchedules: false, listCalendars: fail, busy: fail, bookings: fail, createEvent: fail, getEvent: fail, moveEvent: fail, cancelEvent: fail };
+}
