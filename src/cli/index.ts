@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import * as backup from './backup.js';
+import * as healthcheck from './healthcheck.js';
 import * as rotateKey from './rotate-key.js';
 import * as serve from './serve.js';
 
@@ -14,6 +15,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   serve,
   backup,
   'rotate-key': rotateKey,
+  healthcheck,
 };
 
 export const USAGE = `Usage: creneau <command> [options]
@@ -26,5 +28,6 @@ Commands:
   audit [--json]             what is stored, cookies, logs, outbound hosts
   rotate-key                 re-seal every secret under a new key
   backup FILE                consistent online copy of the database
+  healthcheck                exit 0 when the local server answers /healthz
 
 Run "creneau <command> --help" for a command's options.`;
