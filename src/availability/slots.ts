@@ -43,9 +43,9 @@
  * luxon resolves ambiguous local times inconsistently between zones (second occurrence in
  * Paris and New York, first in Sydney), so the policy above is implemented here.
  *
- * Cost: O(days × ranges + slots + busy × log slots); busy is never sorted. Each busy
- * interval marks the run of candidate slots it blocks (two binary searches) in a
- * difference array, then one pass over the candidates reads it.
+ * Cost: O(days × ranges + candidates + busy); busy is never sorted or merged. Each busy
+ * interval marks the run of candidate starts it blocks in a difference array (two bucketed
+ * look-ups, O(1) on average), then one pass over the candidates reads it.
  */
 import type { Interval } from '../lib/interval.js';
 
@@ -264,6 +264,31 @@ function offsetOf(zone: string, instant: number): number {
   return m[1] === '+' ? abs : -abs;
 }
 
+// Offsets at the timeline's sample instants (6-hour grid, and bisection points derived from
+// it) repeat from call to call for one zone, so they are memoised; bounded by clearing.
+const sampled = new Map<string, Map<number, number>>();
+let sampledCount = 0;
+const MAX_SAMPLED = 50_000;
+
+function sampledOffset(zone: string, instant: number): number {
+  let perZone = sampled.get(zone);
+  if (!perZone) {
+    perZone = new Map();
+    sampled.set(zone, perZone);
+  }
+  let o = perZone.get(instant);
+  if (o === undefined) {
+    o = offsetOf(zone, instant);
+    if (sampledCount >= MAX_SAMPLED) {
+      for (const m of sampled.values()) m.clear();
+      sampledCount = 0;
+    }
+    perZone.set(instant, o);
+    sampledCount++;
+  }
+  return o;
+}
+
 /** Piecewise-constant offsets of one zone over a window, so conversions cost no Intl calls. */
 interface Timeline {
   /** changes[i] is the first instant at which offsets[i] applies; changes[0] = -Infinity. */
@@ -274,18 +299,18 @@ interface Timeline {
 function buildTimeline(zone: string, from: number, to: number): Timeline {
   // Whole seconds: tzdata changes happen on second boundaries, so bisection can stop at 1 s.
   let prevT = Math.floor(from / 1000) * 1000;
-  let prevO = offsetOf(zone, prevT);
+  let prevO = sampledOffset(zone, prevT);
   const changes = [-Infinity];
   const offsets = [prevO];
   while (prevT < to) {
     const t = prevT + SAMPLE_STEP;
-    const o = offsetOf(zone, t);
+    const o = sampledOffset(zone, t);
     if (o !== prevO) {
       let lo = prevT;
       let hi = t;
       while (hi - lo > 1000) {
         const mid = Math.floor((lo + hi) / 2000) * 1000;
-        if (offsetOf(zone, mid) === prevO) lo = mid;
+        if (sampledOffset(zone, mid) === prevO) lo = mid;
         else hi = mid;
       }
       changes.push(hi);
@@ -337,16 +362,34 @@ function assertFinite(v: number, what: string): void {
   if (!Number.isFinite(v)) throw new RangeError(`computeSlots: ${what} must be a finite number`);
 }
 
-/** First index i in sorted `a` with a[i] > x (strict) or ≥ x (when `orEqual`). */
-function lowerBound(a: readonly number[], x: number, orEqual: boolean): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (orEqual ? a[mid]! < x : a[mid]! <= x) lo = mid + 1;
-    else hi = mid;
+/**
+ * "First candidate index with c[i] > x (or ≥ x)" in O(1) on average: bucket k stores the index
+ * of the first candidate ≥ base + k·width, so a lookup only binary-searches inside one bucket.
+ */
+function candidateIndex(c: readonly number[]): (x: number, orEqual: boolean) => number {
+  const n = c.length;
+  const base = c[0]!;
+  const last = c[n - 1]!;
+  const buckets = 4 * n;
+  const width = Math.max(1, Math.ceil((last - base + 1) / buckets));
+  const first = new Int32Array(buckets + 2);
+  for (let k = 0, j = 0; k < first.length; k++) {
+    while (j < n && c[j]! < base + k * width) j++;
+    first[k] = j;
   }
-  return lo;
+  return (x, orEqual) => {
+    if (x < base) return 0;
+    if (x > last) return n;
+    const k = Math.floor((x - base) / width);
+    let lo = first[k]!;
+    let hi = first[k + 1]!;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (orEqual ? c[mid]! < x : c[mid]! <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
 }
 
 /** Bookable slot starts (sorted UTC epoch ms) for a service; throws RulesError on bad rules. */
@@ -415,11 +458,12 @@ export function computeSlots(q: SlotQuery): number[] {
 
   // Busy [bs, be) blocks slot c iff c − before < be and bs < c + duration + after,
   // i.e. bs − duration − after < c < be + before: one contiguous run of the sorted candidates.
+  const find = candidateIndex(candidates);
   const blocked = new Int32Array(candidates.length + 1);
   for (const b of q.busy) {
     if (b.end <= b.start) continue;
-    const i0 = lowerBound(candidates, b.start - duration - after, false);
-    const i1 = lowerBound(candidates, b.end + before, true);
+    const i0 = find(b.start - duration - after, false);
+    const i1 = find(b.end + before, true);
     if (i0 < i1) {
       blocked[i0] = blocked[i0]! + 1;
       blocked[i1] = blocked[i1]! - 1;
