@@ -1,7 +1,7 @@
 /**
  * Slot engine: which start times can a client book for one service of one staff member?
- * Pure: no I/O, no clock (the caller passes `now`), no state except a bounded cache of
- * Intl.DateTimeFormat objects per time zone.
+ * Pure: no I/O, no clock (the caller passes `now`), no state except bounded caches of
+ * Intl.DateTimeFormat objects and of UTC offsets at sample instants, per time zone.
  *
  * Policy (DESIGN.md §4, issue 3):
  * - Weekly booking hours are wall-clock ranges in the staff time zone, several per weekday.
@@ -17,7 +17,7 @@
  * - Slot starts are range-start instant + k·step, stepping in REAL elapsed minutes (not
  *   wall-clock minutes), while start + duration ≤ range-end instant. After a gap inside a
  *   range the grid therefore stays on real time: 01:00–04:00 with a 60-min step on
- *   spring-forward day in Paris gives 01:00 and 03:00 CEST. No slot can start at a
+ *   spring-forward day in Paris gives 01:00 CET and 03:00 CEST. No slot can start at a
  *   non-existent local time because every slot is a real instant.
  * - A slot is offered only if [start − bufferBefore, start + duration + bufferAfter) does not
  *   overlap a busy interval; touching is not overlapping. Buffers may reach outside the
@@ -36,8 +36,9 @@
  *   busy value is a programming error and throws RangeError (treating NaN busy time as free
  *   could double-book).
  *
- * Assumption: two UTC-offset changes of one zone are at least 6 hours apart (true of every
- * zone in tzdata), because offsets are sampled every 6 hours and the changes then bisected.
+ * Assumption: a zone's UTC-offset changes are at least two days apart (months apart in
+ * practice): offsets are sampled every 6 hours and changes bisected to the second, and a wall
+ * time is resolved against the offsets one day before and after it (as Temporal does).
  * Offsets come straight from Intl (what luxon uses underneath), not from luxon: luxon's
  * zone.offset is ~10× slower, IANAZone.isValidZone builds a new formatter on every call, and
  * luxon resolves ambiguous local times inconsistently between zones (second occurrence in
