@@ -7,7 +7,11 @@ import { negotiateLocale } from './web/i18n.js';
 import { createViews, locals, newNonce, render, type RenderContext } from './web/render.js';
 import { refuseOddMethods, sameOriginPosts, securityHeaders } from './web/security.js';
 import { LOCALES, type Locale } from './config.js';
-import { listPublicStaff } from './accounts/accounts.repo.js';
+import { listPublicStaff, ownerExists } from './accounts/accounts.repo.js';
+import { accountsRouter } from './accounts/accounts.routes.js';
+import { invitationsRouter } from './accounts/invitations.routes.js';
+import { loadSession } from './accounts/session.js';
+import { catalogRouter } from './catalog/catalog.routes.js';
 import { sql } from 'kysely';
 import { bookingRoutes } from './booking/booking.routes.js';
 
@@ -65,6 +69,9 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext }
     }
   });
 
+  // Who is signed in (session cookie, else remember-me): sets locals staff and csrf.
+  app.use(loadSession(ctx));
+
   const body = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 100 });
 
   // Language switch: the only cookie a client can get, and only by asking for it.
@@ -76,9 +83,15 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext }
   });
 
   app.get('/', async (req: Request, res: Response) => {
+    if (!(await ownerExists(deps.db))) return res.redirect(303, '/setup');
     const staff = await listPublicStaff(deps.db);
     render(ctx, req, res, 'home', { people: staff });
   });
+
+  // Staff: setup, sign-in, profile (+ /@username/picture), your data; team; services editor.
+  app.use(accountsRouter(ctx));
+  app.use(invitationsRouter(ctx));
+  app.use(catalogRouter(ctx));
 
   // Public booking pages: /@username, /@username/:service(/slots|/book), /b/:token(...)
   app.use(bookingRoutes(ctx));

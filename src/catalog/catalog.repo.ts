@@ -1,7 +1,8 @@
 import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { ServiceTable } from './catalog.table.js';
-import { parseFields, parseRules, type ServiceRow } from './catalog.js';
+import type { ServiceRules } from '../availability/slots.js';
+import { parseFields, parseRules, type ServiceFields, type ServiceRow } from './catalog.js';
 
 /** SQL for services. JSON columns are parsed (and validated) here, so callers get typed rows. */
 
@@ -35,4 +36,61 @@ export async function listServices(db: Db, staffId: number): Promise<ServiceRow[
 export async function findService(db: Db, staffId: number, slug: string): Promise<ServiceRow | undefined> {
   const row = await db.selectFrom('services').selectAll().where('staff_id', '=', staffId).where('slug', '=', slug).executeTakeFirst();
   return row ? toRow(row) : undefined;
+}
+
+/** One service of one staff member by id (another staff member's id finds nothing). */
+export async function findServiceById(db: Db, staffId: number, id: number): Promise<ServiceRow | undefined> {
+  const row = await db.selectFrom('services').selectAll().where('staff_id', '=', staffId).where('id', '=', id).executeTakeFirst();
+  return row ? toRow(row) : undefined;
+}
+
+/** The fields of a service as stored. */
+export interface ServiceWrite {
+  readonly slug: string;
+  readonly title: string;
+  readonly description: string;
+  readonly location: string;
+  readonly rules: ServiceRules;
+  readonly fields: ServiceFields;
+  readonly active: boolean;
+}
+
+function columns(s: ServiceWrite) {
+  return {
+    slug: s.slug,
+    title: s.title,
+    description: s.description,
+    location: s.location,
+    rules: JSON.stringify(s.rules),
+    fields: JSON.stringify(s.fields),
+    active: s.active ? 1 : 0,
+  };
+}
+
+/** Adds a service at the end of the staff member's list; returns its id. */
+export async function insertService(db: Db, staffId: number, s: ServiceWrite, now: number): Promise<number> {
+  const last = await db.selectFrom('services').select((eb) => eb.fn.max('position').as('p')).where('staff_id', '=', staffId).executeTakeFirst();
+  const row = await db
+    .insertInto('services')
+    .values({ ...columns(s), staff_id: staffId, position: Number(last?.p ?? 0) + 1, created_at: now, updated_at: now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** Replaces a service's fields (scoped to its staff member). */
+export async function updateService(db: Db, staffId: number, id: number, s: ServiceWrite, now: number): Promise<void> {
+  await db.updateTable('services').set({ ...columns(s), updated_at: now }).where('staff_id', '=', staffId).where('id', '=', id).execute();
+}
+
+/** Deletes a service (scoped to its staff member); true when one was deleted. */
+export async function deleteService(db: Db, staffId: number, id: number): Promise<boolean> {
+  const res = await db.deleteFrom('services').where('staff_id', '=', staffId).where('id', '=', id).executeTakeFirst();
+  return Number(res.numDeletedRows) > 0;
+}
+
+/** Whether a slug is used by another service of the same staff member. */
+export async function slugTaken(db: Db, staffId: number, slug: string, exceptId = 0): Promise<boolean> {
+  const row = await db.selectFrom('services').select('id').where('staff_id', '=', staffId).where('slug', '=', slug).where('id', '!=', exceptId).executeTakeFirst();
+  return row !== undefined;
 }

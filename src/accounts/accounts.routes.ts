@@ -1,0 +1,363 @@
+import { Router, urlencoded, type NextFunction, type Request, type Response } from 'express';
+import busboy from 'busboy';
+import type { AppContext } from '../app.js';
+import { safeBack } from '../app.js';
+import { createAuthRequest, exchangeCode, googleEndpoints, SIGN_IN_SCOPES } from '../calendars/google/oauth.js';
+import { exportAccount } from '../catalog/catalog.service.js';
+import { LOCALES } from '../config.js';
+import { AppError, notFound } from '../web/errors.js';
+import { bodyOf, checked, formErrors, NO_ERRORS, raw, type FieldError, type FormErrors } from '../web/forms.js';
+import { locals, render } from '../web/render.js';
+import { normalizeUsername, TIME_ZONES, type ProfileInput } from './accounts.js';
+import { readLogin, readNewAccount, readPasswordForm, readProfile } from './accounts.form.js';
+import { findGoogleSub, findPicture, findStaffById, findStaffIdByGoogleSub, ownerExists, setGoogleSub, setPicture } from './accounts.repo.js';
+import { canDeleteSelf, changePassword, confirmPassword, createAccount, deleteAccount, editProfile, signIn } from './accounts.service.js';
+import { cleanPicture, PICTURE_MAX_BYTES } from './picture.js';
+import { csrfMatches, currentSessionHash, endSession, formToken, formTokenValid, requireCsrf, requireStaff, startSession } from './session.js';
+import { createThrottle } from './throttle.js';
+
+/**
+ * Staff accounts in the browser: first-run setup, sign-in (password or a linked Google
+ * account), sign-out, the profile page with its picture, and "your data" (export, delete).
+ */
+
+const form = urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 });
+
+/** Where to go after signing in: a local path only (never //evil, /\evil or https:evil). */
+export function safeNext(value: unknown): string {
+  const s = typeof value === 'string' ? value : '';
+  return s !== '' && safeBack(s) === s ? s : '/admin';
+}
+
+/** Choices for the time-zone and language selects. */
+function choices(ctx: AppContext, res: Response) {
+  const t = ctx.i18n.getFixedT(locals(res).lang);
+  return {
+    timeZones: TIME_ZONES,
+    languages: LOCALES.map((l) => ({ value: l, label: t(`common:lang_${l}`) })),
+  };
+}
+
+function errorsFor(ctx: AppContext, res: Response, errors: readonly FieldError[]): FormErrors {
+  return formErrors(ctx.i18n.getFixedT(locals(res).lang), errors);
+}
+
+const EMPTY_PROFILE = (ctx: AppContext): ProfileInput => ({
+  username: '',
+  displayName: '',
+  email: '',
+  timeZone: 'Europe/Paris',
+  locale: ctx.config.defaultLocale,
+  bio: '',
+  place: '',
+});
+
+interface GooglePending {
+  readonly codeVerifier: string;
+  readonly next: string;
+  readonly purpose: 'sign-in' | 'link';
+  readonly staffId: number | null;
+  readonly sessionHash: string | null;
+  readonly expiresAt: number;
+}
+
+const GOOGLE_PENDING_MS = 10 * 60_000;
+const GOOGLE_PENDING_MAX = 1000;
+
+/** The accounts router; `beforeDelete` comes from the deps (calendar revocation). */
+export function accountsRouter(ctx: AppContext): Router {
+  const r = Router();
+  const throttle = createThrottle(ctx.clock);
+  const googlePending = new Map<string, GooglePending>();
+  const redirectUri = new URL('auth/google/callback', ctx.config.baseUrl).toString();
+  const google = ctx.config.google;
+  const endpoints = google ? googleEndpoints(google.oauthUrl ?? undefined, google.apiUrl ?? undefined) : null;
+
+  // --- First run -------------------------------------------------------------------------
+
+  const renderSetup = (req: Request, res: Response, values: ProfileInput, errors: FormErrors, status = 200) =>
+    render(ctx, req, res, 'accounts/setup', { values, errors, formToken: formToken(ctx, 'setup'), ...choices(ctx, res) }, status);
+
+  r.get('/setup', async function showSetup(req, res) {
+    if (await ownerExists(ctx.db)) throw notFound();
+    renderSetup(req, res, EMPTY_PROFILE(ctx), NO_ERRORS);
+  });
+
+  r.post('/setup', form, async function createOwner(req, res) {
+    if (await ownerExists(ctx.db)) throw notFound();
+    if (!formTokenValid(ctx, 'setup', bodyOf(req.body)['_form'])) throw new AppError(403, 'admin:errors.form_expired');
+    const f = readNewAccount(req.body);
+    const result = await createAccount(ctx, { ...f, isOwner: true });
+    if (!result.ok) return renderSetup(req, res, f.profile, errorsFor(ctx, res, result.errors), 422);
+    await startSession(ctx, req, res, result.value, false);
+    res.redirect(303, '/admin');
+  });
+
+  // --- Sign in / out -----------------------------------------------------------------------
+
+  const renderLogin = (req: Request, res: Response, m: { login?: string; next?: string; message?: string }, status = 200) =>
+    render(
+      ctx,
+      req,
+      res,
+      'accounts/login',
+      { login: m.login ?? '', next: safeNext(m.next), message: m.message ?? '', formToken: formToken(ctx, 'login'), google: google !== null },
+      status,
+    );
+
+  r.get('/login', async function showLogin(req, res) {
+    if (!(await ownerExists(ctx.db))) return res.redirect(303, '/setup');
+    if (locals(res).staff) return res.redirect(303, safeNext(req.query.next));
+    const t = ctx.i18n.getFixedT(locals(res).lang);
+    const notice = req.query.google === 'unlinked' ? t('admin:login.google_not_linked') : req.query.google === 'failed' ? t('admin:login.google_failed') : '';
+    renderLogin(req, res, { next: typeof req.query.next === 'string' ? req.query.next : '', message: notice });
+  });
+
+  r.post('/login', form, async function submitLogin(req, res) {
+    const f = readLogin(req.body);
+    const t = ctx.i18n.getFixedT(locals(res).lang);
+    if (!formTokenValid(ctx, 'login', bodyOf(req.body)['_form'])) {
+      return renderLogin(req, res, { login: f.login, next: f.next, message: t('admin:errors.form_expired') }, 403);
+    }
+    const result = await signIn(ctx, throttle, { login: f.login, password: f.password, address: req.ip ?? '' });
+    if (!result.ok) {
+      const throttled = result.reason === 'throttled';
+      return renderLogin(req, res, { login: f.login, next: f.next, message: t(throttled ? 'admin:login.throttled' : 'admin:login.invalid') }, throttled ? 429 : 422);
+    }
+    await startSession(ctx, req, res, result.staffId, f.remember);
+    res.redirect(303, safeNext(f.next));
+  });
+
+  r.post('/logout', form, async function signOut(req, res, next: NextFunction) {
+    // Signed out already: nothing to protect. Signed in: the session's CSRF token is required.
+    if (locals(res).staff && !csrfMatches(res, bodyOf(req.body)['_csrf'])) return next(new AppError(403, 'admin:errors.csrf'));
+    await endSession(ctx, req, res);
+    res.redirect(303, '/');
+  });
+
+  // --- Google ------------------------------------------------------------------------------
+
+  const rememberGoogle = (state: string, p: GooglePending) => {
+    const now = ctx.clock.now();
+    for (const [k, v] of googlePending) if (v.expiresAt <= now) googlePending.delete(k);
+    if (googlePending.size >= GOOGLE_PENDING_MAX) {
+      const oldest = googlePending.keys().next().value;
+      if (oldest !== undefined) googlePending.delete(oldest);
+    }
+    googlePending.set(state, p);
+  };
+
+  const startGoogle = (res: Response, p: Omit<GooglePending, 'codeVerifier' | 'expiresAt'>) => {
+    if (!google || !endpoints) throw notFound();
+    const auth = createAuthRequest({ authorizeUrl: endpoints.authorizeUrl, clientId: google.clientId, redirectUri, scopes: SIGN_IN_SCOPES });
+    rememberGoogle(auth.state, { ...p, codeVerifier: auth.codeVerifier, expiresAt: ctx.clock.now() + GOOGLE_PENDING_MS });
+    res.redirect(303, auth.url);
+  };
+
+  r.get('/auth/google', function startGoogleSignIn(req, res) {
+    startGoogle(res, { next: safeNext(req.query.next), purpose: 'sign-in', staffId: null, sessionHash: null });
+  });
+
+  r.post('/admin/profile/google', form, requireStaff, requireCsrf, function linkGoogle(_req, res) {
+    startGoogle(res, { next: '/admin/profile', purpose: 'link', staffId: locals(res).staff?.id ?? null, sessionHash: currentSessionHash(res) ?? null });
+  });
+
+  r.post('/admin/profile/google/unlink', form, requireStaff, requireCsrf, async function unlinkGoogle(_req, res) {
+    const staff = locals(res).staff;
+    if (staff) await setGoogleSub(ctx.db, staff.id, null, ctx.clock.now());
+    res.redirect(303, '/admin/profile?done=google_unlinked');
+  });
+
+  r.get('/auth/google/callback', async function finishGoogle(req, res) {
+    if (!google || !endpoints) throw notFound();
+    const state = typeof req.query.state === 'string' ? req.query.state : '';
+    const pending = googlePending.get(state);
+    googlePending.delete(state);
+    if (!pending || pending.expiresAt <= ctx.clock.now()) throw new AppError(400, 'admin:errors.google_state');
+    const failTo = pending.purpose === 'link' ? '/admin/profile?done=google_failed' : '/login?google=failed';
+    const code = typeof req.query.code === 'string' ? req.query.code : '';
+    if (code === '') return res.redirect(303, failTo);
+    const tokens = await exchangeCode({
+      tokenUrl: endpoints.tokenUrl,
+      code,
+      codeVerifier: pending.codeVerifier,
+      redirectUri,
+      clientId: google.clientId,
+      clientSecret: google.clientSecret,
+    });
+    const sub = tokens.ok ? tokens.value.idClaims?.sub : undefined;
+    if (!sub) return res.redirect(303, failTo);
+    if (pending.purpose === 'link') {
+      // Linking only from inside the same signed-in session that asked for it.
+      const staff = locals(res).staff;
+      if (!staff || staff.id !== pending.staffId || currentSessionHash(res) !== pending.sessionHash) throw new AppError(403, 'admin:errors.google_state');
+      const holder = await findStaffIdByGoogleSub(ctx.db, sub);
+      if (holder !== undefined && holder !== staff.id) return res.redirect(303, '/admin/profile?done=google_taken');
+      await setGoogleSub(ctx.db, staff.id, sub, ctx.clock.now());
+      return res.redirect(303, '/admin/profile?done=google_linked');
+    }
+    // Signing in works only for an account that linked this Google account beforehand.
+    const staffId = await findStaffIdByGoogleSub(ctx.db, sub);
+    if (staffId === undefined) return res.redirect(303, '/login?google=unlinked');
+    await startSession(ctx, req, res, staffId, false);
+    res.redirect(303, safeNext(pending.next));
+  });
+
+  // --- Staff area home -----------------------------------------------------------------------
+
+  r.get('/admin', requireStaff, function showDashboard(req, res) {
+    render(ctx, req, res, 'admin/index', {});
+  });
+
+  // --- Profile -----------------------------------------------------------------------------
+
+  interface ProfilePage {
+    values?: ProfileInput;
+    profileErrors?: FormErrors;
+    passwordErrors?: FormErrors;
+    pictureErrors?: FormErrors;
+    status?: number;
+  }
+
+  const DONE = ['saved', 'password', 'picture', 'picture_removed', 'google_linked', 'google_unlinked', 'google_taken', 'google_failed'];
+
+  const renderProfile = async (req: Request, res: Response, p: ProfilePage) => {
+    const id = locals(res).staff?.id ?? 0;
+    const me = await findStaffById(ctx.db, id);
+    if (!me) throw notFound();
+    const done = typeof req.query.done === 'string' && DONE.includes(req.query.done) ? req.query.done : '';
+    render(
+      ctx,
+      req,
+      res,
+      'accounts/profile',
+      {
+        me,
+        values: p.values ?? { username: me.username, displayName: me.displayName, email: me.email, timeZone: me.timeZone, locale: me.locale, bio: me.bio, place: me.place },
+        errors: p.profileErrors ?? NO_ERRORS,
+        passwordErrors: p.passwordErrors ?? NO_ERRORS,
+        pictureErrors: p.pictureErrors ?? NO_ERRORS,
+        done,
+        google: google !== null,
+        googleLinked: (await findGoogleSub(ctx.db, id)) !== null,
+        ...choices(ctx, res),
+      },
+      p.status ?? 200,
+    );
+  };
+
+  r.get('/admin/profile', requireStaff, async function showProfile(req, res) {
+    await renderProfile(req, res, {});
+  });
+
+  r.post('/admin/profile', form, requireStaff, requireCsrf, async function saveProfile(req, res) {
+    const values = readProfile(req.body);
+    const result = await editProfile(ctx, locals(res).staff?.id ?? 0, values);
+    if (!result.ok) return renderProfile(req, res, { values, profileErrors: errorsFor(ctx, res, result.errors), status: 422 });
+    res.redirect(303, '/admin/profile?done=saved');
+  });
+
+  r.post('/admin/profile/password', form, requireStaff, requireCsrf, async function changeMyPassword(req, res) {
+    const result = await changePassword(ctx, locals(res).staff?.id ?? 0, readPasswordForm(req.body), currentSessionHash(res) ?? '');
+    if (!result.ok) return renderProfile(req, res, { passwordErrors: errorsFor(ctx, res, result.errors), status: 422 });
+    res.redirect(303, '/admin/profile?done=password');
+  });
+
+  r.post('/admin/profile/picture', requireStaff, async function uploadPicture(req, res) {
+    // Refused before reading when the browser announces more than a picture can be.
+    if (Number(req.headers['content-length'] ?? 0) > PICTURE_MAX_BYTES + 64 * 1024) throw new AppError(413, 'admin:errors.picture_too_large', { max: 2 });
+    const upload = await readUpload(req);
+    if (!csrfMatches(res, upload.fields.get('_csrf'))) throw new AppError(403, 'admin:errors.csrf');
+    const fail = (key: string, status: number) => renderProfile(req, res, { pictureErrors: errorsFor(ctx, res, [{ field: 'picture', key, params: { max: 2 } }]), status });
+    if (upload.tooLarge) return fail('admin:errors.picture_too_large', 413);
+    if (!upload.file || upload.file.length === 0) return fail('admin:errors.picture_missing', 422);
+    const picture = cleanPicture(upload.file);
+    if (!picture.ok) return fail(picture.reason === 'type' ? 'admin:errors.picture_type' : 'admin:errors.picture_corrupt', 422);
+    await setPicture(ctx.db, locals(res).staff?.id ?? 0, { body: picture.body, type: picture.type }, ctx.clock.now());
+    res.redirect(303, '/admin/profile?done=picture');
+  });
+
+  r.post('/admin/profile/picture/delete', form, requireStaff, requireCsrf, async function removePicture(_req, res) {
+    await setPicture(ctx.db, locals(res).staff?.id ?? 0, null, ctx.clock.now());
+    res.redirect(303, '/admin/profile?done=picture_removed');
+  });
+
+  r.get('/@:username/picture', async function showPicture(req, res) {
+    const picture = await findPicture(ctx.db, normalizeUsername(String(req.params.username)));
+    if (!picture) throw notFound();
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    res.type(picture.type).send(picture.body);
+  });
+
+  // --- Your data -----------------------------------------------------------------------------
+
+  const renderData = async (req: Request, res: Response, errors: FormErrors, status = 200) => {
+    const id = locals(res).staff?.id ?? 0;
+    render(ctx, req, res, 'admin/data', { errors, canDelete: await canDeleteSelf(ctx, id) }, status);
+  };
+
+  r.get('/admin/data', requireStaff, async function showData(req, res) {
+    await renderData(req, res, NO_ERRORS);
+  });
+
+  r.get('/admin/data/export', requireStaff, async function downloadExport(_req, res) {
+    const data = await exportAccount(ctx.db, locals(res).staff?.id ?? 0);
+    if (!data) throw notFound();
+    res.setHeader('Content-Disposition', `attachment; filename="creneau-${data.profile.username}.json"`);
+    res.type('application/json').send(`${JSON.stringify(data, null, 2)}\n`);
+  });
+
+  r.post('/admin/data/delete', form, requireStaff, requireCsrf, async function deleteMyAccount(req, res) {
+    const id = locals(res).staff?.id ?? 0;
+    if (!(await canDeleteSelf(ctx, id))) return renderData(req, res, errorsFor(ctx, res, [{ field: 'password', key: 'admin:data.owner_with_staff' }]), 409);
+    const b = bodyOf(req.body);
+    const errors: FieldError[] = [];
+    if (!(await confirmPassword(ctx, id, raw(b, 'password')))) errors.push({ field: 'password', key: 'admin:errors.current_password' });
+    if (!checked(b, 'confirm')) errors.push({ field: 'confirm', key: 'admin:data.confirm_required' });
+    if (errors.length > 0) return renderData(req, res, errorsFor(ctx, res, errors), 422);
+    await endSession(ctx, req, res);
+    await deleteAccount(ctx, id, ctx.beforeAccountDelete);
+    res.redirect(303, '/?deleted=1');
+  });
+
+  return r;
+}
+
+interface Upload {
+  readonly fields: Map<string, string>;
+  readonly file: Buffer | null;
+  readonly tooLarge: boolean;
+}
+
+/** Reads a multipart form with one file (`picture`), refusing more than 2 MB while streaming. */
+function readUpload(req: Request): Promise<Upload> {
+  return new Promise((resolve, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: req.headers, limits: { fileSize: PICTURE_MAX_BYTES, files: 1, fields: 5, fieldSize: 1024, parts: 8 } });
+    } catch {
+      reject(new AppError(400, 'errors:bad_request'));
+      return;
+    }
+    const fields = new Map<string, string>();
+    let file: Buffer | null = null;
+    let tooLarge = false;
+    bb.on('field', (name, value) => {
+      if (!fields.has(name)) fields.set(name, value);
+    });
+    bb.on('file', (name, stream) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('limit', () => {
+        tooLarge = true;
+      });
+      stream.on('end', () => {
+        if (name === 'picture' && !tooLarge) file = Buffer.concat(chunks);
+      });
+    });
+    bb.on('close', () => resolve({ fields, file, tooLarge }));
+    bb.on('error', () => reject(new AppError(400, 'errors:bad_request')));
+    req.pipe(bb);
+  });
+}

@@ -1,0 +1,109 @@
+import { IANAZone } from 'luxon';
+import { LOCALES, type Locale } from '../config.js';
+import type { FieldError } from '../web/forms.js';
+import { PASSWORD_MAX, PASSWORD_MIN } from './password.js';
+
+/**
+ * Staff accounts: pure rules for usernames, e-mails, time zones and the fields of a profile.
+ * Usernames end up in public URLs (/@alice), so they are NFKC-normalised and lower-cased
+ * first (fullwidth "ａｌｉｃｅ" is "alice"), then restricted to [a-z0-9-]: look-alike letters
+ * from other scripts (Cyrillic "а") are refused, not mapped.
+ */
+
+export const USERNAME_RE = /^[a-z0-9-]{3,32}$/;
+
+/** Names that are, or could pass for, parts of the product. */
+export const RESERVED_USERNAMES: ReadonlySet<string> = new Set([
+  'admin', 'administrator', 'api', 'static', 'setup', 'login', 'logout', 'signin', 'signup', 'register',
+  'privacy', 'healthz', 'health', 'auth', 'oauth', 'b', 'lang', 'favicon', 'robots', 'well-known',
+  'www', 'root', 'creneau', 'invite', 'invitations', 'staff', 'owner', 'support', 'help', 'about',
+  'security', 'system', 'null', 'undefined', 'mail', 'postmaster', 'webmaster', 'hostmaster', 'abuse',
+  'noreply', 'no-reply', 'booking', 'bookings', 'book', 'calendar', 'account', 'accounts', 'profile',
+  'settings', 'services', 'service', 'public', 'assets', 'img', 'css', 'js', 'test', 'sitemap',
+]);
+
+/** The form of a username that is stored and compared. */
+export function normalizeUsername(input: string): string {
+  return input.normalize('NFKC').trim().toLowerCase();
+}
+
+/** The form of an e-mail that is stored and compared. */
+export function normalizeEmail(input: string): string {
+  return input.normalize('NFKC').trim().toLowerCase();
+}
+
+export const EMAIL_RE = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
+
+/** Every IANA zone the runtime knows, for the time-zone select. */
+export const TIME_ZONES: readonly string[] = (() => {
+  const zones = Intl.supportedValuesOf('timeZone');
+  return zones.includes('UTC') ? zones : [...zones, 'UTC'];
+})();
+
+/** Whether a time zone name is a real IANA zone. */
+export function isTimeZone(z: string): boolean {
+  return z !== '' && IANAZone.isValidZone(z) && (TIME_ZONES.includes(z) || z === 'UTC');
+}
+
+export function isLocale(l: string): l is Locale {
+  return (LOCALES as readonly string[]).includes(l);
+}
+
+export const LIMITS = { displayName: 80, bio: 1000, place: 200, email: 254 } as const;
+
+/** Problems with a username (already normalised). */
+export function usernameErrors(username: string, field = 'username'): FieldError[] {
+  if (username === '') return [{ field, key: 'admin:errors.required' }];
+  if (!USERNAME_RE.test(username)) return [{ field, key: 'admin:errors.username_format' }];
+  if (RESERVED_USERNAMES.has(username)) return [{ field, key: 'admin:errors.username_reserved' }];
+  return [];
+}
+
+/** Problems with an e-mail (already normalised). */
+export function emailErrors(email: string, field = 'email'): FieldError[] {
+  if (email === '') return [{ field, key: 'admin:errors.required' }];
+  if (email.length > LIMITS.email || !EMAIL_RE.test(email)) return [{ field, key: 'admin:errors.email_format' }];
+  return [];
+}
+
+/** Problems with a new password and its confirmation. */
+export function newPasswordErrors(password: string, confirm: string, field = 'password', confirmField = 'password_confirm'): FieldError[] {
+  if (password === '') return [{ field, key: 'admin:errors.required' }];
+  if ([...password].length < PASSWORD_MIN) return [{ field, key: 'admin:errors.password_short', params: { min: PASSWORD_MIN } }];
+  if (password.length > PASSWORD_MAX) return [{ field, key: 'admin:errors.too_long', params: { max: PASSWORD_MAX } }];
+  if (password !== confirm) return [{ field: confirmField, key: 'admin:errors.password_mismatch' }];
+  return [];
+}
+
+/** Problems with a bounded free-text field. */
+export function lengthErrors(value: string, field: string, max: number, required = false): FieldError[] {
+  if (required && value === '') return [{ field, key: 'admin:errors.required' }];
+  if ([...value].length > max) return [{ field, key: 'admin:errors.too_long', params: { max } }];
+  // Control characters have no place in a name or a bio (newlines and tabs aside).
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value)) return [{ field, key: 'admin:errors.bad_characters' }];
+  return [];
+}
+
+/** The profile fields everyone edits (setup, invitation, profile page). */
+export interface ProfileInput {
+  readonly username: string;
+  readonly displayName: string;
+  readonly email: string;
+  readonly timeZone: string;
+  readonly locale: string;
+  readonly bio: string;
+  readonly place: string;
+}
+
+/** Every problem with a profile input. */
+export function profileErrors(p: ProfileInput): FieldError[] {
+  return [
+    ...usernameErrors(p.username),
+    ...lengthErrors(p.displayName, 'display_name', LIMITS.displayName, true),
+    ...emailErrors(p.email),
+    ...(isTimeZone(p.timeZone) ? [] : [{ field: 'time_zone', key: 'admin:errors.time_zone' }]),
+    ...(isLocale(p.locale) ? [] : [{ field: 'locale', key: 'admin:errors.locale' }]),
+    ...lengthErrors(p.bio, 'bio', LIMITS.bio),
+    ...lengthErrors(p.place, 'place', LIMITS.place),
+  ];
+}

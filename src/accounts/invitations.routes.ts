@@ -1,0 +1,109 @@
+import { Router, urlencoded, type Request, type Response } from 'express';
+import type { AppContext } from '../app.js';
+import { LOCALES } from '../config.js';
+import { notFound, AppError } from '../web/errors.js';
+import { bodyOf, formErrors, NO_ERRORS, text, type FormErrors } from '../web/forms.js';
+import { locals, render } from '../web/render.js';
+import { TIME_ZONES, type ProfileInput } from './accounts.js';
+import { readNewAccount } from './accounts.form.js';
+import { findStaffById, listStaff } from './accounts.repo.js';
+import { deleteAccount } from './accounts.service.js';
+import { deleteInvitation, listInvitations, type InvitationRow } from './invitations.repo.js';
+import { acceptInvitation, inviteStaff, openInvitation } from './invitations.service.js';
+import { formToken, formTokenValid, requireCsrf, requireOwner, startSession } from './session.js';
+
+/** The owner's team page (invite, cancel an invitation, remove a colleague) and the invitation link. */
+
+const form = urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 });
+
+export function invitationsRouter(ctx: AppContext): Router {
+  const r = Router();
+  const t = (res: Response) => ctx.i18n.getFixedT(locals(res).lang);
+
+  const renderTeam = async (req: Request, res: Response, m: { email?: string; errors?: FormErrors; link?: string }, status = 200) => {
+    const now = ctx.clock.now();
+    render(
+      ctx,
+      req,
+      res,
+      'admin/invitations',
+      { people: await listStaff(ctx.db), invitations: await listInvitations(ctx.db, now), email: m.email ?? '', errors: m.errors ?? NO_ERRORS, link: m.link ?? '', done: req.query.done === 'removed' ? 'removed' : '' },
+      status,
+    );
+  };
+
+  r.get('/admin/invitations', requireOwner, async function showTeam(req, res) {
+    await renderTeam(req, res, {});
+  });
+
+  // The link is shown once, in the answer to this POST (no redirect): it exists nowhere else.
+  r.post('/admin/invitations', form, requireOwner, requireCsrf, async function inviteColleague(req, res) {
+    const email = text(bodyOf(req.body), 'email');
+    const result = await inviteStaff(ctx, locals(res).staff?.id ?? 0, email);
+    if (!result.ok) return renderTeam(req, res, { email, errors: formErrors(t(res), result.errors) }, 422);
+    await renderTeam(req, res, { link: new URL(`invite/${result.value}`, ctx.config.baseUrl).toString() }, 201);
+  });
+
+  r.post('/admin/invitations/:hash/cancel', form, requireOwner, requireCsrf, async function cancelInvitation(req, res) {
+    const hash = String(req.params.hash);
+    if (!/^[0-9a-f]{64}$/.test(hash)) throw notFound();
+    await deleteInvitation(ctx.db, hash);
+    res.redirect(303, '/admin/invitations');
+  });
+
+  const colleague = async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    if (!/^\d{1,10}$/.test(id)) throw notFound();
+    const person = await findStaffById(ctx.db, Number(id));
+    if (!person || person.isOwner || person.id === locals(res).staff?.id) throw notFound();
+    return person;
+  };
+
+  r.get('/admin/staff/:id/remove', requireOwner, async function confirmRemoveColleague(req, res) {
+    render(ctx, req, res, 'admin/remove-staff', { person: await colleague(req, res) });
+  });
+
+  r.post('/admin/staff/:id/remove', form, requireOwner, requireCsrf, async function removeColleague(req, res) {
+    const person = await colleague(req, res);
+    await deleteAccount(ctx, person.id, ctx.beforeAccountDelete);
+    res.redirect(303, '/admin/invitations?done=removed');
+  });
+
+  // --- The colleague's side --------------------------------------------------------------------
+
+  const renderAccept = (req: Request, res: Response, inv: InvitationRow, values: ProfileInput, errors: FormErrors, status = 200) =>
+    render(
+      ctx,
+      req,
+      res,
+      'accounts/invite',
+      {
+        invitation: inv,
+        values,
+        errors,
+        formToken: formToken(ctx, 'invite'),
+        timeZones: TIME_ZONES,
+        languages: LOCALES.map((l) => ({ value: l, label: t(res)(`common:lang_${l}`) })),
+      },
+      status,
+    );
+
+  r.get('/invite/:token', async function showInvitation(req, res) {
+    const inv = await openInvitation(ctx, String(req.params.token));
+    if (!inv) throw new AppError(404, 'admin:invite.invalid');
+    renderAccept(req, res, inv, { username: '', displayName: '', email: inv.email, timeZone: 'Europe/Paris', locale: locals(res).lang, bio: '', place: '' }, NO_ERRORS);
+  });
+
+  r.post('/invite/:token', form, async function acceptInvite(req, res) {
+    const inv = await openInvitation(ctx, String(req.params.token));
+    if (!inv) throw new AppError(404, 'admin:invite.invalid');
+    if (!formTokenValid(ctx, 'invite', bodyOf(req.body)['_form'])) throw new AppError(403, 'admin:errors.form_expired');
+    const f = readNewAccount(req.body);
+    const result = await acceptInvitation(ctx, inv, f);
+    if (!result.ok) return renderAccept(req, res, inv, { ...f.profile, email: inv.email }, formErrors(t(res), result.errors), 422);
+    await startSession(ctx, req, res, result.value, false);
+    res.redirect(303, '/admin');
+  });
+
+  return r;
+}
