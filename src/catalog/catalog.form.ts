@@ -285,3 +285,8 @@ function ruleField(path: string, hourRows: Record<Weekday, number[]>, overrideRo
   }
   return 'title';
 }
+
+/** The {min, max} of a rule by the engine's field path, for messages outside the editor. */
+export function ruleLimitParams(path: string): Record<string, number> {
+  return limitParams(RULE_FIELDS[path] ?? '');
+}

@@ -6,7 +6,7 @@ import type { Db } from '../db/database.js';
 import type { Deps } from '../deps.js';
 import type { FieldError } from '../web/forms.js';
 import { SLUG_RE } from './catalog.js';
-import { checkServiceForm, RESERVED_SLUGS, type ServiceFormValues } from './catalog.form.js';
+import { checkServiceForm, RESERVED_SLUGS, ruleLimitParams, type ServiceFormValues } from './catalog.form.js';
 import { findService, insertService, listServices, slugTaken, updateService } from './catalog.repo.js';
 import { FORMAT, type Portable, type PortableService } from './portable.js';
 
@@ -91,7 +91,7 @@ export async function importAccount(deps: Pick<Deps, 'db' | 'clock'>, t: TFuncti
     if (slugs.has(s.slug)) errors.push(`services[${i}].slug: "${s.slug}" appears twice`);
     slugs.add(s.slug);
     if (s.title.trim() === '') errors.push(`services[${i}].title: ${t('admin:errors.required')}`);
-    for (const e of validateRules(rulesOf(s), p.timeZone)) errors.push(`services[${i}].${e.field}: ${t(`admin:services.errors.${e.code}`, { min: 0, max: 0 })}`);
+    for (const e of validateRules(rulesOf(s), p.timeZone)) errors.push(`services[${i}].${e.field}: ${t(`admin:services.errors.${e.code}`, ruleLimitParams(e.field))}`);
   });
   if (errors.length > 0) return { ok: false, errors };
   const now = deps.clock.now();

@@ -1,5 +1,8 @@
 import type { Config } from '../config.js';
 import * as backup from './backup.js';
+import * as exportCommand from './export.js';
+import * as importCommand from './import.js';
+import * as userCreate from './user-create.js';
 import * as healthcheck from './healthcheck.js';
 import * as rotateKey from './rotate-key.js';
 import * as serve from './serve.js';
@@ -14,6 +17,9 @@ export interface Command {
 export const COMMANDS: Readonly<Record<string, Command>> = {
   serve,
   backup,
+  'user create': userCreate,
+  import: importCommand,
+  export: exportCommand,
   'rotate-key': rotateKey,
   healthcheck,
 };

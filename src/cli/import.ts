@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { boot } from '../boot.js';
+import { importAccount } from '../catalog/catalog.service.js';
+import { fromJson } from '../catalog/portable.js';
+import type { Config } from '../config.js';
+import { parse, UsageError } from './args.js';
+
+export const help = `Usage: creneau import --user U FILE.json
+
+Reads a creneau/1 file (see "creneau export") into the existing account U: the profile is
+updated and services are matched by slug (created or updated), all or nothing. The file's
+profile.username must be U. Unknown keys are refused with their name.`;
+
+/** Imports a creneau/1 document into an existing staff account. */
+export async function run(argv: readonly string[], config: Config): Promise<number> {
+  const { values, positionals } = parse(argv, { user: { type: 'string' } }, true);
+  if (values.help) {
+    console.log(help);
+    return 0;
+  }
+  if (!values.user) throw new UsageError('--user is required');
+  const [file, ...rest] = positionals;
+  if (!file || rest.length > 0) throw new UsageError('import takes exactly one FILE.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    console.error(`creneau import: cannot read ${file}`);
+    return 1;
+  }
+  const parsed = fromJson(text);
+  if (!parsed.ok) {
+    for (const e of parsed.errors) console.error(`creneau import: ${e}`);
+    return 1;
+  }
+  if (parsed.value.calendar) {
+    console.error('creneau import: calendar import not available yet; remove the "calendar" block and connect the calendar in /admin/calendar');
+    return 1;
+  }
+  const deps = await boot(config);
+  try {
+    const result = await importAccount(deps, deps.i18n.getFixedT('en'), values.user, parsed.value);
+    if (!result.ok) {
+      for (const e of result.errors) console.error(`creneau import: ${e}`);
+      return 1;
+    }
+    console.log(`imported ${values.user}: ${result.created} service(s) created, ${result.updated} updated`);
+    return 0;
+  } finally {
+    await deps.db.destroy();
+  }
+}
