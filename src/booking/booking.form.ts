@@ -46,7 +46,7 @@ export function parseClientDetails(body: Record<string, unknown>, fields: Servic
   const values: Record<string, string> = {};
   const read = (name: keyof typeof LIMITS, required: boolean): string => {
     let v = text(body, name).replace(/\r\n?/g, '\n');
-    v = MULTILINE.has(name) ? v.trim() : v.replace(/\n/g, ' ').trim();
+    v = v.trim();
     values[name] = v.slice(0, LIMITS[name] * 2);
     if (v === '') {
       if (required) errors[name] = 'booking:err_required';

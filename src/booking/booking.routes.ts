@@ -61,9 +61,9 @@ export function bookingRoutes(ctx: AppContext): Router {
   };
 
   /** Renders the day picker and slots (also the 409 and "unavailable" answers). */
-  const renderPicker = async (req: Request, res: Response, target: PublicTarget, opts: { manage?: ManagedBooking; status?: number; notice?: string; taken?: number[] } = {}) => {
+  const renderPicker = async (req: Request, res: Response, target: PublicTarget, opts: { manage?: ManagedBooking; status?: number; notice?: string; taken?: number[]; tz?: string; date?: string } = {}) => {
     const { staff, service } = target;
-    const tz = clientZone(req, staff);
+    const tz = opts.tz ?? clientZone(req, staff);
     const now = ctx.clock.now();
     const today = dateIn(now, tz);
     const lastDay = dateIn(now + service.rules.horizonDays * 86_400_000, tz);
@@ -78,7 +78,8 @@ export function bookingRoutes(ctx: AppContext): Router {
     const result = connected && first && last ? await desk.offeredSlots(staff, service, connected, { start: first.start, end: last.end }, { live: false, ...(exclude ? { exclude } : {}) }) : { ok: false as const };
     const byDay = new Map<string, number[]>();
     if (result.ok) for (const s of result.slots) byDay.set(dateIn(s, tz), [...(byDay.get(dateIn(s, tz)) ?? []), s]);
-    const requested = typeof req.query.date === 'string' && dayRange(req.query.date, tz) ? req.query.date : undefined;
+    const dateParam = opts.date ?? req.query.date;
+    const requested = typeof dateParam === 'string' && dayRange(dateParam, tz) ? dateParam : undefined;
     const selected = requested ?? [...byDay.keys()].sort()[0] ?? from;
     const days = Array.from({ length: DAY_WINDOW }, (_, i) => addDays(from, i)).map((d) => ({
       date: d,
@@ -212,8 +213,7 @@ export function bookingRoutes(ctx: AppContext): Router {
       case 'done':
         return res.redirect(303, `/b/${outcome.token}?tz=${encodeURIComponent(tz)}`);
       case 'taken':
-        req.query = { ...req.query, tz, date: dateIn(start, tz) };
-        return renderPicker(req, res, target, { status: 409, notice: 'booking:slot_taken', taken: outcome.next });
+        return renderPicker(req, res, target, { status: 409, notice: 'booking:slot_taken', taken: outcome.next, tz, date: dateIn(start, tz) });
       case 'client_cap':
         throw new AppError(429, 'booking:client_cap');
       default:
@@ -305,8 +305,7 @@ export function bookingRoutes(ctx: AppContext): Router {
     const outcome = await desk.reschedule(b, start, locals(res).lang);
     if (outcome.kind === 'done') return res.redirect(303, `/b/${b.token}?moved=1&tz=${encodeURIComponent(tz)}`);
     if (outcome.kind === 'taken') {
-      req.query = { ...req.query, tz, date: dateIn(start, tz) };
-      return renderPicker(req, res, { staff: b.staff, service: b.service }, { manage: b, status: 409, notice: 'booking:slot_taken', taken: outcome.next });
+      return renderPicker(req, res, { staff: b.staff, service: b.service }, { manage: b, status: 409, notice: 'booking:slot_taken', taken: outcome.next, tz, date: dateIn(start, tz) });
     }
     throw new AppError(503, 'booking:unavailable');
   });

@@ -1,0 +1,368 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import ICAL from 'ical.js';
+import { client, iso, openForm, openRules, postForm, soon, startWorld, STAFF_ZONE, type World } from '../../scripts/test-support/world.js';
+
+/** The calendar objects in the Radicale booking calendar (name → ICS). */
+async function radicaleEvents(w: World): Promise<Map<string, string>> {
+  const auth = `Basic ${Buffer.from(`${w.radicale?.username}:${w.radicale?.password}`).toString('base64')}`;
+  const res = await fetch(w.calendarUrl as string, {
+    method: 'PROPFIND',
+    headers: { authorization: auth, depth: '1', 'content-type': 'application/xml' },
+    body: '<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getetag/></prop></propfind>',
+  });
+  const xml = await res.text();
+  const hrefs = [...xml.matchAll(/<(?:\w+:)?href>([^<]+\.ics)<\/(?:\w+:)?href>/g)].map((m) => m[1] as string);
+  const out = new Map<string, string>();
+  for (const href of hrefs) {
+    const r = await fetch(new URL(href, w.calendarUrl as string), { headers: { authorization: auth } });
+    out.set(href.split('/').pop() as string, await r.text());
+  }
+  return out;
+}
+
+function vevents(ics: string): ICAL.Component[] {
+  return new ICAL.Component(ICAL.parse(ics)).getAllSubcomponents('vevent');
+}
+
+async function book(w: World, service: string, start: number, who: Record<string, string>, headers: Record<string, string> = {}) {
+  const form = await openForm(w, service, start);
+  return postForm(`${w.url}/@alice/${service}/book`, { ...form, ...who }, headers);
+}
+
+async function slotsOn(w: World, service: string, day: number): Promise<string[]> {
+  const date = iso(day).slice(0, 10);
+  const res = await fetch(`${w.url}/@alice/${service}/slots?from=${date}&to=${date}&tz=${STAFF_ZONE}`);
+  assert.equal(res.status, 200);
+  return ((await res.json()) as { slots: string[] }).slots;
+}
+
+describe('booking against a real Radicale and SMTP sink', () => {
+  let w: World;
+  before(async () => {
+    w = await startWorld({ env: { CRENEAU_TRUST_PROXY: 'on' } });
+  });
+  after(() => w.stop());
+
+  test('book → event with attendee and links in the calendar, iMIP REQUEST sent, confirmation page', async () => {
+    const start = soon('10:00');
+    assert.ok((await slotsOn(w, 'haircut', start)).includes(iso(start)), 'slot offered before');
+    const res = await book(w, 'haircut', start, client('a', { first_name: 'Jeanne', last_name: 'Dupont', email: 'jeanne@example.com' }));
+    assert.equal(res.status, 303);
+    const location = res.headers.get('location') ?? '';
+    const token = /^\/b\/([0-9a-v]{26}\.[0-9a-v]{32})\?/.exec(location)?.[1];
+    assert.ok(token, location);
+    assert.equal(res.headers.get('set-cookie'), null, 'no cookie for a client');
+    const id = token.slice(0, 26);
+
+    const events = await radicaleEvents(w);
+    const ics = events.get(`${id}.ics`);
+    assert.ok(ics, 'the event is in the calendar under our id');
+    const [ev] = vevents(ics);
+    assert.ok(ev);
+    assert.equal(ev.getFirstPropertyValue('uid'), `${id}@127.0.0.1`);
+    assert.equal(String(ev.getFirstPropertyValue('summary')), 'Haircut — Jeanne Dupont');
+    assert.match(String(ev.getFirstPropertyValue('attendee')), /mailto:jeanne@example\.com/i);
+    assert.match(String(ev.getFirstPropertyValue('organizer')), /mailto:alice@salon\.test/i);
+    const description = String(ev.getFirstPropertyValue('description'));
+    assert.ok(description.includes(`${w.url}/b/${token}`), 'cancel link in the description');
+    assert.ok(description.includes(`${w.url}/b/${token}/reschedule`), 'reschedule link in the description');
+    const dtstart = ev.getFirstPropertyValue('dtstart') as ICAL.Time;
+    assert.equal(dtstart.toJSDate().getTime(), start);
+
+    const mails = await w.smtp.waitFor(1);
+    const mail = mails.find((m) => m.to === 'jeanne@example.com');
+    assert.ok(mail, 'invitation e-mailed to the client');
+    assert.equal(mail.method, 'REQUEST');
+    assert.equal(vevents(mail.ics as string).length, 1, 'exactly one VEVENT in the iMIP ICS');
+
+    const page = await fetch(`${w.url}${location}`);
+    const html = await page.text();
+    assert.equal(page.status, 200);
+    assert.match(html, /Your booking is confirmed/);
+    assert.ok(html.includes(`/b/${token}/reschedule`));
+    assert.ok(html.includes(`/b/${token}?action=cancel`));
+    assert.equal(page.headers.get('cache-control'), 'no-store');
+    assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(page.headers.get('set-cookie'), null);
+
+    const dl = await fetch(`${w.url}/b/${token}/ics`);
+    assert.match(dl.headers.get('content-type') ?? '', /^text\/calendar/);
+    assert.equal(vevents(await dl.text()).length, 1);
+
+    assert.ok(!(await slotsOn(w, 'haircut', start)).includes(iso(start)), 'slot no longer offered');
+  });
+
+  test('a double submit of the same form creates one event and shows the same confirmation', async () => {
+    const start = soon('11:00');
+    const form = await openForm(w, 'haircut', start);
+    const who = client('double');
+    const [a, b] = await Promise.all([postForm(`${w.url}/@alice/haircut/book`, { ...form, ...who }), postForm(`${w.url}/@alice/haircut/book`, { ...form, ...who })]);
+    assert.equal(a.status, 303);
+    assert.equal(b.status, 303);
+    assert.equal(a.headers.get('location'), b.headers.get('location'));
+    const again = await postForm(`${w.url}/@alice/haircut/book`, { ...form, ...who });
+    assert.equal(again.headers.get('location'), a.headers.get('location'));
+    const id = (a.headers.get('location') ?? '').slice(3, 29);
+    const matching = [...(await radicaleEvents(w)).values()].filter((ics) => ics.includes('client-double@example.com') || ics.includes('clientdouble@example.com'));
+    assert.equal(matching.length, 1);
+    assert.ok((await radicaleEvents(w)).has(`${id}.ics`));
+  });
+
+  test('link scanners that prefetch GET links never cancel; POST cancels, sends CANCEL, and is idempotent', async () => {
+    const start = soon('12:00');
+    const res = await book(w, 'haircut', start, client('cancel'));
+    const location = res.headers.get('location') ?? '';
+    const token = location.slice(3).split('?')[0] as string;
+    const id = token.slice(0, 26);
+    for (const path of [`/b/${token}`, `/b/${token}?action=cancel`, `/b/${token}/reschedule`, `/b/${token}/ics`]) {
+      const r = await fetch(`${w.url}${path}`);
+      assert.equal(r.status, 200, path);
+    }
+    assert.ok((await radicaleEvents(w)).has(`${id}.ics`), 'still booked after every GET');
+    const before = w.smtp.mails.length;
+    const cancel = await postForm(`${w.url}/b/${token}/cancel`, {});
+    assert.equal(cancel.status, 303);
+    assert.ok(!(await radicaleEvents(w)).has(`${id}.ics`), 'event gone');
+    const mails = await w.smtp.waitFor(before + 1);
+    const c = mails.slice(before).find((m) => m.method === 'CANCEL');
+    assert.ok(c, 'CANCEL sent');
+    assert.equal(c.to, 'clientcancel@example.com');
+    const cancelledPage = await fetch(`${w.url}${cancel.headers.get('location')}`);
+    assert.match(await cancelledPage.text(), /Your booking is cancelled/);
+    const twice = await postForm(`${w.url}/b/${token}/cancel`, {});
+    assert.equal(twice.status, 303, 'cancelling again is not an error');
+    const gone = await fetch(`${w.url}/b/${token}`);
+    assert.equal(gone.status, 404);
+    assert.match(await gone.text(), /no longer exists/);
+    assert.ok((await slotsOn(w, 'haircut', start)).includes(iso(start)), 'the slot is free again');
+  });
+
+  test('reschedule moves the event atomically; the old slot is free, the new one taken', async () => {
+    const start = soon('13:00');
+    const res = await book(w, 'haircut', start, client('move'));
+    const token = (res.headers.get('location') ?? '').slice(3).split('?')[0] as string;
+    const id = token.slice(0, 26);
+    const to = soon('15:30');
+    const picker = await fetch(`${w.url}/b/${token}/reschedule?date=${iso(to).slice(0, 10)}&tz=${STAFF_ZONE}`);
+    const pickerHtml = await picker.text();
+    assert.ok(pickerHtml.includes(`value="${iso(to)}"`), 'the new time is offered');
+    const before = w.smtp.mails.length;
+    const moved = await postForm(`${w.url}/b/${token}/reschedule`, { start: iso(to), tz: STAFF_ZONE });
+    assert.equal(moved.status, 303);
+    const ics = (await radicaleEvents(w)).get(`${id}.ics`) as string;
+    const [ev] = vevents(ics);
+    assert.equal((ev?.getFirstPropertyValue('dtstart') as ICAL.Time).toJSDate().getTime(), to);
+    assert.equal(Number(ev?.getFirstPropertyValue('sequence')), 1);
+    const slots = await slotsOn(w, 'haircut', start);
+    assert.ok(slots.includes(iso(start)), 'old slot free');
+    assert.ok(!slots.includes(iso(to)), 'new slot taken');
+    const mails = await w.smtp.waitFor(before + 1);
+    assert.equal(mails.slice(before).find((m) => m.to === 'clientmove@example.com')?.method, 'REQUEST');
+  });
+
+  test('50 concurrent bookings of one slot: exactly one 303, 49 × 409, one event — 20 times', async () => {
+    for (let round = 0; round < 20; round++) {
+      const start = soon('09:00', 3 + Math.floor(round / 8)) + (round % 8) * 3600_000;
+      const forms = await Promise.all(Array.from({ length: 50 }, () => openForm(w, 'haircut', start)));
+      const results = await Promise.all(
+        forms.map((form, i) => postForm(`${w.url}/@alice/haircut/book`, { ...form, ...client(`r${round}x${i}`) }, { 'x-forwarded-for': `198.51.100.${i + 1}` })),
+      );
+      const statuses = results.map((r) => r.status);
+      assert.equal(statuses.filter((s) => s === 303).length, 1, `round ${round}: ${statuses.join(',')}`);
+      assert.equal(statuses.filter((s) => s === 409).length, 49, `round ${round}`);
+      const html = await results.find((r) => r.status === 409)?.text();
+      assert.match(html ?? '', /someone just booked this time/);
+    }
+    const events = [...(await radicaleEvents(w)).values()].filter((ics) => /client-?r\d+x\d+@/.test(ics) || /clientr\d+x\d+@/.test(ics));
+    assert.equal(events.length, 20, 'one event per round');
+  });
+
+  test('overlapping services race: 30 min at 10:00 vs 60 min at 09:30 — only one wins', async () => {
+    await w.addService('long', openRules({ durationMinutes: 60 }), { title: 'Long' });
+    for (let round = 0; round < 5; round++) {
+      const day = 10 + round;
+      const short = soon('10:00', day);
+      const long = soon('09:30', day);
+      const shortForms = await Promise.all(Array.from({ length: 25 }, () => openForm(w, 'haircut', short)));
+      const longForms = await Promise.all(Array.from({ length: 25 }, () => openForm(w, 'long', long)));
+      const results = await Promise.all([
+        ...shortForms.map((f, i) => postForm(`${w.url}/@alice/haircut/book`, { ...f, ...client(`o${round}s${i}`) }, { 'x-forwarded-for': `192.0.2.${i + 1}` })),
+        ...longForms.map((f, i) => postForm(`${w.url}/@alice/long/book`, { ...f, ...client(`o${round}l${i}`) }, { 'x-forwarded-for': `192.0.2.${i + 101}` })),
+      ]);
+      const statuses = results.map((r) => r.status);
+      assert.equal(statuses.filter((s) => s === 303).length, 1, `round ${round}: ${statuses.join(',')}`);
+      assert.equal(statuses.filter((s) => s === 409).length, 49);
+    }
+  });
+
+  test('bad input: off-grid, past, outside hours, beyond horizon, malformed start → nothing booked', async () => {
+    const form = await openForm(w, 'haircut', soon('14:00'));
+    const count = (await radicaleEvents(w)).size;
+    const cases: [string, number][] = [
+      [iso(soon('14:10')), 409], // off the grid
+      [iso(soon('14:00', -3)), 409], // in the past
+      [iso(soon('20:00')), 409], // outside hours
+      [iso(soon('10:00', 90)), 409], // beyond the horizon
+      ['2026-13-45T99:00:00+01:00', 400],
+      ['tomorrow', 400],
+    ];
+    for (const [start, status] of cases) {
+      const r = await postForm(`${w.url}/@alice/haircut/book`, { ...form, start, ...client('bad') });
+      assert.equal(r.status, status, start);
+    }
+    const noToken = await postForm(`${w.url}/@alice/haircut/book`, { start: form.start as string, tz: STAFF_ZONE, ...client('bad') });
+    assert.equal(noToken.status, 400);
+    const honeypot = await postForm(`${w.url}/@alice/haircut/book`, { ...form, ...client('bad'), website: 'http://spam.example' });
+    assert.equal(honeypot.status, 400);
+    assert.equal((await radicaleEvents(w)).size, count, 'nothing was written');
+  });
+
+  test('invalid fields → 422 with the form, messages and the values; CR/LF never passes', async () => {
+    const form = await openForm(w, 'haircut', soon('14:30'));
+    const r = await postForm(`${w.url}/@alice/haircut/book`, { ...form, first_name: '', last_name: 'X', email: 'not-an-email', phone: '12', note: 'n' });
+    assert.equal(r.status, 422);
+    const html = await r.text();
+    assert.match(html, /this field is required/);
+    assert.match(html, /enter an e-mail address/);
+    assert.match(html, /at least 6 digits/);
+    assert.match(html, /value="not-an-email"/);
+    const crlf = await postForm(`${w.url}/@alice/haircut/book`, { ...form, ...client('crlf', { last_name: 'Doe\r\nBcc: victim@example.com', email: 'a@example.com\r\nBcc: x@example.com' }) });
+    assert.equal(crlf.status, 422);
+    const ics = await postForm(`${w.url}/@alice/haircut/book`, { ...form, ...client('ics', { first_name: 'Eve\r\nATTENDEE:mailto:boss@example.com' }) });
+    assert.equal(ics.status, 422);
+  });
+
+  test('XSS and ICS-injection payloads are escaped on every page and inert in the calendar and e-mail', async () => {
+    const start = soon('15:00', 8);
+    const payload = '<script>alert(1)</script>"\'><img src=x onerror=alert(2)>;X-INJ:1,\\';
+    const res = await book(w, 'haircut', start, client('xss', { first_name: payload, last_name: payload, note: `${payload}\nEND:VEVENT\nBEGIN:VEVENT\nSUMMARY:evil` }));
+    assert.equal(res.status, 303);
+    const location = res.headers.get('location') ?? '';
+    const token = location.slice(3).split('?')[0] as string;
+    for (const path of [location, `/b/${token}?action=cancel`, `/b/${token}/reschedule`]) {
+      const html = await (await fetch(`${w.url}${path}`)).text();
+      assert.ok(!html.includes('<script>alert'), path);
+      assert.ok(!html.includes('<img src=x'), path);
+    }
+    const manage = await (await fetch(`${w.url}${location}`)).text();
+    assert.ok(manage.includes('&lt;script&gt;alert(1)&lt;/script&gt;'), 'the name is shown, escaped');
+    const ics = (await radicaleEvents(w)).get(`${token.slice(0, 26)}.ics`) as string;
+    const evs = vevents(ics);
+    assert.equal(evs.length, 1, 'exactly one VEVENT');
+    const ev = evs[0] as ICAL.Component;
+    assert.equal(ev.getAllProperties('x-inj').length, 0, 'no injected property');
+    assert.equal(ev.getAllProperties('attendee').length, 1);
+    assert.ok(String(ev.getFirstPropertyValue('description')).includes('END:VEVENT\nBEGIN:VEVENT'), 'kept as text');
+    const mail = (await w.smtp.waitFor(1)).find((m) => m.to === 'clientxss@example.com');
+    assert.ok(mail);
+    assert.equal(vevents(mail.ics as string).length, 1);
+    assert.doesNotMatch(mail.raw, /^X-INJ/m);
+  });
+
+  test('tokens: forged, tampered and unknown get the same 404; manage pages are not cached', async () => {
+    const res = await book(w, 'haircut', soon('16:00', 8), client('tok'));
+    const token = (res.headers.get('location') ?? '').slice(3).split('?')[0] as string;
+    const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === '0' ? '1' : '0') + s.slice(i + 1);
+    const bodies = new Set<string>();
+    for (const t of [flip(token, 5), flip(token, 40), `${'0'.repeat(26)}.${'0'.repeat(32)}`, 'garbage', `${token}x`]) {
+      const r = await fetch(`${w.url}/b/${t}`);
+      assert.equal(r.status, 404, t);
+      bodies.add((await r.text()).replace(/\/b\/[^"<]*/g, ''));
+      const c = await postForm(`${w.url}/b/${t}/cancel`, {});
+      assert.ok([303, 404].includes(c.status));
+    }
+    assert.equal(bodies.size, 1, 'indistinguishable answers');
+    const ok = await fetch(`${w.url}/b/${token}`);
+    assert.equal(ok.status, 200, 'the real booking is untouched');
+  });
+
+  test('slots JSON: format, bounds and errors', async () => {
+    const day = soon('09:00', 5);
+    const date = iso(day).slice(0, 10);
+    const r = await fetch(`${w.url}/@alice/haircut/slots?from=${date}&to=${date}&tz=America/New_York`);
+    const json = (await r.json()) as { service: string; timeZone: string; durationMinutes: number; slots: string[] };
+    assert.equal(json.service, 'haircut');
+    assert.equal(json.timeZone, 'America/New_York');
+    assert.equal(json.durationMinutes, 30);
+    assert.ok(json.slots.length > 0);
+    for (const s of json.slots) assert.match(s, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}-0[45]:00$/);
+    assert.equal(r.headers.get('set-cookie'), null);
+    for (const q of ['from=2026-02-30&to=2026-03-01', 'from=x&to=y', `from=${date}&to=${date}&tz=Mars/Olympus`, 'from=2026-01-01&to=2026-06-01', `from=${date}&to=2020-01-01`]) {
+      const bad = await fetch(`${w.url}/@alice/haircut/slots?${q}`);
+      assert.equal(bad.status, 400, q);
+      assert.equal(typeof ((await bad.json()) as { error: unknown }).error, 'string');
+    }
+    assert.equal((await fetch(`${w.url}/@nobody/haircut/slots`)).status, 404);
+  });
+
+  test('public pages: no cookie, the staff zone without JS, unknown people get the generic 404', async () => {
+    const staff = await fetch(`${w.url}/@alice`);
+    assert.equal(staff.status, 200);
+    assert.equal(staff.headers.get('set-cookie'), null);
+    assert.match(await staff.text(), /Haircut/);
+    const picker = await fetch(`${w.url}/@alice/haircut`);
+    const html = await picker.text();
+    assert.match(html, /Times in Europe\/Paris/);
+    const unknown = await fetch(`${w.url}/@nobody`);
+    const random = await fetch(`${w.url}/some/unknown/page`);
+    assert.equal(unknown.status, 404);
+    const strip = (html: string) => html.replace(/name="back" value="[^"]*"/, '');
+    assert.equal(strip(await unknown.text()), strip(await random.text()));
+  });
+
+  test('one address posting too often is slowed down (in-memory keyed hash, nothing stored)', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 22; i++) {
+      const r = await postForm(`${w.url}/@alice/haircut/book`, { start: 'x' }, { 'x-forwarded-for': '203.0.113.99' });
+      statuses.push(r.status);
+    }
+    assert.deepEqual(statuses.slice(0, 20), Array(20).fill(400));
+    assert.deepEqual(statuses.slice(20), [429, 429]);
+    const other = await postForm(`${w.url}/@alice/haircut/book`, { start: 'x' }, { 'x-forwarded-for': '203.0.113.100' });
+    assert.equal(other.status, 400, 'other addresses are not affected');
+  });
+
+  test('fail closed: when the calendar cannot be read, no slot is offered', async () => {
+    await w.radicale?.stop();
+    const date = iso(soon('09:00', 25)).slice(0, 10); // a day no earlier test read (the page cache lives 60 s)
+    const json = await fetch(`${w.url}/@alice/haircut/slots?from=${date}&to=${date}`);
+    assert.equal(json.status, 503, await json.clone().text());
+    const page = await fetch(`${w.url}/@alice/haircut?date=${date}&from=${date}`);
+    assert.equal(page.status, 503);
+    const html = await page.text();
+    assert.match(html, /temporarily unavailable/);
+    assert.doesNotMatch(html, /class="slots"/);
+  });
+});
+
+describe('booking against the Google stand-in', () => {
+  let w: World;
+  before(async () => {
+    w = await startWorld({ provider: 'google' });
+  });
+  after(() => w.stop());
+
+  test('the event is inserted with our id and sendUpdates=all; cancel deletes it', async () => {
+    const start = soon('10:00');
+    const res = await book(w, 'haircut', start, client('g'));
+    assert.equal(res.status, 303);
+    const token = (res.headers.get('location') ?? '').slice(3).split('?')[0] as string;
+    const id = token.slice(0, 26);
+    const insert = w.google?.state.requestsTo('events.insert').at(-1);
+    assert.ok(insert);
+    assert.equal(insert.query.get('sendUpdates'), 'all');
+    const body = insert.body as { id: string; attendees: { email: string }[]; description: string };
+    assert.equal(body.id, id);
+    assert.deepEqual(body.attendees.map((a) => a.email), ['clientg@example.com']);
+    assert.ok(body.description.includes(`/b/${token}`));
+    assert.equal(w.smtp.mails.length, 0, 'Google sends the invitation, not Creneau');
+    const page = await fetch(`${w.url}/b/${token}`);
+    assert.equal(page.status, 200);
+    const cancel = await postForm(`${w.url}/b/${token}/cancel`, {});
+    assert.equal(cancel.status, 303);
+    const del = w.google?.state.requestsTo('events.delete').at(-1);
+    assert.equal(del?.query.get('sendUpdates'), 'all');
+    assert.equal((await fetch(`${w.url}/b/${token}`)).status, 404);
+  });
+});
