@@ -70,10 +70,6 @@ function nodePath(): string {
   return join(packageDir(NODE_VERSION), 'bin', 'node');
 }
 
-function headersDir(): string {
-  return packageDir(ADDON_HEADERS_VERSION);
-}
-
 function addonDir(): string {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'node_modules/better-sqlite3/package.json'), 'utf8')) as { version: string };
   return join(BUILD_DIR, `better-sqlite3-${pkg.version}-node-headers-v${ADDON_HEADERS_VERSION}`);
