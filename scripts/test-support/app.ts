@@ -21,7 +21,10 @@ export interface TestApp {
 }
 
 /** Starts the app with its own data directory; `env` adds or overrides CRENEAU_* variables. */
-export async function startTestApp(env: Record<string, string> = {}, opts: { clock?: Clock } = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  opts: { clock?: Clock; /** Adjusts the deps before the app is built (e.g. to observe a hook). */ deps?: (deps: Deps) => Deps } = {},
+): Promise<TestApp> {
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
     res.writeHead(503);
     res.end();
@@ -31,7 +34,8 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { clo
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const dataDir = env.CRENEAU_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'creneau-test-'));
   const config = loadConfig({ CRENEAU_LOG: 'off', ...env, CRENEAU_DATA_DIR: dataDir, CRENEAU_BASE_URL: env.CRENEAU_BASE_URL ?? url });
-  const deps = await boot(config, { ...(opts.clock ? { clock: opts.clock } : {}), log: createLogger(config.log, () => undefined) });
+  const booted = await boot(config, { ...(opts.clock ? { clock: opts.clock } : {}), log: createLogger(config.log, () => undefined) });
+  const deps = opts.deps ? opts.deps(booted) : booted;
   const { app } = createApp(deps);
   handler = app;
   return {

@@ -12,6 +12,7 @@ import {
   deleteSession,
   findRememberToken,
   findSession,
+  findStaffById,
   insertRememberToken,
   insertSession,
   touchSession,
@@ -111,8 +112,10 @@ export async function startSession(ctx: AppContext, req: Request, res: Response,
     setCookie(res, ctx.config, 'remember', `${selector}.${validator}`, REMEMBER_MS / 1000);
   }
   sessionHashes.set(res, idHash);
-  // The page being rendered now belongs to the new session.
+  // The rest of this request belongs to the new session.
+  const staff = await findStaffById(ctx.db, staffId);
   const l = locals(res);
+  l.staff = staff ? { id: staff.id, username: staff.username, displayName: staff.displayName, isOwner: staff.isOwner } : null;
   l.csrf = csrfToken;
 }
 
