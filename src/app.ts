@@ -12,6 +12,7 @@ import { accountsRouter } from './accounts/accounts.routes.js';
 import { invitationsRouter } from './accounts/invitations.routes.js';
 import { loadSession } from './accounts/session.js';
 import { catalogRouter } from './catalog/catalog.routes.js';
+import { calendarRoutes } from './calendars/connection.routes.js';
 import { sql } from 'kysely';
 import { bookingRoutes } from './booking/booking.routes.js';
 
@@ -92,6 +93,7 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext }
   app.use(accountsRouter(ctx));
   app.use(invitationsRouter(ctx));
   app.use(catalogRouter(ctx));
+  app.use(calendarRoutes(ctx));
 
   // Public booking pages: /@username, /@username/:service(/slots|/book), /b/:token(...)
   app.use(bookingRoutes(ctx));

@@ -3,7 +3,7 @@ import { LOCALES, type Locale } from '../config.js';
 import { readAsset } from './assets.js';
 
 /** Namespaces: one JSON file per area and language, locales/<lng>/<ns>.json. */
-export const NAMESPACES = ['common', 'errors', 'admin', 'booking', 'privacy'] as const;
+export const NAMESPACES = ['common', 'errors', 'admin', 'booking', 'privacy', 'calendar'] as const;
 
 export type Translate = TFunction;
 
