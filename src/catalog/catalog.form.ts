@@ -126,7 +126,7 @@ export function readServiceForm(body: unknown): ServiceFormValues {
   }
   return {
     title: text(b, 'title').normalize('NFC'),
-    slug: text(b, 'slug').normalize('NFKC').toLowerCase(),
+    slug: text(b, 'slug'),
     description: (typeof b['description'] === 'string' ? b['description'] : '').replace(/\r\n/g, '\n').trim().normalize('NFC'),
     location: text(b, 'location').normalize('NFC'),
     duration: text(b, 'duration'),
@@ -188,9 +188,10 @@ export function checkServiceForm(v: ServiceFormValues, timeZone: string): { ok: 
     const value = v[k as keyof typeof TEXT_LIMITS];
     if ([...value].length > max) errors.push({ field: k, key: 'admin:errors.too_long', params: { max } });
   }
-  if (v.slug === '') errors.push({ field: 'slug', key: 'admin:errors.required' });
-  else if (!SLUG_RE.test(v.slug)) errors.push({ field: 'slug', key: 'admin:services.errors.slug_format' });
-  else if (RESERVED_SLUGS.has(v.slug)) errors.push({ field: 'slug', key: 'admin:services.errors.slug_reserved' });
+  const slug = v.slug.normalize('NFKC').toLowerCase();
+  if (slug === '') errors.push({ field: 'slug', key: 'admin:errors.required' });
+  else if (!SLUG_RE.test(slug)) errors.push({ field: 'slug', key: 'admin:services.errors.slug_format' });
+  else if (RESERVED_SLUGS.has(slug)) errors.push({ field: 'slug', key: 'admin:services.errors.slug_reserved' });
 
   const duration = int(v.duration, 'duration', errors, 30);
   const step = v.step === '' ? duration : int(v.step, 'step', errors, duration);
@@ -257,7 +258,7 @@ export function checkServiceForm(v: ServiceFormValues, timeZone: string): { ok: 
     errors.push({ field, key: `admin:services.errors.${e.code}`, params: limitParams(field) });
   }
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, draft: { title: v.title, slug: v.slug, description: v.description, location: v.location, active: v.active, rules, fields: v.fields } };
+  return { ok: true, draft: { title: v.title, slug, description: v.description, location: v.location, active: v.active, rules, fields: v.fields } };
 }
 
 function limitParams(field: string): Record<string, number> {
