@@ -15,6 +15,7 @@ import { catalogRouter } from './catalog/catalog.routes.js';
 import { calendarRoutes } from './calendars/connection.routes.js';
 import { sql } from 'kysely';
 import { bookingRoutes } from './booking/booking.routes.js';
+import { privacyRouter } from './privacy/privacy.routes.js';
 
 /** Everything the route modules need: the deps plus the rendering context. */
 export interface AppContext extends Deps, RenderContext {}
@@ -94,6 +95,9 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext }
   app.use(invitationsRouter(ctx));
   app.use(catalogRouter(ctx));
   app.use(calendarRoutes(ctx));
+
+  // The privacy policy, generated from the inventory and the live configuration (no cookie, not framable).
+  app.use(privacyRouter(ctx));
 
   // Public booking pages: /@username, /@username/:service(/slots|/book), /b/:token(...)
   app.use(bookingRoutes(ctx));

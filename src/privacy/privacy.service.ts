@@ -1,0 +1,115 @@
+import type { Config, LogMode } from '../config.js';
+import { smtpHost } from '../config.js';
+import type { Db } from '../db/database.js';
+import { googleEndpoints } from '../calendars/google/oauth.js';
+import { cookieName } from '../web/cookies.js';
+import { COOKIES, INVENTORY, type CookieEntry, type TableEntry } from './inventory.js';
+import { findOwnerContact, findSetting, listConnectionTargets, readSchema } from './privacy.repo.js';
+
+/**
+ * What the privacy page and `creneau audit` say, computed from the inventory and the LIVE
+ * configuration and database: who the controller is, which log mode is in force, which
+ * outside hosts the server may contact. Hosts only, never a credential or a path.
+ */
+
+/** The settings key the owner can set to name the controller differently from the owner row. */
+export const PRIVACY_CONTACT_SETTING = 'privacy_contact';
+
+export type Controller =
+  | { readonly kind: 'setting'; readonly text: string }
+  | { readonly kind: 'owner'; readonly name: string; readonly email: string }
+  | { readonly kind: 'unknown' };
+
+export interface ThirdParties {
+  /** Google: set when CRENEAU_GOOGLE_* is configured or a connection uses Google. */
+  readonly google: { readonly configured: boolean; readonly connections: number; readonly hosts: readonly string[] } | null;
+  readonly smtpHost: string | null;
+  /** Distinct hosts of the CalDAV connections. */
+  readonly caldavHosts: readonly string[];
+}
+
+export interface CookieFact extends CookieEntry {
+  /** The name the browser sees (with __Host- over HTTPS). */
+  readonly realName: string;
+}
+
+export interface PrivacyFacts {
+  readonly controller: Controller;
+  readonly log: LogMode;
+  readonly cookies: readonly CookieFact[];
+  readonly thirdParties: ThirdParties;
+  readonly inventory: readonly TableEntry[];
+}
+
+/** Host names the server itself contacts for Google (the browser alone visits the authorize page). */
+export function googleHosts(config: Config): string[] {
+  const e = googleEndpoints(config.google?.oauthUrl ?? undefined, config.google?.apiUrl ?? undefined);
+  return unique([e.tokenUrl, e.revokeUrl, e.userinfoUrl, e.apiUrl].map(hostOf));
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+function unique(xs: readonly string[]): string[] {
+  return [...new Set(xs)].sort();
+}
+
+/** The controller shown on /privacy: the `privacy_contact` setting, else the owner row. */
+export async function findController(db: Db): Promise<Controller> {
+  const text = await findSetting(db, PRIVACY_CONTACT_SETTING);
+  if (text) return { kind: 'setting', text };
+  const owner = await findOwnerContact(db);
+  return owner ? { kind: 'owner', name: owner.displayName, email: owner.email } : { kind: 'unknown' };
+}
+
+/** The outside parties configured right now. */
+export async function findThirdParties(config: Config, db: Db): Promise<ThirdParties> {
+  const targets = await listConnectionTargets(db);
+  const googleConnections = targets.filter((c) => c.provider === 'google').length;
+  const caldavHosts = unique(targets.filter((c) => c.provider === 'caldav' && c.url).map((c) => hostOf(c.url ?? '')));
+  return {
+    google: config.google || googleConnections > 0 ? { configured: config.google !== null, connections: googleConnections, hosts: googleHosts(config) } : null,
+    smtpHost: config.smtp ? smtpHost(config.smtp.url) : null,
+    caldavHosts,
+  };
+}
+
+/** Every host name the server may open a connection to, sorted (Google only when configured). */
+export function outboundHosts(config: Config, parties: ThirdParties): string[] {
+  const hosts = [...parties.caldavHosts];
+  if (config.google) hosts.push(...googleHosts(config));
+  if (parties.smtpHost) hosts.push(parties.smtpHost);
+  return unique(hosts);
+}
+
+/** Everything the page and the audit print. */
+export async function privacyFacts(config: Config, db: Db): Promise<PrivacyFacts> {
+  return {
+    controller: await findController(db),
+    log: config.log,
+    cookies: COOKIES.map((c) => ({ ...c, realName: cookieName(config, c.name) })),
+    thirdParties: await findThirdParties(config, db),
+    inventory: INVENTORY,
+  };
+}
+
+/** Schema tables or columns the inventory does not classify, and inventory entries the schema lacks. */
+export async function schemaDrift(db: Db): Promise<{ unclassified: string[]; missing: string[] }> {
+  const live = await readSchema(db);
+  const unclassified: string[] = [];
+  const missing: string[] = [];
+  for (const t of live) {
+    const entry = INVENTORY.find((e) => e.table === t.table);
+    for (const c of t.columns) if (!entry || !(c in entry.columns)) unclassified.push(`${t.table}.${c}`);
+  }
+  for (const e of INVENTORY) {
+    const t = live.find((l) => l.table === e.table);
+    for (const c of Object.keys(e.columns)) if (!t || !t.columns.includes(c)) missing.push(`${e.table}.${c}`);
+  }
+  return { unclassified, missing };
+}
