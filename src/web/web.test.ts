@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { insertStaff } from '../accounts/accounts.repo.js';
 import { createApp } from '../app.js';
 import { boot } from '../boot.js';
 import { loadConfig } from '../config.js';
@@ -14,6 +15,8 @@ let close: () => Promise<void> = async () => {};
 before(async () => {
   const config = loadConfig({ CRENEAU_DATA_DIR: mkdtempSync(join(tmpdir(), 'creneau-web-')), CRENEAU_LOG: 'off' });
   const deps = await boot(config);
+  // An owner exists, so / is the landing page (without one it redirects to /setup).
+  await insertStaff(deps.db, { username: 'owner', displayName: 'Owner', email: 'owner@example.com', passwordHash: null, locale: 'en', timeZone: 'UTC', isOwner: true }, Date.now());
   const { app } = createApp(deps);
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
