@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import * as audit from './audit.js';
 import * as backup from './backup.js';
 import * as exportCommand from './export.js';
 import * as importCommand from './import.js';
@@ -20,6 +21,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   'user create': userCreate,
   import: importCommand,
   export: exportCommand,
+  audit,
   'rotate-key': rotateKey,
   healthcheck,
 };
