@@ -2,7 +2,7 @@ import { Router, urlencoded, type NextFunction, type Request, type Response } fr
 import busboy from 'busboy';
 import type { AppContext } from '../app.js';
 import { safeBack } from '../app.js';
-import { createAuthRequest, exchangeCode, googleEndpoints, SIGN_IN_SCOPES } from '../calendars/google/oauth.js';
+import { createAuthRequest, exchangeCode, googleEndpoints, revokeToken, SIGN_IN_SCOPES } from '../calendars/google/oauth.js';
 import { exportAccount } from '../catalog/catalog.service.js';
 import { LOCALES } from '../config.js';
 import { AppError, notFound } from '../web/errors.js';
@@ -185,6 +185,9 @@ export function accountsRouter(ctx: AppContext): Router {
       clientId: google.clientId,
       clientSecret: google.clientSecret,
     });
+    // Sign-in needs no lasting access: a refresh token Google may have issued is revoked at once.
+    const refreshToken = tokens.ok ? tokens.value.refreshToken : undefined;
+    if (refreshToken) await revokeToken({ revokeUrl: endpoints.revokeUrl, token: refreshToken });
     const sub = tokens.ok ? tokens.value.idClaims?.sub : undefined;
     if (!sub) return res.redirect(303, failTo);
     if (pending.purpose === 'link') {

@@ -58,6 +58,7 @@ describe('Google sign-in (stand-in)', () => {
     const back = await throughGoogle(b, signIn.location as string);
     assert.equal(back.location, '/admin/services');
     assert.equal((await b.get('/admin/profile')).status, 200);
+    assert.ok([...google.state.refreshTokens.values()].every((t) => t.revoked), 'no lasting Google access is kept for a sign-in');
   });
 
   test('a callback with an unknown or replayed state is refused; linking needs the CSRF token', async () => {
