@@ -65,7 +65,9 @@ export function sameOriginPosts(config: Config) {
     if (req.method !== 'POST') return next();
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== 'null' && origin !== ours) return next(new AppError(403, 'errors:forbidden_origin'));
-    if (origin === 'null') return next(new AppError(403, 'errors:forbidden_origin'));
+    // Under Referrer-Policy: no-referrer, browsers send `Origin: null` even for our own forms;
+    // Sec-Fetch-Site (a header pages cannot set) then tells whether the form was ours.
+    if (origin === 'null' && req.headers['sec-fetch-site'] !== 'same-origin') return next(new AppError(403, 'errors:forbidden_origin'));
     next();
   };
 }
