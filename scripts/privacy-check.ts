@@ -5,7 +5,7 @@
 // calendar, so the check cannot pass vacuously. Exit 1 on any hit.
 //
 //   npm run privacy-check
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { iso, openForm, openRules, postForm, soon, startWorld, type World } from './test-support/world.js';
 import { Browser, hiddenValue } from './test-support/app.js';
@@ -218,6 +218,7 @@ export async function runPrivacyCheck(): Promise<CheckResult> {
   await w.stop();
   scanDir('stopped');
   hits.push(...scanBytes('captured logs and output', Buffer.from(logLines.join('\n'), 'utf8'), [...needles]));
+  if (hits.length === 0) rmSync(dataDir, { recursive: true, force: true }); // kept for inspection on a hit
 
   const lines = [
     'Creneau privacy check (data at rest and logs)',
