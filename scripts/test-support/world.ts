@@ -41,6 +41,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
+    disableReverseLookup: true,
     logger: false,
     onData(stream, _session, callback) {
       const chunks: Buffer[] = [];
@@ -148,6 +149,8 @@ export async function startWorld(opts: { provider?: 'caldav' | 'google'; env?: R
   const deps = await boot(config, opts.log ? { log: opts.log } : {});
   const { app } = createApp(deps);
   const server = app.listen(port, '127.0.0.1');
+  // Longer than any pause in a test, so a kept-alive socket is never closed under a request.
+  server.keepAliveTimeout = 120_000;
   await new Promise((r) => server.once('listening', r));
   const now = Date.now();
   const staffId = await insertStaff(

@@ -76,12 +76,23 @@ export function bookingRoutes(ctx: AppContext): Router {
     const connected = await ctx.calendars.forStaff(staff.id);
     const exclude = opts.manage ? { start: opts.manage.event.start, end: opts.manage.event.end } : undefined;
     const result = connected && first && last ? await desk.offeredSlots(staff, service, connected, { start: first.start, end: last.end }, { live: false, ...(exclude ? { exclude } : {}) }) : { ok: false as const };
+    // Group by the visitor's days using each day's bounds (one zone computation per day, not per slot).
+    const windowDays = Array.from({ length: DAY_WINDOW }, (_, i) => addDays(from, i));
+    const bounds = windowDays.map((d) => dayRange(d, tz) ?? { start: 0, end: 0 });
     const byDay = new Map<string, number[]>();
-    if (result.ok) for (const s of result.slots) byDay.set(dateIn(s, tz), [...(byDay.get(dateIn(s, tz)) ?? []), s]);
+    if (result.ok) {
+      let i = 0;
+      for (const s of result.slots) {
+        while (i < bounds.length && s >= (bounds[i] as { end: number }).end) i++;
+        const day = windowDays[i];
+        if (day === undefined) break;
+        if (s >= (bounds[i] as { start: number }).start) byDay.set(day, [...(byDay.get(day) ?? []), s]);
+      }
+    }
     const dateParam = opts.date ?? req.query.date;
     const requested = typeof dateParam === 'string' && dayRange(dateParam, tz) ? dateParam : undefined;
-    const selected = requested ?? [...byDay.keys()].sort()[0] ?? from;
-    const days = Array.from({ length: DAY_WINDOW }, (_, i) => addDays(from, i)).map((d) => ({
+    const selected = requested ?? windowDays.find((d) => byDay.has(d)) ?? from;
+    const days = windowDays.map((d) => ({
       date: d,
       ...formatDayShort(d, tz, lng(res)),
       count: byDay.get(d)?.length ?? 0,

@@ -6,7 +6,7 @@ import type { ServiceRow } from '../catalog/catalog.js';
 import { findService } from '../catalog/catalog.repo.js';
 import type { Connected } from '../calendars/connection.service.js';
 import { buildBookingIcs } from '../calendars/ics.js';
-import type { BookingEvent, CalendarProvider, NewBookingEvent } from '../calendars/provider.js';
+import type { BookingEvent, BusyResult, CalendarProvider, NewBookingEvent } from '../calendars/provider.js';
 import { bookingToken, parseToken, verifyBookingToken } from '../crypto/token.js';
 import type { Deps } from '../deps.js';
 import type { Interval } from '../lib/interval.js';
@@ -43,6 +43,13 @@ export class BookingDesk {
   private readonly lock = new KeyedLock();
   private readonly busyCache = new TtlCache<Interval[]>(BUSY_CACHE_TTL_MS);
   private readonly bookedCache = new TtlCache<{ start: number; serviceSlug: string }[]>(BUSY_CACHE_TTL_MS);
+  /**
+   * Events this process created in the last minute, per connection (ids and times only). A
+   * request for an overlapping slot is refused at once without a calendar round trip: this can
+   * only refuse more, never allow more, and spares the calendar a thundering herd.
+   */
+  private readonly inflight = new Map<string, Promise<BusyResult>>();
+  private readonly recent = new Map<number, { id: string; start: number; end: number; at: number }[]>();
 
   constructor(private readonly deps: Deps) {}
 
@@ -60,7 +67,16 @@ export class BookingDesk {
     const key = `${connected.connection.id}:${connected.connection.updatedAt}:${fetch.start}:${fetch.end}`;
     let busy = opts.live ? undefined : this.busyCache.get(key, now);
     if (!busy) {
-      const res = await connected.provider.busy(fetch);
+      // Page views share one in-flight read per range (a burst of visitors is one calendar call).
+      let pending = opts.live ? undefined : this.inflight.get(key);
+      if (!pending) {
+        pending = connected.provider.busy(fetch);
+        if (!opts.live) {
+          this.inflight.set(key, pending);
+          void pending.finally(() => this.inflight.delete(key));
+        }
+      }
+      const res = await pending;
       if (!res.ok) {
         this.deps.log.debug('calendar.busy_failed', { provider: connected.provider.kind, reason: res.reason });
         return { ok: false };
@@ -115,6 +131,12 @@ export class BookingDesk {
     const { connection, provider } = connected;
     const token = bookingToken(this.deps.keyring, { staffId: staff.id, connectionId: connection.id, bookingId });
     const outcome = await this.lock.run(connection.id, async (): Promise<BookOutcome & { event?: NewBookingEvent }> => {
+      const now = this.deps.clock.now();
+      const guard = { start: start - service.rules.bufferBeforeMinutes * 60_000, end: start + (service.rules.durationMinutes + service.rules.bufferAfterMinutes) * 60_000 };
+      const recent = (this.recent.get(connection.id) ?? []).filter((r) => now - r.at < BUSY_CACHE_TTL_MS);
+      this.recent.set(connection.id, recent);
+      const clash = recent.find((r) => r.start < guard.end && r.end > guard.start);
+      if (clash && clash.id !== bookingId) return { kind: 'taken', next: await this.nextSlots(staff, service, connected, start) };
       const day = this.dayAround(start, staff.timeZone);
       const live = await this.offeredSlots(staff, service, connected, day, { live: true });
       if (!live.ok) return { kind: 'unavailable' };
@@ -130,7 +152,10 @@ export class BookingDesk {
       const created = await provider.createEvent(event);
       this.busyCache.dropPrefix(`${connection.id}:`);
       this.bookedCache.dropPrefix(`${connection.id}:`);
-      if (created.ok) return { kind: 'done', token, event };
+      if (created.ok) {
+        recent.push({ id: bookingId, start: event.start, end: event.end, at: now });
+        return { kind: 'done', token, event };
+      }
       if (created.reason === 'conflict') {
         if (await this.isSameBooking(provider, bookingId, start, client.email)) return { kind: 'done', token };
         return { kind: 'taken', next: await this.nextSlots(staff, service, connected, start) };

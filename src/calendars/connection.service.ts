@@ -100,26 +100,45 @@ export class CalendarDirectory {
     staffId: number,
     input: { url: string; username: string; password: string; booking?: string; conflicts?: readonly string[] },
   ): Promise<{ ok: true; calendars: CalendarInfo[] } | { ok: false; reason: ConnectFailure }> {
+    const prepared = await this.prepareCaldav(input);
+    if (!prepared.ok) return prepared;
+    await prepared.save(staffId);
+    return { ok: true, calendars: prepared.calendars };
+  }
+
+  /**
+   * Discovery and calendar choice without writing anything, then a `save` step: `creneau import`
+   * talks to the server first and writes the connection only once everything else succeeded.
+   */
+  async prepareCaldav(input: {
+    url: string;
+    username: string;
+    password: string;
+    booking?: string;
+    conflicts?: readonly string[];
+  }): Promise<{ ok: true; calendars: CalendarInfo[]; save: (staffId: number) => Promise<void> } | { ok: false; reason: ConnectFailure }> {
     const found = await discoverCaldav({ url: input.url, username: input.username, password: input.password, allowHosts: this.env.config.caldavAllowHosts });
     if (!found.ok) return found;
     const calendars = found.value.calendars;
     const chosen = resolveChoice(calendars, input.booking, input.conflicts);
     if (!chosen.ok) return chosen;
-    await replaceConnection(
-      this.env.db,
-      {
-        staffId,
-        provider: 'caldav',
-        url: input.url,
-        username: input.username,
-        bookingCalendar: chosen.booking,
-        conflictCalendars: chosen.conflicts,
-        serverSchedules: found.value.serverSchedules,
-      },
-      (id) => seal(this.env.keyring, input.password, connectionSecretAad(id)),
-      this.env.clock.now(),
-    );
-    return { ok: true, calendars };
+    const save = async (staffId: number) => {
+      await replaceConnection(
+        this.env.db,
+        {
+          staffId,
+          provider: 'caldav',
+          url: input.url,
+          username: input.username,
+          bookingCalendar: chosen.booking,
+          conflictCalendars: chosen.conflicts,
+          serverSchedules: found.value.serverSchedules,
+        },
+        (id) => seal(this.env.keyring, input.password, connectionSecretAad(id)),
+        this.env.clock.now(),
+      );
+    };
+    return { ok: true, calendars, save };
   }
 
   /** Stores a Google connection after OAuth (refresh token sealed), booking into a chosen or the primary calendar. */

@@ -2,9 +2,17 @@ import { DateTime, IANAZone } from 'luxon';
 
 /** Small time helpers for the edges (pages, e-mails): UTC instants inside, zones only here. */
 
-/** Whether a string is an IANA zone name we can use. */
+const zoneValidity = new Map<string, boolean>();
+
+/** Whether a string is an IANA zone name we can use (memoised: luxon builds a formatter per check). */
 export function isZone(tz: string): boolean {
-  return tz.length <= 64 && IANAZone.isValidZone(tz);
+  if (tz.length > 64) return false;
+  let ok = zoneValidity.get(tz);
+  if (ok === undefined) {
+    ok = IANAZone.isValidZone(tz);
+    if (zoneValidity.size < 2000) zoneValidity.set(tz, ok);
+  }
+  return ok;
 }
 
 /** Every IANA zone the runtime knows, for zone pickers. */

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { after, before, test } from 'node:test';
+import { chromium, type Browser } from 'playwright-core';
+import { startWorld, type World } from '../../scripts/test-support/world.js';
+
+/** Where the screenshots go (looked at by a person; kept out of the repository). */
+const SCREENSHOTS = process.env.CRENEAU_SCREENSHOTS ?? join(tmpdir(), 'creneau-screenshots');
+
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let w: World;
+let browser: Browser;
+before(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  w = await startWorld();
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+});
+after(async () => {
+  await browser.close();
+  await w.stop();
+});
+
+for (const viewport of [
+  { name: 'phone', width: 375, height: 812 },
+  { name: 'desktop', width: 1280, height: 900 },
+]) {
+  test(`a client books through the real pages with the keyboard and mouse (${viewport.name})`, async () => {
+    const context = await browser.newContext({ viewport, timezoneId: 'America/New_York', locale: viewport.name === 'phone' ? 'fr-FR' : 'en-US' });
+    const page = await context.newPage();
+    const foreign: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith(w.url)) foreign.push(r.url());
+    });
+    await page.goto(`${w.url}/@alice`);
+    await page.screenshot({ path: join(SCREENSHOTS, `${viewport.name}-1-staff.png`), fullPage: true });
+    await page.getByRole('link', { name: /Haircut/ }).click();
+    // The tiny same-origin script switches the picker to the visitor's own zone.
+    await page.waitForURL(/tz=America%2FNew_York/, { waitUntil: 'domcontentloaded' });
+    assert.match(await page.textContent('body') ?? '', /America\/New York/);
+    const day = page.locator('.days a:not(.closed)').nth(2);
+    await day.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForLoadState('load');
+    await page.screenshot({ path: join(SCREENSHOTS, `${viewport.name}-2-slots.png`), fullPage: true });
+    const slot = page.locator('.slots a').first();
+    const slotLabel = (await slot.textContent())?.trim() ?? '';
+    assert.ok(slotLabel.length > 0, 'a slot is offered');
+    await slot.click();
+    await page.waitForSelector('form [name=first_name]');
+    await page.fill('[name=first_name]', 'Zoé');
+    await page.fill('[name=last_name]', 'Lefèvre');
+    await page.fill('[name=email]', `zoe.${viewport.name}@example.com`);
+    await page.fill('[name=phone]', '+33 6 00 00 00 00');
+    await page.screenshot({ path: join(SCREENSHOTS, `${viewport.name}-3-form.png`), fullPage: true });
+    await page.locator('form[action$="/book"] button[type=submit]').click();
+    await page.waitForURL(/\/b\/[0-9a-v]{26}\./).catch(async (err: unknown) => {
+      throw new Error(`no confirmation page: ${page.url()} ${(await page.textContent('main'))?.slice(0, 300)}`, { cause: err });
+    });
+    const body = (await page.textContent('main')) ?? '';
+    assert.match(body, viewport.name === 'phone' ? /Votre réservation est confirmée/ : /Your booking is confirmed/);
+    assert.ok(body.includes(slotLabel), 'the confirmation shows the chosen time in the visitor zone');
+    await page.screenshot({ path: join(SCREENSHOTS, `${viewport.name}-4-confirmed.png`), fullPage: true });
+    const width = await page.evaluate("document.documentElement.scrollWidth");
+    assert.ok(typeof width === "number" && width <= viewport.width, `no horizontal scrolling (${width}px)`);
+    assert.deepEqual(await context.cookies(), [], 'a client gets no cookie');
+    assert.deepEqual(foreign, [], 'no request to another origin');
+    await context.close();
+  });
+}
