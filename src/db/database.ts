@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, openSync, readSync, closeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
@@ -54,6 +54,8 @@ export function openSqlite(path: string): SQLite.Database {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('secure_delete = ON');
     sqlite.pragma('synchronous = NORMAL');
+    // Owner-only, whatever the umask: SQLite gives -wal and -shm the database file's mode.
+    chmodSync(path, 0o600);
     return sqlite;
   } catch (err) {
     throw new DatabaseError(`${path} cannot be opened (${(err as Error).message}); refusing to start`);
