@@ -80,7 +80,7 @@ export interface ConnectionInsert {
  * secret sealed with the row id as associated data (`seal` is called with the new id).
  */
 export async function replaceConnection(db: Db, c: ConnectionInsert, sealFor: (id: number) => string, now: number): Promise<number> {
-  return db.transaction().execute(async (trx) => {
+  const run = async (trx: Db): Promise<number> => {
     await trx.deleteFrom('calendar_connections').where('staff_id', '=', c.staffId).execute();
     const inserted = await trx
       .insertInto('calendar_connections')
@@ -101,7 +101,9 @@ export async function replaceConnection(db: Db, c: ConnectionInsert, sealFor: (i
       .executeTakeFirstOrThrow();
     await trx.updateTable('calendar_connections').set({ secret_sealed: sealFor(inserted.id) }).where('id', '=', inserted.id).execute();
     return inserted.id;
-  });
+  };
+  // Inside a caller's transaction (creneau import) or in one of its own.
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
 }
 
 /** Sets the booking and conflict calendars. */

@@ -116,15 +116,15 @@ export class CalendarDirectory {
     password: string;
     booking?: string;
     conflicts?: readonly string[];
-  }): Promise<{ ok: true; calendars: CalendarInfo[]; save: (staffId: number) => Promise<void> } | { ok: false; reason: ConnectFailure }> {
+  }): Promise<{ ok: true; calendars: CalendarInfo[]; save: (staffId: number, db?: Db) => Promise<void> } | { ok: false; reason: ConnectFailure }> {
     const found = await discoverCaldav({ url: input.url, username: input.username, password: input.password, allowHosts: this.env.config.caldavAllowHosts });
     if (!found.ok) return found;
     const calendars = found.value.calendars;
     const chosen = resolveChoice(calendars, input.booking, input.conflicts);
     if (!chosen.ok) return chosen;
-    const save = async (staffId: number) => {
+    const save = async (staffId: number, db: Db = this.env.db) => {
       await replaceConnection(
-        this.env.db,
+        db,
         {
           staffId,
           provider: 'caldav',

@@ -84,6 +84,34 @@ describe('connecting a CalDAV calendar from the staff page (real Radicale)', () 
     assert.match((await owner.get('/admin/calendar')).text, /Server address/);
   });
 
+  test('creneau import with a calendar block connects in the same transaction as the services', async () => {
+    const { main } = await import('../main.js');
+    const { writeFileSync } = await import('node:fs');
+    const file = join(app.dataDir, 'import.json');
+    const exported = (await owner.get('/admin/data/export')).text;
+    const doc = JSON.parse(exported) as Record<string, unknown>;
+    const env = { CRENEAU_DATA_DIR: app.dataDir, CRENEAU_LOG: 'off', CRENEAU_CALDAV_ALLOW_HOSTS: '127.0.0.1' };
+    const quiet = { log: console.log, error: console.error };
+    console.log = () => undefined;
+    console.error = () => undefined;
+    try {
+      writeFileSync(file, JSON.stringify({ ...doc, calendar: { provider: 'caldav', url: dav.url, username: dav.username, password: 'wrong', calendar: 'Work', conflictCalendars: [] } }));
+      assert.equal(await main(['import', '--user', 'alice', file], env), 1, 'a wrong password imports nothing');
+      assert.equal(await findConnection(app.deps.db, 1), undefined);
+      writeFileSync(file, JSON.stringify({ ...doc, calendar: { provider: 'caldav', url: dav.url, username: dav.username, password: dav.password, calendar: 'Work', conflictCalendars: ['Personal'] } }));
+      assert.equal(await main(['import', '--user', 'alice', file], env), 0);
+    } finally {
+      console.log = quiet.log;
+      console.error = quiet.error;
+    }
+    const conn = await findConnection(app.deps.db, 1);
+    assert.ok(conn?.bookingCalendar.endsWith('/work/'));
+    assert.equal(conn?.conflictCalendars.length, 2);
+    assert.ok(!conn?.secretSealed.includes(dav.password));
+    const csrf = hiddenValue((await owner.get('/admin/calendar')).text, '_csrf');
+    await owner.post('/admin/calendar/disconnect', { _csrf: csrf });
+  });
+
   test('signed-out visitors are sent to sign in', async () => {
     const anon = await new Browser(app.url).get('/admin/calendar');
     assert.equal(anon.status, 303);

@@ -77,7 +77,14 @@ function rulesOf(s: PortableService) {
  * matched by slug (created or updated), all in one transaction, after every check passed.
  * The calendar block is the caller's business (it needs the calendar area).
  */
-export async function importAccount(deps: Pick<Deps, 'db' | 'clock'>, t: TFunction, username: string, doc: Portable): Promise<ImportResult> {
+export async function importAccount(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  t: TFunction,
+  username: string,
+  doc: Portable,
+  /** Extra writes in the same transaction (the calendar connection of `creneau import`). */
+  within?: (trx: Db, staffId: number) => Promise<void>,
+): Promise<ImportResult> {
   const me = await findStaffByUsername(deps.db, normalizeUsername(username));
   if (!me) return { ok: false, errors: [`no staff member is called "${username}"`] };
   const p = { ...doc.profile, username: normalizeUsername(doc.profile.username), email: normalizeEmail(doc.profile.email) };
@@ -110,6 +117,7 @@ export async function importAccount(deps: Pick<Deps, 'db' | 'clock'>, t: TFuncti
         created++;
       }
     }
+    if (within) await within(trx, me.id);
   });
   return { ok: true, created, updated };
 }

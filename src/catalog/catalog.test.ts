@@ -289,7 +289,9 @@ describe('CLI: user create, export, import', () => {
     writeFileSync(file, JSON.stringify({ ...doc, calendar: { provider: 'caldav', url: 'https://dav.example.com/', username: 'alice', password: 'x', calendar: 'Bookings', conflictCalendars: [] } }));
     const cal = await cli(['import', '--user', 'alice', file], env);
     assert.equal(cal.code, 1);
-    assert.match(cal.err, /calendar import not available yet/);
+    assert.match(cal.err, /calendar: could not connect to dav\.example\.com \(\w+\); nothing was imported/);
+    writeFileSync(file, JSON.stringify({ ...doc, calendar: { provider: 'google', username: 'alice', calendar: 'primary', conflictCalendars: [] } }));
+    assert.match((await cli(['import', '--user', 'alice', file], env)).err, /needs your consent in a browser/);
   });
 
   test('the browser export is the same document', async () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { boot } from '../boot.js';
+import type { Db } from '../db/database.js';
 import { importAccount } from '../catalog/catalog.service.js';
 import { fromJson } from '../catalog/portable.js';
 import type { Config } from '../config.js';
@@ -33,18 +34,40 @@ export async function run(argv: readonly string[], config: Config): Promise<numb
     for (const e of parsed.errors) console.error(`creneau import: ${e}`);
     return 1;
   }
-  if (parsed.value.calendar) {
-    console.error('creneau import: calendar import not available yet; remove the "calendar" block and connect the calendar in /admin/calendar');
+  const calendar = parsed.value.calendar;
+  if (calendar && calendar.provider !== 'caldav') {
+    console.error('creneau import: a Google calendar needs your consent in a browser; remove the "calendar" block and connect Google in /admin/calendar');
+    return 1;
+  }
+  if (calendar && (!calendar.url || !calendar.password)) {
+    console.error('creneau import: calendar: "url" and "password" are required for a CalDAV calendar');
     return 1;
   }
   const deps = await boot(config);
   try {
-    const result = await importAccount(deps, deps.i18n.getFixedT('en'), values.user, parsed.value);
+    // The calendar is reached first (nothing written yet); its connection is then stored in the
+    // same transaction as the profile and services, so a failed import changes nothing.
+    let saveCalendar: ((trx: Db, staffId: number) => Promise<void>) | undefined;
+    if (calendar?.url && calendar.password) {
+      const prepared = await deps.calendars.prepareCaldav({
+        url: calendar.url,
+        username: calendar.username,
+        password: calendar.password,
+        booking: calendar.calendar,
+        conflicts: calendar.conflictCalendars,
+      });
+      if (!prepared.ok) {
+        console.error(`creneau import: calendar: could not connect to ${new URL(calendar.url).host} (${prepared.reason}); nothing was imported`);
+        return 1;
+      }
+      saveCalendar = (trx, staffId) => prepared.save(staffId, trx);
+    }
+    const result = await importAccount(deps, deps.i18n.getFixedT('en'), values.user, parsed.value, saveCalendar);
     if (!result.ok) {
       for (const e of result.errors) console.error(`creneau import: ${e}`);
       return 1;
     }
-    console.log(`imported ${values.user}: ${result.created} service(s) created, ${result.updated} updated`);
+    console.log(`imported ${values.user}: ${result.created} service(s) created, ${result.updated} updated${saveCalendar ? ', calendar connected' : ''}`);
     return 0;
   } finally {
     await deps.db.destroy();
