@@ -7,6 +7,10 @@ const NEEDED = [
   { bin: '/usr/bin/radicale', pkg: 'radicale' },
   { bin: '/usr/bin/htpasswd', pkg: 'apache2-utils' },
   { bin: '/usr/bin/chromium', pkg: 'chromium' },
+  // The single-binary test compiles the SQLite addon for the Node 24 base (scripts/build-binary.ts).
+  { bin: '/usr/bin/g++', pkg: 'g++' },
+  { bin: '/usr/bin/make', pkg: 'make' },
+  { bin: '/usr/bin/python3', pkg: 'python3' },
 ];
 
 export function ensureSystemPackages() {
