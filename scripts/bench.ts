@@ -4,6 +4,7 @@
 // and add it to BENCHES.
 import { cpus } from 'node:os';
 import * as slots from './bench/slots.bench.js';
+import * as booking from './bench/booking.bench.js';
 
 interface BenchModule {
   run(): Promise<string>;
@@ -11,6 +12,7 @@ interface BenchModule {
 
 const BENCHES: readonly [string, BenchModule][] = [
   ['slots', slots],
+  ['booking', booking],
 ];
 
 const only = process.argv.slice(2);

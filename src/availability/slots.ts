@@ -49,6 +49,7 @@
  * look-ups, O(1) on average), then one pass over the candidates reads it.
  */
 import type { Interval } from '../lib/interval.js';
+import { zoneOffset } from '../lib/time.js';
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 /** ["HH:MM", "HH:MM"]; the end may be "24:00". */
@@ -197,7 +198,7 @@ function checkRanges(list: unknown, field: string, out: RulesError[]): [number, 
 /** Every problem with a rule set, [] when the engine can use it. */
 export function validateRules(rules: ServiceRules, timeZone: string): RulesError[] {
   const out: RulesError[] = [];
-  if (typeof timeZone !== 'string' || formatterFor(timeZone) === null) out.push(new RulesError('unknown_zone', 'timeZone'));
+  if (typeof timeZone !== 'string' || zoneOffset(timeZone, 0) === null) out.push(new RulesError('unknown_zone', 'timeZone'));
   const r = rules as unknown as Record<string, unknown>;
   const d = r['durationMinutes'];
   if (typeof d === 'number' && Number.isInteger(d) && d <= 0) out.push(new RulesError('zero_duration', 'durationMinutes'));
@@ -234,35 +235,11 @@ export function validateRules(rules: ServiceRules, timeZone: string): RulesError
 // ---------------------------------------------------------------------------------------------
 // Time zone offsets
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const MAX_FORMATTERS = 1000;
-const OFFSET_RE = /GMT(?:([+\-\u2212])(\d{2}):(\d{2})(?::(\d{2}))?)?$/;
-
-/** The cached offset formatter for a zone, or null when Intl does not know the zone. */
-function formatterFor(zone: string): Intl.DateTimeFormat | null {
-  const cached = formatters.get(zone);
-  if (cached) return cached;
-  let f: Intl.DateTimeFormat;
-  try {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
-  } catch {
-    return null;
-  }
-  // Zone names are case-insensitive, so the key space is not bounded by tzdata; keep memory bounded.
-  if (formatters.size >= MAX_FORMATTERS) formatters.clear();
-  formatters.set(zone, f);
-  return f;
-}
-
-/** UTC offset (ms, local − UTC) of a zone already validated by formatterFor. */
+/** UTC offset (ms, local − UTC) of a zone; an unknown zone is a rules error. */
 function offsetOf(zone: string, instant: number): number {
-  const f = formatterFor(zone);
-  if (!f) throw new RulesError('unknown_zone', 'timeZone');
-  const m = OFFSET_RE.exec(f.format(instant));
-  if (!m) throw new Error(`unexpected Intl offset format for ${zone}`);
-  if (m[1] === undefined) return 0;
-  const abs = Number(m[2]) * HOUR + Number(m[3]) * MINUTE + Number(m[4] ?? 0) * 1000;
-  return m[1] === '+' ? abs : -abs;
+  const o = zoneOffset(zone, instant);
+  if (o === null) throw new RulesError('unknown_zone', 'timeZone');
+  return o;
 }
 
 // Offsets at the timeline's sample instants (6-hour grid, and bisection points derived from

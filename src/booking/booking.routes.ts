@@ -65,6 +65,7 @@ export function bookingRoutes(ctx: AppContext): Router {
     const { staff, service } = target;
     const tz = opts.tz ?? clientZone(req, staff);
     const now = ctx.clock.now();
+    const lang = lng(res);
     const today = dateIn(now, tz);
     const lastDay = dateIn(now + service.rules.horizonDays * 86_400_000, tz);
     let from = typeof req.query.from === 'string' && dayRange(req.query.from, tz) ? req.query.from : today;
@@ -94,12 +95,12 @@ export function bookingRoutes(ctx: AppContext): Router {
     const selected = requested ?? windowDays.find((d) => byDay.has(d)) ?? from;
     const days = windowDays.map((d) => ({
       date: d,
-      ...formatDayShort(d, tz, lng(res)),
+      ...formatDayShort(d, tz, lang),
       count: byDay.get(d)?.length ?? 0,
       selected: d === selected,
     }));
     const basePath = opts.manage ? `/b/${opts.manage.token}/reschedule` : `/@${staff.username}/${service.slug}`;
-    const slots = (byDay.get(selected) ?? []).map((s) => ({ iso: isoIn(s, tz), label: formatTime(s, tz, lng(res)) }));
+    const slots = (byDay.get(selected) ?? []).map((s) => ({ iso: isoIn(s, tz), label: formatTime(s, tz, lang) }));
     const status = opts.status ?? (result.ok ? 200 : 503);
     render(
       ctx,
@@ -115,7 +116,7 @@ export function bookingRoutes(ctx: AppContext): Router {
         zoneLabel: zoneLabel(tz, now),
         days,
         selected,
-        selectedLabel: formatDate(dayRange(selected, tz)?.start ?? now, tz, lng(res)),
+        selectedLabel: formatDate(dayRange(selected, tz)?.start ?? now, tz, lang),
         slots,
         available: result.ok,
         connected: connected !== null,
@@ -124,7 +125,7 @@ export function bookingRoutes(ctx: AppContext): Router {
         nextFrom: to < lastDay ? addDays(from, DAY_WINDOW) : null,
         manage: opts.manage ? { token: opts.manage.token } : null,
         notice: opts.notice ?? null,
-        taken: (opts.taken ?? []).map((s) => ({ iso: isoIn(s, tz), label: `${formatDate(s, tz, lng(res))} ${formatTime(s, tz, lng(res))}`, date: dateIn(s, tz) })),
+        taken: (opts.taken ?? []).map((s) => ({ iso: isoIn(s, tz), label: `${formatDate(s, tz, lang)} ${formatTime(s, tz, lang)}`, date: dateIn(s, tz) })),
         scripts: ['js/tz.js'],
       },
       status,

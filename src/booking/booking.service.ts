@@ -10,10 +10,9 @@ import type { BookingEvent, BusyResult, CalendarProvider, NewBookingEvent } from
 import { bookingToken, parseToken, verifyBookingToken } from '../crypto/token.js';
 import type { Deps } from '../deps.js';
 import type { Interval } from '../lib/interval.js';
-import { formatDate, formatTime, zoneLabel } from '../lib/time.js';
+import { dateIn, dayRange, formatDate, formatTime, zoneLabel } from '../lib/time.js';
 import type { ClientDetails } from './booking.form.js';
 import { BUSY_CACHE_TTL_MS, KeyedLock, MAX_BOOKINGS_PER_CLIENT_PER_DAY, TOKEN_GRACE_MS, TtlCache, withoutInterval } from './booking.js';
-import { DateTime } from 'luxon';
 
 /**
  * The client's journey as use cases: offered slots (cached ≤ 60 s for page views), booking
@@ -122,8 +121,7 @@ export class BookingDesk {
 
   /** The staff-zone day around an instant, widened by a day each side for the slot grid. */
   private dayAround(ms: number, tz: string): Interval {
-    const d = DateTime.fromMillis(ms, { zone: tz }).startOf('day');
-    return { start: d.toMillis(), end: d.plus({ days: 1 }).toMillis() };
+    return dayRange(dateIn(ms, tz), tz) ?? { start: ms, end: ms + 86_400_000 };
   }
 
   /** Books `start` for the client: lock, live re-read, conditional create with our id. */

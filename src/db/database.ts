@@ -75,14 +75,38 @@ function checkIntegrity(path: string): void {
     ro?.close();
   }
   if (check !== 'ok') {
-    throw new DatabaseError(`${path} failed its integrity check (${String(check)}); refusing to start — restore it from a backup`);
+    throw new DatabaseError(`${path} failed its integrity check (${String(check).split('\n')[0]}); refusing to start — restore it from a backup`);
   }
+}
+
+/**
+ * Kysely prepares every query anew; preparing costs more than running our small queries, so
+ * statements are reused by SQL text (bounded). better-sqlite3 statements are reusable and our
+ * queries run to completion synchronously, so a statement is never shared mid-iteration.
+ */
+function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  const prepare = sqlite.prepare.bind(sqlite);
+  return new Proxy(sqlite, {
+    get(target, prop, receiver) {
+      if (prop !== 'prepare') return Reflect.get(target, prop, receiver) as unknown;
+      return (source: string) => {
+        let stmt = cache.get(source);
+        if (!stmt) {
+          stmt = prepare(source);
+          if (cache.size >= 500) cache.clear();
+          cache.set(source, stmt);
+        }
+        return stmt;
+      };
+    },
+  });
 }
 
 /** Opens the database in the data directory and wraps it in Kysely. */
 export function openDb(dataDir: string): { sqlite: SQLite.Database; db: Db } {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const sqlite = openSqlite(join(dataDir, DB_FILE));
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { sqlite, db };
 }

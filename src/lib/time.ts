@@ -1,72 +1,180 @@
-import { DateTime, IANAZone } from 'luxon';
+/**
+ * Time helpers for the edges (pages, e-mails, the slot engine's offsets): UTC instants inside,
+ * zones only here. Built on cached Intl.DateTimeFormat objects rather than luxon: a page lists
+ * dozens of times, and luxon recomputes zone offsets (formatToParts) for every DateTime.
+ */
 
-/** Small time helpers for the edges (pages, e-mails): UTC instants inside, zones only here. */
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+const MAX_CACHED = 2000;
 
-const zoneValidity = new Map<string, boolean>();
+const formatters = new Map<string, Intl.DateTimeFormat | null>();
 
-/** Whether a string is an IANA zone name we can use (memoised: luxon builds a formatter per check). */
-export function isZone(tz: string): boolean {
-  if (tz.length > 64) return false;
-  let ok = zoneValidity.get(tz);
-  if (ok === undefined) {
-    ok = IANAZone.isValidZone(tz);
-    if (zoneValidity.size < 2000) zoneValidity.set(tz, ok);
+/** A cached formatter; null when Intl does not know the zone or locale. */
+function formatter(locale: string, tz: string, options: Intl.DateTimeFormatOptions, kind: string): Intl.DateTimeFormat | null {
+  const key = `${kind}|${locale}|${tz}`;
+  let f = formatters.get(key);
+  if (f === undefined) {
+    try {
+      f = new Intl.DateTimeFormat(locale, { ...options, timeZone: tz });
+    } catch {
+      f = null;
+    }
+    // Zone names are case-insensitive, so the key space is unbounded: keep memory bounded.
+    if (formatters.size >= MAX_CACHED) formatters.clear();
+    formatters.set(key, f);
   }
-  return ok;
+  return f;
+}
+
+const OFFSET_RE = /GMT(?:([+\-\u2212])(\d{2}):(\d{2})(?::(\d{2}))?)?$/;
+
+/** UTC offset in ms (local − UTC) of a zone at an instant, or null for an unknown zone. */
+export function zoneOffset(tz: string, instant: number): number | null {
+  const f = formatter('en-US', tz, { timeZoneName: 'longOffset' }, 'offset');
+  if (!f) return null;
+  const m = OFFSET_RE.exec(f.format(instant));
+  if (!m) throw new Error(`unexpected Intl offset format for ${tz}`);
+  if (m[1] === undefined) return 0;
+  const abs = Number(m[2]) * 3600_000 + Number(m[3]) * MINUTE + Number(m[4] ?? 0) * 1000;
+  return m[1] === '+' ? abs : -abs;
+}
+
+const QUARTER = 15 * MINUTE;
+const MODERN = Date.UTC(1980, 0, 1);
+const offsets = new Map<string, number>();
+
+/**
+ * The offset, memoised per zone and quarter hour: since 1980 every zone changes its offset on
+ * a quarter-hour boundary (in UTC too, offsets being whole quarter hours), so one lookup per
+ * quarter is exact. Older instants are computed each time.
+ */
+function offset(tz: string, instant: number): number {
+  const quarter = Math.floor(instant / QUARTER);
+  const key = instant >= MODERN ? `${tz}|${quarter}` : '';
+  let o = key ? offsets.get(key) : undefined;
+  if (o === undefined) {
+    const z = zoneOffset(tz, quarter * QUARTER);
+    if (z === null) throw new RangeError(`unknown time zone ${tz}`);
+    o = instant >= MODERN ? z : (zoneOffset(tz, instant) as number);
+    if (key) {
+      if (offsets.size >= 100_000) offsets.clear();
+      offsets.set(key, o);
+    }
+  }
+  return o;
+}
+
+/** Whether a string is an IANA zone name we can use. */
+export function isZone(tz: string): boolean {
+  return tz.length > 0 && tz.length <= 64 && /^[A-Za-z0-9_+\-/]+$/.test(tz) && zoneOffset(tz, 0) !== null;
 }
 
 /** Every IANA zone the runtime knows, for zone pickers. */
-export function allZones(): string[] {
-  return Intl.supportedValuesOf('timeZone');
+const ZONES: readonly string[] = Intl.supportedValuesOf('timeZone');
+export function allZones(): readonly string[] {
+  return ZONES;
 }
 
-/** YYYY-MM-DD → [local midnight, next local midnight) in the zone, as epoch ms. */
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** YYYY-MM-DD → epoch ms of that date at 00:00 UTC, or null when it is not a real date. */
+function utcDate(date: string): number | null {
+  const m = DATE_RE.exec(date);
+  if (!m) return null;
+  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return new Date(t).toISOString().slice(0, 10) === date ? t : null;
+}
+
+/** The instant of a local wall-clock time (as if UTC) in a zone; a DST gap moves forward (RFC 5545). */
+function localToInstant(wall: number, tz: string): number {
+  const before = offset(tz, wall - DAY);
+  const after = offset(tz, wall + DAY);
+  const a = wall - before;
+  if (before === after || offset(tz, a) === before) return a;
+  const b = wall - after;
+  return offset(tz, b) === after ? b : a;
+}
+
+const days = new Map<string, { start: number; end: number } | null>();
+
+/** YYYY-MM-DD → [local midnight, next local midnight) in the zone, as epoch ms (memoised). */
 export function dayRange(date: string, tz: string): { start: number; end: number } | null {
-  const d = DateTime.fromISO(date, { zone: tz });
-  if (!d.isValid || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return null;
-  const start = d.startOf('day');
-  return { start: start.toMillis(), end: start.plus({ days: 1 }).toMillis() };
+  const key = `${date}|${tz}`;
+  let r = days.get(key);
+  if (r === undefined) {
+    const d = utcDate(date);
+    r = d === null || !isZone(tz) ? null : { start: localToInstant(d, tz), end: localToInstant(d + DAY, tz) };
+    if (days.size >= 20_000) days.clear();
+    days.set(key, r);
+  }
+  return r;
 }
 
 /** The local date (YYYY-MM-DD) of an instant in a zone. */
 export function dateIn(ms: number, tz: string): string {
-  return DateTime.fromMillis(ms, { zone: tz }).toISODate() ?? '';
+  return new Date(ms + offset(tz, ms)).toISOString().slice(0, 10);
 }
 
 /** An instant as ISO 8601 with the zone's offset, as the slots JSON lists it. */
 export function isoIn(ms: number, tz: string): string {
-  return DateTime.fromMillis(ms, { zone: tz }).toISO({ suppressMilliseconds: true }) ?? '';
+  const o = offset(tz, ms);
+  const local = new Date(ms + o).toISOString().slice(0, 19);
+  if (o === 0) return `${local}Z`;
+  const abs = Math.abs(o) / MINUTE;
+  const hh = String(Math.floor(abs / 60)).padStart(2, '0');
+  const mm = String(abs % 60).padStart(2, '0');
+  return `${local}${o < 0 ? '-' : '+'}${hh}:${mm}`;
 }
+
+const INSTANT_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Parses an ISO instant with an explicit offset or Z; null otherwise. */
 export function parseInstant(s: string): number | null {
-  if (s.length > 40 || !/(Z|[+-]\d{2}:\d{2})$/.test(s)) return null;
-  const d = DateTime.fromISO(s, { setZone: true });
-  return d.isValid ? d.toMillis() : null;
+  const m = INSTANT_RE.exec(s);
+  if (!m) return null;
+  const [, y, mo, d, h, mi, sec = '00', z] = m as unknown as [string, string, string, string, string, string, string | undefined, string];
+  if (utcDate(`${y}-${mo}-${d}`) === null || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return null;
+  const wall = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec));
+  if (z === 'Z') return wall;
+  const sign = z.startsWith('-') ? -1 : 1;
+  const off = (Number(z.slice(1, 3)) * 60 + Number(z.slice(4, 6))) * MINUTE;
+  return Number(z.slice(1, 3)) > 18 ? null : wall - sign * off;
+}
+
+function format(ms: number, tz: string, lang: string, kind: string, options: Intl.DateTimeFormatOptions): string {
+  return formatter(lang, tz, options, kind)?.format(ms) ?? new Date(ms).toISOString();
 }
 
 /** "Tuesday 1 December 2026" in the visitor's language. */
 export function formatDate(ms: number, tz: string, lang: string): string {
-  return DateTime.fromMillis(ms, { zone: tz }).setLocale(lang).toLocaleString({ weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+  return format(ms, tz, lang, 'date', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 }
 
 /** "09:30" in the visitor's language. */
 export function formatTime(ms: number, tz: string, lang: string): string {
-  return DateTime.fromMillis(ms, { zone: tz }).setLocale(lang).toLocaleString(DateTime.TIME_SIMPLE);
+  return format(ms, tz, lang, 'time', { hour: 'numeric', minute: '2-digit' });
 }
 
-/** Short weekday + day for the day picker: "Tue 1". */
+/** Short weekday, day and month for the day picker: "Tue", "1", "Dec". */
 export function formatDayShort(date: string, tz: string, lang: string): { weekday: string; day: string; month: string } {
-  const d = DateTime.fromISO(date, { zone: tz }).setLocale(lang);
-  return { weekday: d.toFormat('ccc'), day: d.toFormat('d'), month: d.toFormat('LLL') };
+  const noon = (utcDate(date) ?? 0) + 12 * 3600_000; // the date itself, whatever the zone
+  return {
+    weekday: format(noon, 'UTC', lang, 'wd', { weekday: 'short' }),
+    day: format(noon, 'UTC', lang, 'd', { day: 'numeric' }),
+    month: format(noon, 'UTC', lang, 'm', { month: 'short' }),
+  };
 }
 
 /** Adds whole days to a YYYY-MM-DD date. */
 export function addDays(date: string, days: number): string {
-  return DateTime.fromISO(date, { zone: 'UTC' }).plus({ days }).toISODate() ?? date;
+  const d = utcDate(date);
+  return d === null ? date : new Date(d + days * DAY).toISOString().slice(0, 10);
 }
 
 /** The zone's name for display next to times, e.g. "Europe/Paris (UTC+01:00)". */
 export function zoneLabel(tz: string, at: number): string {
-  return `${tz.replace(/_/g, ' ')} (UTC${DateTime.fromMillis(at, { zone: tz }).toFormat('ZZ')})`;
+  const iso = isoIn(at, tz);
+  const o = iso.endsWith('Z') ? '+00:00' : iso.slice(-6);
+  return `${tz.replace(/_/g, ' ')} (UTC${o})`;
 }

@@ -1,0 +1,135 @@
+// Public booking pages under load (issue 6): requests per second of the slot picker page and
+// the slots JSON with a warm in-memory busy cache, against a bare node:http hello-world on the
+// same machine in the same run; uncached slots JSON against one raw CalDAV REPORT to the same
+// loopback Radicale; total transfer size of the booking page with its assets.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { DateTime } from 'luxon';
+
+const DURATION_MS = 5000;
+const CONNECTIONS = 16;
+
+async function startProcess(args: string[]): Promise<{ info: Record<string, string>; child: ChildProcess }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    rl.once('line', resolve);
+    child.once('exit', () => reject(new Error(`${args.join(' ')} exited before it started`)));
+  });
+  return { info: JSON.parse(line) as Record<string, string>, child };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const done = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await done;
+}
+
+const WRK = '/usr/bin/wrk';
+
+/**
+ * Requests per second with CONNECTIONS concurrent keep-alive clients for DURATION_MS: with wrk
+ * (Debian package `wrk`) when installed, a C load generator that stays out of the way; else a
+ * closed loop of fetch calls in this process, which limits what a fast server can show.
+ */
+async function load(url: string): Promise<number> {
+  for (let i = 0; i < 50; i++) await (await fetch(url)).arrayBuffer(); // warm up (and warm the cache)
+  if (existsSync(WRK)) {
+    const out = execFileSync(WRK, ['-t1', `-c${CONNECTIONS}`, `-d${DURATION_MS / 1000}s`, url], { encoding: 'utf8' });
+    if (/Non-2xx/.test(out)) throw new Error(`${url} answered errors under load:\n${out}`);
+    return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  }
+  let done = 0;
+  const until = Date.now() + DURATION_MS;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (Date.now() < until) {
+        const res = await fetch(url);
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
+        done++;
+      }
+    }),
+  );
+  return done / (DURATION_MS / 1000);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+/** Runs the benchmark and returns its markdown section. */
+export async function run(): Promise<string> {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const hello = await startProcess([
+    '-e',
+    "const s=require('node:http').createServer((q,r)=>{r.end('hello')}).listen(0,'127.0.0.1',()=>console.log(JSON.stringify({url:'http://127.0.0.1:'+s.address().port+'/'})));process.on('SIGTERM',()=>process.exit(0))",
+  ]);
+  const app = await startProcess(['--import', 'tsx', `${here}booking-server.ts`]);
+  const base = app.info.url as string;
+  try {
+    const helloRps = await load(hello.info.url as string);
+    const pageRps = await load(`${base}/@alice/haircut`);
+    const today = DateTime.now().setZone('Europe/Paris');
+    const from = today.plus({ days: 1 }).toISODate();
+    const to = today.plus({ days: 7 }).toISODate();
+    const jsonRps = await load(`${base}/@alice/haircut/slots?from=${from}&to=${to}`);
+
+    // Uncached: every request asks for a week no earlier request touched (distinct cache keys).
+    const uncached: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const f = today.plus({ days: 1 + i }).toISODate();
+      uncached.push(await timed(async () => (await fetch(`${base}/@alice/haircut/slots?from=${f}&to=${f}`)).arrayBuffer()));
+    }
+    const auth = `Basic ${Buffer.from(`${app.info.username}:${app.info.password}`).toString('base64')}`;
+    const start = today.toUTC().toFormat("yyyyMMdd'T'HHmmss'Z'");
+    const end = today.plus({ days: 3 }).toUTC().toFormat("yyyyMMdd'T'HHmmss'Z'");
+    const report = `<?xml version="1.0"?><c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/><c:calendar-data/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range start="${start}" end="${end}"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>`;
+    const raw: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      raw.push(
+        await timed(async () =>
+          (await fetch(app.info.calendarUrl as string, { method: 'REPORT', headers: { authorization: auth, depth: '1', 'content-type': 'application/xml' }, body: report })).arrayBuffer(),
+        ),
+      );
+    }
+
+    const html = await (await fetch(`${base}/@alice/haircut`)).text();
+    let bytes = Buffer.byteLength(html);
+    const assets: string[] = [];
+    for (const m of html.matchAll(/(?:href|src)="(\/static\/[^"]+)"/g)) {
+      const size = (await (await fetch(`${base}${m[1]}`)).arrayBuffer()).byteLength;
+      assets.push(`${(m[1] as string).split('?')[0]} ${size} B`);
+      bytes += size;
+    }
+    const u = median(uncached);
+    const r = median(raw);
+    return [
+      '## Public booking pages',
+      '',
+      `Load: ${existsSync(WRK) ? 'wrk, 1 thread' : 'a fetch loop in the benchmark process (install the Debian package wrk for better figures)'}, ${CONNECTIONS} concurrent keep-alive connections for ${DURATION_MS / 1000} s each; servers in their own processes on 127.0.0.1 (the same 2 cores); busy cache warm (≤ 60 s, in memory).`,
+      '',
+      '| what | requests/s | vs hello-world |',
+      '| --- | ---: | ---: |',
+      `| bare \`node:http\` hello-world | ${helloRps.toFixed(0)} | 100 % |`,
+      `| \`GET /@alice/haircut\` (slot picker page, 14 days) | ${pageRps.toFixed(0)} | ${((pageRps / helloRps) * 100).toFixed(0)} % |`,
+      `| \`GET /@alice/haircut/slots\` (7 days JSON) | ${jsonRps.toFixed(0)} | ${((jsonRps / helloRps) * 100).toFixed(0)} % |`,
+      '',
+      `Uncached slots JSON (one day, a fresh range each time, 20 requests) against the loopback Radicale: median ${u.toFixed(1)} ms; one raw CalDAV REPORT (calendar-query, 3 days, 20 times) to the same Radicale: median ${r.toFixed(1)} ms — ratio ${(u / r).toFixed(2)}× (goal ≤ 1.5×).`,
+      '',
+      `Booking page transfer size with its assets (uncompressed): ${(bytes / 1024).toFixed(1)} KiB (goal < 50 KB): page ${Buffer.byteLength(html)} B, ${assets.join(', ')}.`,
+    ].join('\n');
+  } finally {
+    await stop(app.child);
+    await stop(hello.child);
+  }
+}
