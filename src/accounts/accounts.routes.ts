@@ -4,6 +4,7 @@ import type { AppContext } from '../app.js';
 import { safeBack } from '../app.js';
 import { createAuthRequest, exchangeCode, googleEndpoints, revokeToken, SIGN_IN_SCOPES } from '../calendars/google/oauth.js';
 import { exportAccount } from '../catalog/catalog.service.js';
+import { listServices } from '../catalog/catalog.repo.js';
 import { LOCALES } from '../config.js';
 import { AppError, notFound } from '../web/errors.js';
 import { bodyOf, checked, formErrors, NO_ERRORS, raw, type FieldError, type FormErrors } from '../web/forms.js';
@@ -208,8 +209,15 @@ export function accountsRouter(ctx: AppContext): Router {
 
   // --- Staff area home -----------------------------------------------------------------------
 
-  r.get('/admin', requireStaff, function showDashboard(req, res) {
-    render(ctx, req, res, 'admin/index', {});
+  r.get('/admin', requireStaff, async function showDashboard(req, res) {
+    const staffId = locals(res).staff?.id ?? 0;
+    const connected = await ctx.calendars.forStaff(staffId);
+    const services = await listServices(ctx.db, staffId);
+    // What still stands between this staff member and their first booking, if anything.
+    render(ctx, req, res, 'admin/index', {
+      calendarState: connected === null ? 'none' : connected.connection.status,
+      hasServices: services.some((s) => s.active),
+    });
   });
 
   // --- Profile -----------------------------------------------------------------------------

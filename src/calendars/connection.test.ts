@@ -30,6 +30,9 @@ describe('connecting a CalDAV calendar from the staff page (real Radicale)', () 
   });
 
   test('a wrong password, a private address and a malformed URL are refused with a clear message and nothing stored', async () => {
+    const home = await owner.get('/admin');
+    assert.match(home.text, /Three steps to your first booking/);
+    assert.match(home.text, /href="\/admin\/calendar">Connect your calendar/);
     const page = await owner.get('/admin/calendar');
     assert.equal(page.status, 200);
     assert.match(page.text, /Connect/);
@@ -185,6 +188,7 @@ describe('connecting Google Calendar (stand-in speaking Google’s wire format)'
     const again = await fetch(`${app.url}/@alice/visit/slots`);
     assert.equal(again.status, 503, 'still no slot offered');
     assert.match((await owner.get('/admin/calendar')).text, /needs to be connected again/);
+    assert.match((await owner.get('/admin')).text, /needs to be connected again/, 'the banner is on the staff home too');
     google.state.forceInvalidGrant = false;
     assert.equal(await connect(), '/admin/calendar?done=connected');
     assert.equal((await findConnection(app.deps.db, 1))?.status, 'ok', 'reconnecting clears the banner');

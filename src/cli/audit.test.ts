@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { statSync, chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -125,14 +125,19 @@ describe('creneau audit', () => {
       chmodSync(key, 0o600);
     }
     chmodSync(dataDir, 0o755);
+    // Creneau creates its database 0600; a file restored by hand may come back 0644.
+    const dbFile = join(dataDir, 'creneau.sqlite');
+    chmodSync(dbFile, 0o644);
     try {
       const { code, out } = await runCli(['audit', '--json'], base);
       assert.equal(code, 1);
       const r = JSON.parse(out) as AuditJson;
       assert.equal(r.checks.find((c) => c.id === 'data-dir')?.status, 'fail');
-      assert.equal(r.checks.find((c) => c.id === 'database')?.status, 'fail', 'the 0644 database file is now readable by anyone');
+      assert.equal(r.checks.find((c) => c.id === 'database')?.status, 'ok', 'opening the database makes it owner-only again');
+      assert.equal(statSync(dbFile).mode & 0o777, 0o600);
     } finally {
       chmodSync(dataDir, 0o700);
+      chmodSync(dbFile, 0o600);
     }
     assert.equal((await runCli(['audit'], base)).code, 0, 'back to ok once fixed');
   });
