@@ -1113,3 +1113,13 @@ function parseJson(text: string): unknown {
     return undefined;
   }
 }
+
+/** The CRENEAU_GOOGLE_* variables that point Creneau at a running stand-in. */
+export function googleEnv(g: { readonly state: StandinState; readonly oauthUrl: string; readonly apiUrl: string }): Record<string, string> {
+  return {
+    CRENEAU_GOOGLE_CLIENT_ID: g.state.clientId,
+    CRENEAU_GOOGLE_CLIENT_SECRET: g.state.clientSecret,
+    CRENEAU_GOOGLE_OAUTH_URL: g.oauthUrl,
+    CRENEAU_GOOGLE_API_URL: g.apiUrl,
+  };
+}

@@ -17,7 +17,7 @@ import { insertService, type ServiceWrite } from '../../src/catalog/catalog.repo
 import { defaultFields } from '../../src/catalog/catalog.js';
 import type { ServiceRules } from '../../src/availability/slots.js';
 import { startRadicale, type RadicaleServer } from './radicale.js';
-import { startGoogleStandin } from './google-standin.js';
+import { googleEnv, startGoogleStandin } from './google-standin.js';
 
 export interface Mail {
   readonly raw: string;
@@ -134,9 +134,7 @@ export async function startWorld(opts: { provider?: 'caldav' | 'google'; env?: R
     CRENEAU_CALDAV_ALLOW_HOSTS: '127.0.0.1',
     CRENEAU_SMTP_URL: smtp.url,
     CRENEAU_MAIL_FROM: 'Creneau <booking@creneau.test>',
-    ...(google
-      ? { CRENEAU_GOOGLE_CLIENT_ID: google.state.clientId, CRENEAU_GOOGLE_CLIENT_SECRET: google.state.clientSecret, CRENEAU_GOOGLE_OAUTH_URL: google.oauthUrl, CRENEAU_GOOGLE_API_URL: google.apiUrl }
-      : {}),
+    ...(google ? googleEnv(google) : {}),
     ...opts.env,
   };
   // The base URL must be known before the app starts: take a port first, then listen on it.

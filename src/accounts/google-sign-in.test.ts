@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Browser, startTestApp, type TestApp } from '../../scripts/test-support/app.js';
-import { startGoogleStandin, type GoogleStandin } from '../../scripts/test-support/google-standin.js';
+import { googleEnv, startGoogleStandin, type GoogleStandin } from '../../scripts/test-support/google-standin.js';
 import { csrfOf, setupOwner } from './test-helpers.js';
 
 /** Follows the consent screen of the stand-in (it answers at once) back to our callback. */
@@ -20,12 +20,7 @@ describe('Google sign-in (stand-in)', () => {
   let owner: Browser;
   before(async () => {
     google = await startGoogleStandin();
-    app = await startTestApp({
-      CRENEAU_GOOGLE_CLIENT_ID: google.state.clientId,
-      CRENEAU_GOOGLE_CLIENT_SECRET: google.state.clientSecret,
-      CRENEAU_GOOGLE_OAUTH_URL: google.oauthUrl,
-      CRENEAU_GOOGLE_API_URL: google.apiUrl,
-    });
+    app = await startTestApp(googleEnv(google));
     owner = await setupOwner(app, { email: 'someone.else@example.com' });
   });
   after(async () => {

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Browser, hiddenValue, startTestApp, type TestApp } from '../../scripts/test-support/app.js';
-import { startGoogleStandin } from '../../scripts/test-support/google-standin.js';
+import { googleEnv, startGoogleStandin } from '../../scripts/test-support/google-standin.js';
 import { startRadicale, type RadicaleServer } from '../../scripts/test-support/radicale.js';
 import { setupOwner } from '../accounts/test-helpers.js';
 import { findConnection } from './connection.repo.js';
@@ -128,12 +128,7 @@ describe('connecting Google Calendar (stand-in speaking Google’s wire format)'
   let owner: Browser;
   before(async () => {
     google = await startGoogleStandin();
-    app = await startTestApp({
-      CRENEAU_GOOGLE_CLIENT_ID: google.state.clientId,
-      CRENEAU_GOOGLE_CLIENT_SECRET: google.state.clientSecret,
-      CRENEAU_GOOGLE_OAUTH_URL: google.oauthUrl,
-      CRENEAU_GOOGLE_API_URL: google.apiUrl,
-    });
+    app = await startTestApp(googleEnv(google));
     owner = await setupOwner(app);
   });
   after(async () => {

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Browser, startTestApp, type TestApp } from '../../scripts/test-support/app.js';
 import { csrfOf, inviteColleague, PASSWORD, setupOwner } from '../accounts/test-helpers.js';
-import { main } from '../main.js';
 import { findService, listActiveServices } from './catalog.repo.js';
 import { fromJson } from './portable.js';
+import { runCli as cli } from '../../scripts/test-support/cli.js';
 
 function serviceForm(csrf: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -183,32 +183,6 @@ describe('services editor', () => {
   });
 });
 
-/** Runs the CLI in-process; returns the exit code and what it printed. */
-async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const write = process.stdout.write.bind(process.stdout);
-  const log = console.log;
-  const error = console.error;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
-    return true;
-  }) as typeof process.stdout.write;
-  console.log = (...a: unknown[]) => {
-    out += `${a.join(' ')}\n`;
-  };
-  console.error = (...a: unknown[]) => {
-    err += `${a.join(' ')}\n`;
-  };
-  try {
-    const code = await main(args, { CRENEAU_LOG: 'off', ...env });
-    return { code, out, err };
-  } finally {
-    process.stdout.write = write;
-    console.log = log;
-    console.error = error;
-  }
-}
 
 describe('CLI: user create, export, import', () => {
   const dir = mkdtempSync(join(tmpdir(), 'creneau-cli-'));

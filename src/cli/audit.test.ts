@@ -6,31 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../../scripts/test-support/app.js';
 import { insertStaff } from '../accounts/accounts.repo.js';
 import { replaceConnection } from '../calendars/connection.repo.js';
-import { main } from '../main.js';
+import { runCli } from '../../scripts/test-support/cli.js';
 
-// `creneau audit` run through main() exactly as the binary would, stdout captured.
 
-async function runCli(argv: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const write = process.stdout.write.bind(process.stdout);
-  const log = console.log;
-  const error = console.error;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    return true;
-  }) as typeof process.stdout.write;
-  console.log = (...a: unknown[]) => void (out += `${a.join(' ')}\n`);
-  console.error = (...a: unknown[]) => void (err += `${a.join(' ')}\n`);
-  try {
-    const code = await main(argv, env);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = write;
-    console.log = log;
-    console.error = error;
-  }
-}
 
 interface AuditJson {
   format: string;
