@@ -5,7 +5,7 @@ import { readCookie, setCookie } from './web/cookies.js';
 import { AppError, notFound } from './web/errors.js';
 import { negotiateLocale } from './web/i18n.js';
 import { createViews, locals, newNonce, render, type RenderContext } from './web/render.js';
-import { refuseOddMethods, sameOriginPosts, securityHeaders } from './web/security.js';
+import { isEmbeddablePath, refuseOddMethods, sameOriginPosts, securityHeaders } from './web/security.js';
 import { LOCALES, type Locale } from './config.js';
 import { listPublicStaff, ownerExists } from './accounts/accounts.repo.js';
 import { accountsRouter } from './accounts/accounts.routes.js';
@@ -39,7 +39,7 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext }
     l.nonce = newNonce();
     l.csrf = '';
     l.staff = null;
-    l.embeddable = false;
+    l.embeddable = isEmbeddablePath(req.path);
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Content-Language', l.lang);
     next();

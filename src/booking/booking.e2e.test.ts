@@ -336,6 +336,28 @@ describe('booking against a real Radicale and SMTP sink', () => {
   });
 });
 
+describe('embedding the booking pages in the business site', () => {
+  let w: World;
+  before(async () => {
+    w = await startWorld({ env: { CRENEAU_EMBED_ORIGINS: 'https://www.salon.example' } });
+  });
+  after(() => w.stop());
+
+  test('client pages may be framed by CRENEAU_EMBED_ORIGINS only; staff pages never', async () => {
+    const res = await book(w, 'haircut', soon('10:00'), client('embed'));
+    const manage = res.headers.get('location') ?? '';
+    for (const path of ['/@alice', '/@alice/haircut', manage]) {
+      const r = await fetch(`${w.url}${path}`);
+      assert.match(r.headers.get('content-security-policy') ?? '', /frame-ancestors https:\/\/www\.salon\.example(;|$)/, path);
+    }
+    assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors https:\/\/www\.salon\.example/, 'the booking POST too');
+    for (const path of ['/admin', '/login', '/privacy', '/']) {
+      const r = await fetch(`${w.url}${path}`, { redirect: 'manual' });
+      assert.match(r.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, path);
+    }
+  });
+});
+
 describe('booking against the Google stand-in', () => {
   let w: World;
   before(async () => {

@@ -7,7 +7,6 @@ import type { Connected } from '../calendars/connection.service.js';
 import { addDays, allZones, dateIn, dayRange, formatDate, formatDayShort, formatTime, isZone, isoIn, parseInstant, zoneLabel } from '../lib/time.js';
 import { AppError, notFound } from '../web/errors.js';
 import { locals, render } from '../web/render.js';
-import { embeddable } from '../web/security.js';
 import { mintFormToken, RateLimiter, verifyFormToken } from './booking.js';
 import { parseClientDetails, type FormErrors } from './booking.form.js';
 import { BookingDesk, type ManagedBooking } from './booking.service.js';
@@ -159,7 +158,7 @@ export function bookingRoutes(ctx: AppContext): Router {
     );
   };
 
-  router.get('/@:username', embeddable, async (req, res) => {
+  router.get('/@:username', async (req, res) => {
     const staff = await findStaff(req);
     const services = await listActiveServices(ctx.db, staff.id);
     render(ctx, req, res, 'booking/staff', { title: staff.displayName, person: staff, services });
@@ -189,7 +188,7 @@ export function bookingRoutes(ctx: AppContext): Router {
     res.json({ service: service.slug, timeZone: tz, durationMinutes: service.rules.durationMinutes, slots: result.slots.map((s) => isoIn(s, tz)) });
   });
 
-  router.get('/@:username/:service', embeddable, async (req, res) => {
+  router.get('/@:username/:service', async (req, res) => {
     const target = await findTarget(req);
     const startText = typeof req.query.start === 'string' ? req.query.start : '';
     if (!startText) return renderPicker(req, res, target);
@@ -206,7 +205,7 @@ export function bookingRoutes(ctx: AppContext): Router {
     return r.ok && r.slots.includes(start);
   };
 
-  router.post('/@:username/:service/book', embeddable, limited, body, async (req, res) => {
+  router.post('/@:username/:service/book', limited, body, async (req, res) => {
     const target = await findTarget(req);
     const { staff, service } = target;
     const form = (req.body ?? {}) as Record<string, unknown>;

@@ -2,7 +2,6 @@ import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import type { Config } from '../config.js';
 import { AppError } from './errors.js';
-import { locals } from './render.js';
 
 /**
  * Security headers (DESIGN.md §1.4): a strict CSP with no inline script, no referrer, and
@@ -40,10 +39,13 @@ export function securityHeaders(config: Config) {
   };
 }
 
-/** Marks a router's pages as framable by CRENEAU_EMBED_ORIGINS (public booking pages only). */
-export function embeddable(_req: Request, res: Response, next: NextFunction): void {
-  locals(res).embeddable = true;
-  next();
+/**
+ * Whether a path is a client page that CRENEAU_EMBED_ORIGINS may frame: the public booking
+ * pages and the booking management pages; never /admin, sign-in or anything else. Decided from
+ * the path before any route runs, because the CSP header is set first.
+ */
+export function isEmbeddablePath(path: string): boolean {
+  return path.startsWith('/@') || path.startsWith('/b/');
 }
 
 /** Refuses TRACE and other methods we never serve. */
