@@ -74,10 +74,18 @@ export async function run(): Promise<string> {
     '-e',
     "const s=require('node:http').createServer((q,r)=>{r.end('hello')}).listen(0,'127.0.0.1',()=>console.log(JSON.stringify({url:'http://127.0.0.1:'+s.address().port+'/'})));process.on('SIGTERM',()=>process.exit(0))",
   ]);
+  // The framework's own ceiling: Express 5 answering a constant JSON, nothing else.
+  const bareExpress = await startProcess([
+    '--input-type=module',
+    '-e',
+    "import express from 'express';const a=express();a.get('/',(q,r)=>r.json({status:'ok'}));const s=a.listen(0,'127.0.0.1',()=>console.log(JSON.stringify({url:'http://127.0.0.1:'+s.address().port+'/'})));process.on('SIGTERM',()=>process.exit(0))",
+  ]);
   const app = await startProcess(['--import', 'tsx', `${here}booking-server.ts`]);
   const base = app.info.url as string;
   try {
     const helloRps = await load(hello.info.url as string);
+    const expressRps = await load(bareExpress.info.url as string);
+    const healthRps = await load(`${base}/healthz`);
     const pageRps = await load(`${base}/@alice/haircut`);
     const today = DateTime.now().setZone('Europe/Paris');
     const from = today.plus({ days: 1 }).toISODate();
@@ -121,6 +129,8 @@ export async function run(): Promise<string> {
       '| what | requests/s | vs hello-world |',
       '| --- | ---: | ---: |',
       `| bare \`node:http\` hello-world | ${helloRps.toFixed(0)} | 100 % |`,
+      `| bare Express 5 answering a constant JSON (the framework's ceiling) | ${expressRps.toFixed(0)} | ${((expressRps / helloRps) * 100).toFixed(0)} % |`,
+      `| Creneau \`GET /healthz\` (every middleware: headers, CSP, locale, session check) | ${healthRps.toFixed(0)} | ${((healthRps / helloRps) * 100).toFixed(0)} % |`,
       `| \`GET /@alice/haircut\` (slot picker page, 14 days) | ${pageRps.toFixed(0)} | ${((pageRps / helloRps) * 100).toFixed(0)} % |`,
       `| \`GET /@alice/haircut/slots\` (7 days JSON) | ${jsonRps.toFixed(0)} | ${((jsonRps / helloRps) * 100).toFixed(0)} % |`,
       '',
@@ -131,5 +141,6 @@ export async function run(): Promise<string> {
   } finally {
     await stop(app.child);
     await stop(hello.child);
+    await stop(bareExpress.child);
   }
 }
