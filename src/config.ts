@@ -90,7 +90,12 @@ function validAllowEntry(entry: string): boolean {
   return isIP(addr) !== 0 || HOSTNAME.test(addr);
 }
 
-/** Builds the frozen configuration from an environment (process.env in main.ts). */
+/** The process environment: read here only, handed to loadConfig by the entry point. */
+export function processEnvironment(): Env {
+  return process.env;
+}
+
+/** Builds the frozen configuration from an environment (the process's, or a test's). */
 export function loadConfig(env: Env): Config {
   const baseUrl = parseUrl(
     'CRENEAU_BASE_URL',

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, processEnvironment } from './config.js';
 import { COMMANDS, USAGE } from './cli/index.js';
 import { UsageError } from './cli/args.js';
 
@@ -40,7 +40,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
 
 const isEntry = process.argv[1] !== undefined && /main\.(ts|js|cjs|mjs)$/.test(process.argv[1]);
 if (isEntry) {
-  main(process.argv.slice(2), process.env).then(
+  main(process.argv.slice(2), processEnvironment()).then(
     (code) => {
       process.exitCode = code;
     },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LOCALES } from '../config.js';
-import { FIELD_MODES, hoursSchema, overrideSchema } from './catalog.js';
+import { fieldsSchema, rulesSchema } from './catalog.js';
 
 /**
  * The portability format `creneau/1` (DESIGN.md §5 "Import / export format"), shared by
@@ -11,8 +11,6 @@ import { FIELD_MODES, hoursSchema, overrideSchema } from './catalog.js';
 export const FORMAT = 'creneau/1';
 
 const shortText = (max: number) => z.string().max(max);
-const minutes = z.number().int().min(0).max(365 * 1440);
-const mode = z.enum(FIELD_MODES);
 
 export const profileSchema = z
   .object({
@@ -32,16 +30,8 @@ export const portableServiceSchema = z
     title: shortText(120),
     description: shortText(4000),
     location: shortText(300),
-    durationMinutes: minutes,
-    stepMinutes: minutes,
-    bufferBeforeMinutes: minutes,
-    bufferAfterMinutes: minutes,
-    minimumNoticeMinutes: minutes,
-    horizonDays: z.number().int().min(0).max(3650),
-    dailyCap: z.number().int().min(0).max(100000).nullable(),
-    hours: hoursSchema,
-    overrides: z.array(overrideSchema).max(500),
-    fields: z.object({ note: mode, address: mode, company: mode, job_title: mode, conference: mode }).strict(),
+    ...rulesSchema.shape,
+    fields: fieldsSchema,
     active: z.boolean(),
   })
   .strict();
