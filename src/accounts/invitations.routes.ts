@@ -9,7 +9,7 @@ import { readNewAccount } from './accounts.form.js';
 import { findStaffById, listStaff } from './accounts.repo.js';
 import { deleteAccount } from './accounts.service.js';
 import { deleteInvitation, listInvitations, type InvitationRow } from './invitations.repo.js';
-import { acceptInvitation, inviteStaff, openInvitation } from './invitations.service.js';
+import { acceptInvitation, inviteStaff, mailInvitation, openInvitation, type InvitationMail } from './invitations.service.js';
 import { formToken, formTokenValid, requireCsrf, requireOwner, startSession } from './session.js';
 
 /** The owner's team page (invite, cancel an invitation, remove a colleague) and the invitation link. */
@@ -20,14 +20,14 @@ export function invitationsRouter(ctx: AppContext): Router {
   const r = Router();
   const t = (res: Response) => ctx.i18n.getFixedT(locals(res).lang);
 
-  const renderTeam = async (req: Request, res: Response, m: { email?: string; errors?: FormErrors; link?: string }, status = 200) => {
+  const renderTeam = async (req: Request, res: Response, m: { email?: string; errors?: FormErrors; link?: string; mail?: InvitationMail; invited?: string }, status = 200) => {
     const now = ctx.clock.now();
     render(
       ctx,
       req,
       res,
       'admin/invitations',
-      { people: await listStaff(ctx.db), invitations: await listInvitations(ctx.db, now), email: m.email ?? '', errors: m.errors ?? NO_ERRORS, link: m.link ?? '', done: req.query.done === 'removed' ? 'removed' : '' },
+      { people: await listStaff(ctx.db), invitations: await listInvitations(ctx.db, now), email: m.email ?? '', errors: m.errors ?? NO_ERRORS, link: m.link ?? '', mail: m.mail ?? 'off', invited: m.invited ?? '', done: req.query.done === 'removed' ? 'removed' : '' },
       status,
     );
   };
@@ -36,12 +36,16 @@ export function invitationsRouter(ctx: AppContext): Router {
     await renderTeam(req, res, {});
   });
 
-  // The link is shown once, in the answer to this POST (no redirect): it exists nowhere else.
+  // The link is shown once, in the answer to this POST (no redirect): it exists nowhere else but
+  // in the e-mail to the colleague, sent (when SMTP is configured) after the invitation is stored.
   r.post('/admin/invitations', form, requireOwner, requireCsrf, async function inviteColleague(req, res) {
     const email = text(bodyOf(req.body), 'email');
-    const result = await inviteStaff(ctx, locals(res).staff?.id ?? 0, email);
+    const ownerId = locals(res).staff?.id ?? 0;
+    const result = await inviteStaff(ctx, ownerId, email);
     if (!result.ok) return renderTeam(req, res, { email, errors: formErrors(t(res), result.errors) }, 422);
-    await renderTeam(req, res, { link: new URL(`invite/${result.value}`, ctx.config.baseUrl).toString() }, 201);
+    const link = new URL(`invite/${result.value.token}`, ctx.config.baseUrl).toString();
+    const mail = await mailInvitation(ctx, { ownerId, to: result.value.email, link, lang: locals(res).lang });
+    await renderTeam(req, res, { link, mail, invited: result.value.email }, 201);
   });
 
   r.post('/admin/invitations/:hash/cancel', form, requireOwner, requireCsrf, async function cancelInvitation(req, res) {
