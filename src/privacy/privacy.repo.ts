@@ -41,6 +41,16 @@ export async function findSetting(db: Db, key: string): Promise<string | undefin
   return r && r.value.trim() !== '' ? r.value.trim() : undefined;
 }
 
+/** Sets instance settings in one transaction; a null value removes the key. */
+export async function saveSettings(db: Db, values: Readonly<Record<string, string | null>>): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === null) await trx.deleteFrom('settings').where('key', '=', key).execute();
+      else await trx.insertInto('settings').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+    }
+  });
+}
+
 /** Provider and URL of every calendar connection (never the username or the sealed secret). */
 export async function listConnectionTargets(db: Db): Promise<{ provider: 'caldav' | 'google'; url: string | null }[]> {
   return db.selectFrom('calendar_connections').select(['provider', 'url']).orderBy('id').execute();

@@ -1,9 +1,12 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, urlencoded, type Request, type Response } from 'express';
 import type { AppContext } from '../app.js';
+import { requireCsrf, requireOwner } from '../accounts/session.js';
 import type { LogMode } from '../config.js';
+import { formErrors, NO_ERRORS, type FormErrors } from '../web/forms.js';
 import { locals, render } from '../web/render.js';
 import { columnsByClass } from './inventory.js';
-import { privacyFacts, type PrivacyFacts } from './privacy.service.js';
+import { CONTROLLER_LIMITS, readControllerForm, type ControllerInput } from './privacy.form.js';
+import { privacyFacts, readControllerSettings, saveController, type PrivacyFacts } from './privacy.service.js';
 
 /** The privacy policy, generated per request from the inventory and the live configuration. */
 
@@ -42,12 +45,28 @@ function privacyModel(facts: PrivacyFacts, t: T) {
   };
 }
 
-/** Builds the router for /privacy (not framable, sets no cookie). */
+const form = urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 });
+
+/** Builds the router for /privacy (not framable, sets no cookie) and the owner's instance settings that feed it. */
 export function privacyRouter(ctx: AppContext): Router {
   const r = Router();
   r.get('/privacy', async function showPrivacy(req: Request, res: Response) {
     const facts = await privacyFacts(ctx.config, ctx.db);
     render(ctx, req, res, 'privacy/privacy', privacyModel(facts, ctx.i18n.getFixedT(locals(res).lang)));
+  });
+
+  const renderSettings = (req: Request, res: Response, values: ControllerInput, errors: FormErrors, status = 200) =>
+    render(ctx, req, res, 'admin/settings', { values, errors, limits: CONTROLLER_LIMITS, done: req.query.done === 'saved' && status === 200 }, status);
+
+  r.get('/admin/settings', requireOwner, async function showInstanceSettings(req, res) {
+    renderSettings(req, res, await readControllerSettings(ctx.db), NO_ERRORS);
+  });
+
+  r.post('/admin/settings', form, requireOwner, requireCsrf, async function saveInstanceSettings(req, res) {
+    const values = readControllerForm(req.body);
+    const result = await saveController(ctx.db, values);
+    if (!result.ok) return renderSettings(req, res, values, formErrors(ctx.i18n.getFixedT(locals(res).lang), result.errors), 422);
+    res.redirect(303, '/admin/settings?done=saved');
   });
   return r;
 }

@@ -4,7 +4,9 @@ import type { Db } from '../db/database.js';
 import { googleEndpoints } from '../calendars/google/oauth.js';
 import { cookieName } from '../web/cookies.js';
 import { COOKIES, INVENTORY, type CookieEntry, type TableEntry } from './inventory.js';
-import { findOwnerContact, findSetting, listConnectionTargets, readSchema } from './privacy.repo.js';
+import type { Outcome } from '../accounts/accounts.service.js';
+import { contactHref, controllerErrors, type ControllerInput } from './privacy.form.js';
+import { findOwnerContact, findSetting, listConnectionTargets, readSchema, saveSettings } from './privacy.repo.js';
 
 /**
  * What the privacy page and `creneau audit` say, computed from the inventory and the LIVE
@@ -12,11 +14,14 @@ import { findOwnerContact, findSetting, listConnectionTargets, readSchema } from
  * outside hosts the server may contact. Hosts only, never a credential or a path.
  */
 
-/** The settings key the owner can set to name the controller differently from the owner row. */
+/** The settings key the owner can set to name the controller differently from the owner row: its contact (an e-mail or a web address). */
 export const PRIVACY_CONTACT_SETTING = 'privacy_contact';
+/** The controller's name beside that contact (plain text). */
+export const PRIVACY_CONTROLLER_NAME_SETTING = 'privacy_controller_name';
 
 export type Controller =
-  | { readonly kind: 'setting'; readonly text: string }
+  /** `href` is null for a contact that is neither an e-mail nor a web address (shown as text); `name` may be absent. */
+  | { readonly kind: 'setting'; readonly name: string | null; readonly contact: string; readonly href: string | null }
   | { readonly kind: 'owner'; readonly name: string; readonly email: string }
   | { readonly kind: 'unknown' };
 
@@ -59,12 +64,29 @@ function unique(xs: readonly string[]): string[] {
   return [...new Set(xs)].sort();
 }
 
-/** The controller shown on /privacy: the `privacy_contact` setting, else the owner row. */
+/** The controller shown on /privacy: the `privacy_contact` setting (with its name), else the owner row. */
 export async function findController(db: Db): Promise<Controller> {
-  const text = await findSetting(db, PRIVACY_CONTACT_SETTING);
-  if (text) return { kind: 'setting', text };
+  const contact = await findSetting(db, PRIVACY_CONTACT_SETTING);
+  if (contact) return { kind: 'setting', name: (await findSetting(db, PRIVACY_CONTROLLER_NAME_SETTING)) ?? null, contact, href: contactHref(contact) };
   const owner = await findOwnerContact(db);
   return owner ? { kind: 'owner', name: owner.displayName, email: owner.email } : { kind: 'unknown' };
+}
+
+/** The controller fields as stored, for the settings form ('' when unset). */
+export async function readControllerSettings(db: Db): Promise<ControllerInput> {
+  return {
+    name: (await findSetting(db, PRIVACY_CONTROLLER_NAME_SETTING)) ?? '',
+    contact: (await findSetting(db, PRIVACY_CONTACT_SETTING)) ?? '',
+  };
+}
+
+/** Validates and stores the controller; both fields empty removes the settings (the owner is shown again). */
+export async function saveController(db: Db, f: ControllerInput): Promise<Outcome> {
+  const errors = controllerErrors(f);
+  if (errors.length > 0) return { ok: false, errors };
+  const clear = f.name === '' && f.contact === '';
+  await saveSettings(db, { [PRIVACY_CONTROLLER_NAME_SETTING]: clear ? null : f.name, [PRIVACY_CONTACT_SETTING]: clear ? null : f.contact });
+  return { ok: true, value: null };
 }
 
 /** The outside parties configured right now. */
