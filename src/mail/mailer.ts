@@ -22,7 +22,11 @@ export interface Mailer {
 /** The SMTP mailer from CRENEAU_SMTP_URL, or null when mail is not configured. */
 export function createMailer(config: Config): Mailer | null {
   if (!config.smtp) return null;
-  const transport: Transporter = nodemailer.createTransport(config.smtp.url, { from: config.smtp.from });
+  // Short timeouts: a client or an owner waits on this; a silent SMTP server must not hang them.
+  const transport: Transporter = nodemailer.createTransport(
+    { url: config.smtp.url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 },
+    { from: config.smtp.from },
+  );
   transport.set('logger', false);
   return {
     send: async (mail) => {
