@@ -254,7 +254,8 @@ export function checkServiceForm(v: ServiceFormValues, timeZone: string): { ok: 
   };
 
   for (const e of validateRules(rules, timeZone)) {
-    const field = ruleField(e.field, hourRows, overrideRows);
+    // A range whose end is not after its start is the end's fault (the input the owner changes).
+    const field = ruleField(e.code === 'end_before_start' ? `${e.field}.end` : e.field, hourRows, overrideRows);
     errors.push({ field, key: `admin:services.errors.${e.code}`, params: limitParams(field) });
   }
   if (errors.length > 0) return { ok: false, errors };

@@ -122,7 +122,7 @@ describe('services editor', () => {
     assert.match(res.text, /Use 1 to 48 lower-case letters/);
     assert.match(res.text, /Enter a whole number/);
     assert.match(res.text, /Enter both the start and the end time/);
-    assert.match(res.text, /id="hours-mon-0-from"[^>]*aria-invalid="true"/);
+    assert.match(res.text, /id="hours-mon-0-to"[^>]*aria-invalid="true"/, "an end before the start marks the end");
     assert.match(res.text, /id="hours-wed-0-to"[^>]*aria-invalid="true"/);
     assert.match(res.text, /The end must be after the start/);
     assert.match(res.text, /value="Bad Slug!"/, 'typed values are kept');
