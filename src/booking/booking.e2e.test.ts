@@ -161,6 +161,24 @@ describe('booking against a real Radicale and SMTP sink', () => {
     assert.equal(mails.slice(before).find((m) => m.to === 'clientmove@example.com')?.method, 'REQUEST');
   });
 
+  test('moving a booking never lands on another event that overlaps the booking itself', async () => {
+    await w.addService('fine', openRules({ durationMinutes: 30, stepMinutes: 10 }), { title: 'Fine' });
+    const start = soon('10:00', 9);
+    const res = await book(w, 'fine', start, client('fine'));
+    assert.equal(res.status, 303);
+    const token = (res.headers.get('location') ?? '').slice(3).split('?')[0] as string;
+    // The staff member then adds an event by hand that overlaps the booking: 10:15–11:00.
+    const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+    const manual = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', 'BEGIN:VEVENT', 'UID:manual-overlap@test', `DTSTAMP:${stamp(Date.now())}`, `DTSTART:${stamp(soon('10:15', 9))}`, `DTEND:${stamp(soon('11:00', 9))}`, 'SUMMARY:Supplier visit', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+    assert.equal(await w.radicale?.put(w.calendarUrl as string, 'manual-overlap.ics', manual), 201);
+    // 09:50–10:20 would overlap the hand-made event (10:15–10:20), though only the booking covers 10:00–10:15.
+    const overlapping = await postForm(`${w.url}/b/${token}/reschedule`, { start: iso(soon('09:50', 9)), tz: STAFF_ZONE });
+    assert.equal(overlapping.status, 409);
+    // 09:30–10:00 collides with nothing but the booking's own old time: allowed.
+    const fine = await postForm(`${w.url}/b/${token}/reschedule`, { start: iso(soon('09:30', 9)), tz: STAFF_ZONE });
+    assert.equal(fine.status, 303);
+  });
+
   test('50 concurrent bookings of one slot: exactly one 303, 49 × 409, one event — 20 times', async () => {
     for (let round = 0; round < 20; round++) {
       const start = soon('09:00', 3 + Math.floor(round / 8)) + (round % 8) * 3600_000;

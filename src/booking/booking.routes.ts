@@ -74,7 +74,7 @@ export function bookingRoutes(ctx: AppContext): Router {
     const first = dayRange(from, tz);
     const last = dayRange(to, tz);
     const connected = await ctx.calendars.forStaff(staff.id);
-    const exclude = opts.manage ? { start: opts.manage.event.start, end: opts.manage.event.end } : undefined;
+    const exclude = opts.manage ? { id: opts.manage.event.id, start: opts.manage.event.start, end: opts.manage.event.end } : undefined;
     const result = connected && first && last ? await desk.offeredSlots(staff, service, connected, { start: first.start, end: last.end }, { live: false, ...(exclude ? { exclude } : {}) }) : { ok: false as const };
     // Group by the visitor's days using each day's bounds (one zone computation per day, not per slot).
     const windowDays = Array.from({ length: DAY_WINDOW }, (_, i) => addDays(from, i));

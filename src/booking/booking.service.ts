@@ -52,8 +52,17 @@ export class BookingDesk {
 
   constructor(private readonly deps: Deps) {}
 
-  /** Offered start instants in `range` for a service; `live` skips the cache (booking path). */
-  async offeredSlots(staff: StaffRow, service: ServiceRow, connected: Connected, range: Interval, opts: { live: boolean; exclude?: Interval }): Promise<SlotsOutcome> {
+  /**
+   * Offered start instants in `range` for a service; `live` skips the cache (booking path);
+   * `exclude` is a booking being moved, which must not block its own new time.
+   */
+  async offeredSlots(
+    staff: StaffRow,
+    service: ServiceRow,
+    connected: Connected,
+    range: Interval,
+    opts: { live: boolean; exclude?: Interval & { readonly id: string } },
+  ): Promise<SlotsOutcome> {
     if (connected.connection.status !== 'ok') return { ok: false };
     const r = service.rules;
     const now = this.deps.clock.now();
@@ -63,13 +72,15 @@ export class BookingDesk {
       start: Math.floor((range.start - r.bufferBeforeMinutes * 60_000) / day) * day - day,
       end: Math.ceil((range.end + (r.durationMinutes + r.bufferAfterMinutes) * 60_000) / day) * day + day,
     };
-    const key = `${connected.connection.id}:${connected.connection.updatedAt}:${fetch.start}:${fetch.end}`;
+    // The calendar leaves the moved booking out when it can; otherwise its interval is cut out below.
+    const except = opts.exclude && connected.provider.excludesFromBusy ? opts.exclude.id : undefined;
+    const key = `${connected.connection.id}:${connected.connection.updatedAt}:${fetch.start}:${fetch.end}${except ? `:${except}` : ''}`;
     let busy = opts.live ? undefined : this.busyCache.get(key, now);
     if (!busy) {
       // Page views share one in-flight read per range (a burst of visitors is one calendar call).
       let pending = opts.live ? undefined : this.inflight.get(key);
       if (!pending) {
-        pending = connected.provider.busy(fetch);
+        pending = connected.provider.busy(fetch, except ? { exceptBookingId: except } : {});
         if (!opts.live) {
           this.inflight.set(key, pending);
           void pending.finally(() => this.inflight.delete(key));
@@ -106,7 +117,7 @@ export class BookingDesk {
         timeZone: staff.timeZone,
         now,
         range,
-        busy: opts.exclude ? withoutInterval(busy, opts.exclude) : busy,
+        busy: opts.exclude && !except ? withoutInterval(busy, opts.exclude) : busy,
         ...(bookedPerDay ? { bookedPerDay } : {}),
       });
       return { ok: true, slots };
@@ -273,7 +284,7 @@ export class BookingDesk {
     const { staff, service, connected } = b;
     if (!service) return { kind: 'unavailable' };
     const { connection, provider } = connected;
-    const own = { start: b.event.start, end: b.event.end };
+    const own = { id: b.event.id, start: b.event.start, end: b.event.end };
     const outcome = await this.lock.run(connection.id, async (): Promise<BookOutcome & { etag?: string }> => {
       const live = await this.offeredSlots(staff, service, connected, this.dayAround(start, staff.timeZone), { live: true, exclude: own });
       if (!live.ok) return { kind: 'unavailable' };

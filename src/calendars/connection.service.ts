@@ -236,5 +236,5 @@ function resolveChoice(
 /** A provider that fails closed (Google connection while Google is no longer configured). */
 function unavailableProvider(kind: 'caldav' | 'google'): CalendarProvider {
   const fail = async () => ({ ok: false as const, reason: 'unauthorized' as const });
-  return { kind, serverSchedules: false, listCalendars: fail, busy: fail, bookings: fail, createEvent: fail, getEvent: fail, moveEvent: fail, cancelEvent: fail };
+  return { kind, serverSchedules: false, excludesFromBusy: false, listCalendars: fail, busy: fail, bookings: fail, createEvent: fail, getEvent: fail, moveEvent: fail, cancelEvent: fail };
 }

@@ -73,8 +73,14 @@ export interface BookedSummary {
 export interface CalendarProvider {
   readonly kind: 'caldav' | 'google';
   listCalendars(): Promise<CalendarResult<CalendarInfo[]>>;
-  /** Busy intervals (merged, clipped to range) across the conflict calendars. Fails closed. */
-  busy(range: Interval): Promise<BusyResult>;
+  /**
+   * Busy intervals (merged, clipped to range) across the conflict calendars. Fails closed.
+   * `exceptBookingId` leaves one of our bookings out (moving it must not collide with itself);
+   * only providers with `excludesFromBusy` honour it.
+   */
+  busy(range: Interval, options?: { readonly exceptBookingId?: string }): Promise<BusyResult>;
+  /** Whether busy() can leave one booking out (CalDAV reads events; Google's freeBusy cannot). */
+  readonly excludesFromBusy: boolean;
   /** Creneau-created, non-cancelled events in the booking calendar overlapping the range. */
   bookings(range: Interval): Promise<CalendarResult<BookedSummary[]>>;
   /** Conditional create (If-None-Match: * / fixed Google id): `conflict` if the id exists. */

@@ -400,18 +400,21 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
   return {
     kind: 'caldav',
     serverSchedules: opts.serverSchedules ?? false,
+    excludesFromBusy: true,
 
     async listCalendars() {
       const r = await discoverCaldav({ ...opts, url: booking });
       return r.ok ? { ok: true, value: r.value.calendars } : failed(r);
     },
 
-    async busy(range: Interval): Promise<BusyResult> {
+    async busy(range: Interval, options?: { readonly exceptBookingId?: string }): Promise<BusyResult> {
       const results = await Promise.all(conflicts.map((c) => refresh(c)));
       const texts: string[] = [];
+      // Our own booking is one object whose UID is `<id>@<host>` (ids are [0-9a-v], host checked).
+      const own = options?.exceptBookingId && /^[0-9a-v]{1,64}$/.test(options.exceptBookingId) ? `\nUID:${options.exceptBookingId}@${opts.uidHost}\r` : null;
       for (const r of results) {
         if (!r.ok) return failed(r);
-        texts.push(...r.value);
+        for (const text of r.value) if (own === null || !text.includes(own)) texts.push(text);
       }
       return busyFromIcs(texts, range, opts.timeZone);
     },

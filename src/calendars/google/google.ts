@@ -347,6 +347,8 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
   return {
     kind: 'google',
     serverSchedules: true,
+    // freeBusy answers merged intervals, so one event cannot be left out.
+    excludesFromBusy: false,
 
     async listCalendars() {
       const res = await pages('/users/me/calendarList', [['maxResults', '250']], calendarListSchema);
