@@ -1,7 +1,7 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { findStaffByUsername, type StaffRow } from '../accounts/accounts.repo.js';
 import type { AppContext } from '../app.js';
-import type { ServiceRow } from '../catalog/catalog.js';
+import { FIELD_NAMES, type ServiceRow } from '../catalog/catalog.js';
 import { findService, listActiveServices } from '../catalog/catalog.repo.js';
 import type { Connected } from '../calendars/connection.service.js';
 import { addDays, allZones, dateIn, dayRange, formatDate, formatDayShort, formatTime, isZone, isoIn, parseInstant, zoneLabel } from '../lib/time.js';
@@ -10,7 +10,6 @@ import { locals, render } from '../web/render.js';
 import { mintFormToken, RateLimiter, verifyFormToken } from './booking.js';
 import { parseClientDetails, type FormErrors } from './booking.form.js';
 import { BookingDesk, type ManagedBooking } from './booking.service.js';
-import { FIELD_NAMES } from '../catalog/catalog.js';
 
 /**
  * The client's pages (DESIGN.md §3, §5): no cookie, no JavaScript needed, nothing stored.
@@ -73,7 +72,7 @@ export function bookingRoutes(ctx: AppContext): Router {
     const to = addDays(from, DAY_WINDOW - 1);
     const first = dayRange(from, tz);
     const last = dayRange(to, tz);
-    const connected = await ctx.calendars.forStaff(staff.id);
+    const connected = await ctx.calendars.forStaff(staff.id, staff.timeZone);
     const exclude = opts.manage ? { id: opts.manage.event.id, start: opts.manage.event.start, end: opts.manage.event.end } : undefined;
     const result = connected && first && last ? await desk.offeredSlots(staff, service, connected, { start: first.start, end: last.end }, { live: false, ...(exclude ? { exclude } : {}) }) : { ok: false as const };
     // Group by the visitor's days using each day's bounds (one zone computation per day, not per slot).
@@ -179,7 +178,7 @@ export function bookingRoutes(ctx: AppContext): Router {
     if (!first || !last) return bad('booking:json_bad_date');
     if (to < from) return bad('booking:json_bad_order');
     if ((last.end - first.start) / 86_400_000 > MAX_JSON_DAYS + 1) return bad('booking:json_too_long');
-    const connected = await ctx.calendars.forStaff(staff.id);
+    const connected = await ctx.calendars.forStaff(staff.id, staff.timeZone);
     const result = connected ? await desk.offeredSlots(staff, service, connected, { start: first.start, end: last.end }, { live: false }) : { ok: false as const };
     if (!result.ok) {
       res.status(503).json({ error: t(res)('booking:unavailable') });
@@ -194,7 +193,7 @@ export function bookingRoutes(ctx: AppContext): Router {
     if (!startText) return renderPicker(req, res, target);
     const start = parseInstant(startText);
     const tz = clientZone(req, target.staff);
-    const connected = await ctx.calendars.forStaff(target.staff.id);
+    const connected = await ctx.calendars.forStaff(target.staff.id, target.staff.timeZone);
     const offered = start !== null && connected ? await isOffered(target, connected, start) : false;
     if (!offered || start === null) return renderPicker(req, res, target, { notice: 'booking:slot_gone' });
     renderForm(req, res, target, start, tz, mintFormToken(ctx.keyring, target.staff.id, target.service.id, ctx.clock.now()), {}, {});
@@ -217,7 +216,7 @@ export function bookingRoutes(ctx: AppContext): Router {
     if (start === null) throw new AppError(400, 'booking:bad_start');
     const parsed = parseClientDetails(form, service.fields);
     if (!parsed.ok) return renderForm(req, res, target, start, tz, String(form.form_token), parsed.values, parsed.errors, 422);
-    const connected = await ctx.calendars.forStaff(staff.id);
+    const connected = await ctx.calendars.forStaff(staff.id, staff.timeZone);
     if (!connected) throw new AppError(503, 'booking:unavailable');
     const outcome = await desk.book(staff, service, connected, start, parsed.value, bookingId, locals(res).lang);
     switch (outcome.kind) {

@@ -40,11 +40,11 @@ export class CalendarDirectory {
   constructor(private readonly env: CalendarEnv) {}
 
   /** The staff member's connection and its provider, or null when none is connected. */
-  async forStaff(staffId: number): Promise<Connected | null> {
+  async forStaff(staffId: number, knownTimeZone?: string): Promise<Connected | null> {
     const connection = await findConnection(this.env.db, staffId);
     if (!connection) return null;
-    const staff = await findStaffById(this.env.db, staffId);
-    return staff ? { connection, provider: this.provider(connection, staff.timeZone) } : null;
+    const timeZone = knownTimeZone ?? (await findStaffById(this.env.db, staffId))?.timeZone;
+    return timeZone ? { connection, provider: this.provider(connection, timeZone) } : null;
   }
 
   /** Every connection (to find which one a booking token belongs to). */
