@@ -129,7 +129,9 @@ describe('booking against a real Radicale and SMTP sink', () => {
     assert.ok(c, 'CANCEL sent');
     assert.equal(c.to, 'clientcancel@example.com');
     const cancelledPage = await fetch(`${w.url}${cancel.headers.get('location')}`);
-    assert.match(await cancelledPage.text(), /Your booking is cancelled/);
+    const cancelledHtml = await cancelledPage.text();
+    assert.match(cancelledHtml, /Your booking is cancelled/);
+    assert.match(cancelledHtml, /href="\/@alice">Book again with Alice Martin</, 'offers to book again with the same person');
     const twice = await postForm(`${w.url}/b/${token}/cancel`, {});
     assert.equal(twice.status, 303, 'cancelling again is not an error');
     const gone = await fetch(`${w.url}/b/${token}`);

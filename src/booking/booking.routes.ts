@@ -270,7 +270,10 @@ export function bookingRoutes(ctx: AppContext): Router {
       b = await loadBooking(req);
     } catch (err) {
       if (err instanceof AppError && err.messageKey === 'booking:gone' && req.query.cancelled === '1') {
-        return render(ctx, req, res, 'booking/cancelled', { title: t(res)('booking:cancelled_title') });
+        // The event is gone; the public username in the link offers "book again" with the same person.
+        const u = typeof req.query.u === 'string' && /^[a-z0-9-]{1,32}$/.test(req.query.u) ? req.query.u : '';
+        const person = u ? await findStaffByUsername(ctx.db, u) : undefined;
+        return render(ctx, req, res, 'booking/cancelled', { title: t(res)('booking:cancelled_title'), person: person ?? null });
       }
       throw err;
     }
@@ -296,7 +299,7 @@ export function bookingRoutes(ctx: AppContext): Router {
     }
     const outcome = await desk.cancel(b, locals(res).lang);
     if (outcome === 'unavailable') throw new AppError(503, 'booking:unavailable');
-    res.redirect(303, `/b/${b.token}?cancelled=1`);
+    res.redirect(303, `/b/${b.token}?cancelled=1&u=${b.staff.username}`);
   });
 
   router.get('/b/:token/reschedule', noStore, async (req, res) => {
