@@ -169,9 +169,14 @@ export interface StandinState {
 
 export interface SeedEvent {
   id?: string;
-  start: number;
-  end: number;
+  /** Timed event (epoch ms), written as dateTime in `timeZone` (default the calendar's). */
+  start?: number;
+  end?: number;
+  /** All-day event instead: start/end dates (YYYY-MM-DD, end exclusive), as Google's `date`. */
+  allDay?: { start: string; end: string };
   summary?: string;
+  /** Google's eventType (default "default"), e.g. "outOfOffice". */
+  eventType?: string;
   transparent?: boolean;
   status?: 'confirmed' | 'tentative' | 'cancelled';
   privateProps?: Record<string, string>;
@@ -300,16 +305,28 @@ function createState(): StandinState {
       const cal = calendars.get(calendarId);
       if (!cal) throw new Error(`no calendar ${calendarId}`);
       const tz = ev.timeZone ?? cal.timeZone;
+      let start: GoogleEventTime;
+      let end: GoogleEventTime;
+      if (ev.allDay) {
+        start = { date: ev.allDay.start };
+        end = { date: ev.allDay.end };
+      } else if (ev.start !== undefined && ev.end !== undefined) {
+        start = { dateTime: formatInZone(ev.start, tz), timeZone: tz };
+        end = { dateTime: formatInZone(ev.end, tz), timeZone: tz };
+      } else {
+        throw new Error('a seeded event needs start and end, or allDay');
+      }
       const resource = newEvent(state, cal, {
         id: ev.id ?? randomId(),
         summary: ev.summary ?? 'Busy',
-        start: { dateTime: formatInZone(ev.start, tz), timeZone: tz },
-        end: { dateTime: formatInZone(ev.end, tz), timeZone: tz },
+        start,
+        end,
         attendees: ev.attendees,
         extendedProperties: ev.privateProps ? { private: ev.privateProps } : undefined,
         transparency: ev.transparent ? 'transparent' : undefined,
       });
       if (ev.status) resource.status = ev.status;
+      if (ev.eventType) resource.eventType = ev.eventType;
       eventsOf(state, calendarId).set(resource.id, resource);
       return resource;
     },
@@ -838,7 +855,7 @@ function freeBusy(state: StandinState, ctx: Ctx): Reply {
       const blocks: { start: number; end: number }[] = [];
       for (const ev of eventsOf(state, cal.id).values()) {
         if (ev.status === 'cancelled' || ev.transparency === 'transparent') continue;
-        const { start, end } = eventSpan(ev);
+        const { start, end } = eventSpan(ev, cal.timeZone);
         if (end > min && start < max) blocks.push({ start: Math.max(start, min), end: Math.min(end, max) });
       }
       blocks.sort((a, b) => a.start - b.start);
@@ -854,8 +871,10 @@ function freeBusy(state: StandinState, ctx: Ctx): Reply {
   return { status: 200, body: { kind: 'calendar#freeBusy', timeMin: utc(min), timeMax: utc(max), calendars } };
 }
 
-function eventSpan(ev: GoogleEvent): { start: number; end: number } {
-  const at = (t: GoogleEventTime) => (t.dateTime !== undefined ? Date.parse(t.dateTime) : Date.parse(`${t.date}T00:00:00Z`));
+/** An all-day `date` is midnight to midnight in the calendar's zone (UTC when not given). */
+function eventSpan(ev: GoogleEvent, zone = 'UTC'): { start: number; end: number } {
+  const at = (t: GoogleEventTime) =>
+    t.dateTime !== undefined ? Date.parse(t.dateTime) : DateTime.fromISO(t.date ?? '', { zone }).toMillis();
   return { start: at(ev.start), end: at(ev.end) };
 }
 
@@ -1062,12 +1081,12 @@ function eventsList(state: StandinState, ctx: Ctx): Reply {
   const max = timeMax !== null ? Date.parse(timeMax) : Infinity;
   let items = [...eventsOf(state, cal.id).values()].filter((ev) => {
     if (!showDeleted && ev.status === 'cancelled') return false;
-    const span = eventSpan(ev);
+    const span = eventSpan(ev, cal.timeZone);
     // timeMin bounds the event's end, timeMax its start (both exclusive), as documented.
     if (!(span.end > min && span.start < max)) return false;
     return constraints.every((c) => ev.extendedProperties?.[c.kind]?.[c.key] === c.value);
   });
-  if (q.get('orderBy') === 'startTime') items = items.sort((a, b) => eventSpan(a).start - eventSpan(b).start);
+  if (q.get('orderBy') === 'startTime') items = items.sort((a, b) => eventSpan(a, cal.timeZone).start - eventSpan(b, cal.timeZone).start);
   const page = paginate(items, q);
   const body: Record<string, unknown> = {
     kind: 'calendar#events',

@@ -407,4 +407,24 @@ describe('booking against the Google stand-in', () => {
     assert.equal(del?.query.get('sendUpdates'), 'all');
     assert.equal((await fetch(`${w.url}/b/${token}`)).status, 404);
   });
+
+  test('moving a booking never lands on another event that overlaps the booking itself', async () => {
+    await w.addService('fine', openRules({ durationMinutes: 30, stepMinutes: 10 }), { title: 'Fine' });
+    const start = soon('10:00', 9);
+    const res = await book(w, 'fine', start, client('gfine'));
+    assert.equal(res.status, 303);
+    const token = (res.headers.get('location') ?? '').slice(3).split('?')[0] as string;
+    // The staff member then adds an event by hand in the booking calendar that overlaps the booking: 10:15–11:00.
+    const google = w.google;
+    assert.ok(google);
+    const bookingCalendar = google.state.requestsTo('events.insert').at(-1)?.path.split('/')[4];
+    assert.ok(bookingCalendar);
+    google.state.addEvent(decodeURIComponent(bookingCalendar), { start: soon('10:15', 9), end: soon('11:00', 9), summary: 'Supplier visit' });
+    // 09:50–10:20 would overlap the hand-made event (10:15–10:20), though only the booking covers 10:00–10:15.
+    const overlapping = await postForm(`${w.url}/b/${token}/reschedule`, { start: iso(soon('09:50', 9)), tz: STAFF_ZONE });
+    assert.equal(overlapping.status, 409);
+    // 09:30–10:00 collides with nothing but the booking's own old time: allowed.
+    const fine = await postForm(`${w.url}/b/${token}/reschedule`, { start: iso(soon('09:30', 9)), tz: STAFF_ZONE });
+    assert.equal(fine.status, 303);
+  });
 });

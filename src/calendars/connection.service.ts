@@ -58,7 +58,7 @@ export class CalendarDirectory {
     if (cached && cached.updatedAt === connection.updatedAt && cached.timeZone === timeZone) return cached.provider;
     const secret = open(this.env.keyring, connection.secretSealed, connectionSecretAad(connection.id));
     const conflicts = withBooking(connection.bookingCalendar, connection.conflictCalendars);
-    const provider = connection.provider === 'caldav' ? this.caldav(connection, secret, conflicts, timeZone) : this.google(connection, secret, conflicts);
+    const provider = connection.provider === 'caldav' ? this.caldav(connection, secret, conflicts, timeZone) : this.google(connection, secret, conflicts, timeZone);
     this.providers.set(connection.id, { updatedAt: connection.updatedAt, timeZone, provider });
     return provider;
   }
@@ -77,7 +77,7 @@ export class CalendarDirectory {
     });
   }
 
-  private google(connection: ConnectionRow, refreshToken: string, conflicts: readonly string[]): CalendarProvider {
+  private google(connection: ConnectionRow, refreshToken: string, conflicts: readonly string[], timeZone: string): CalendarProvider {
     const g = this.env.config.google;
     if (!g) return unavailableProvider('google');
     return createGoogleProvider({
@@ -88,6 +88,7 @@ export class CalendarDirectory {
       bookingCalendarId: connection.bookingCalendar,
       conflictCalendarIds: conflicts,
       clock: this.env.clock,
+      timeZone,
       onNeedsReconnect: () => {
         this.providers.delete(connection.id);
         setStatus(this.env.db, connection.id, 'needs_reconnect', this.env.clock.now()).catch((err: unknown) => this.env.log.error(err, 'calendars.needs_reconnect'));

@@ -79,7 +79,7 @@ export interface CalendarProvider {
    * only providers with `excludesFromBusy` honour it.
    */
   busy(range: Interval, options?: { readonly exceptBookingId?: string }): Promise<BusyResult>;
-  /** Whether busy() can leave one booking out (CalDAV reads events; Google's freeBusy cannot). */
+  /** Whether busy() can leave one booking out (CalDAV reads events; Google reads events.list when asked to). */
   readonly excludesFromBusy: boolean;
   /** Creneau-created, non-cancelled events in the booking calendar overlapping the range. */
   bookings(range: Interval): Promise<CalendarResult<BookedSummary[]>>;

@@ -141,6 +141,163 @@ describe('busy', () => {
   });
 });
 
+describe('busy leaving one booking out (a reschedule)', () => {
+  const BOB = 'bob.colleague@gmail.com';
+  const none = { exceptBookingId: 'nosuchbooking0000000000000' };
+
+  /** A fetch that rewrites every events.list answer (Google's JSON) before the provider reads it. */
+  function rewritingLists(edit: (body: { items?: unknown[]; nextPageToken?: string }) => void): typeof fetch {
+    return async (input, init) => {
+      const res = await fetch(input, init);
+      const url = input instanceof Request ? input.url : String(input);
+      if (!/\/events\?/.test(url) || res.status !== 200) return res;
+      const body = (await res.json()) as { items?: unknown[]; nextPageToken?: string };
+      edit(body);
+      return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json; charset=UTF-8' } });
+    };
+  }
+
+  it('leaves out exactly that event, while another event overlapping it still counts', async () => {
+    const base = Date.UTC(2027, 2, 1, 8);
+    const range = { start: base, end: base + 10 * HOUR };
+    const { provider } = makeProvider();
+    assert.equal(provider.excludesFromBusy, true);
+    const mine = booking({ start: base + 2 * HOUR, end: base + 3 * HOUR });
+    assert.ok((await provider.createEvent(mine)).ok);
+    g.state.addEvent(BOOKINGS, { start: base + 2.5 * HOUR, end: base + 3.5 * HOUR, summary: 'Supplier visit' });
+    g.state.addEvent(PRIMARY, { start: base + 5 * HOUR, end: base + 6 * HOUR, status: 'tentative' });
+    g.state.addEvent(PRIMARY, { start: base + 7 * HOUR, end: base + 8 * HOUR, eventType: 'outOfOffice' });
+    g.state.addEvent(PRIMARY, { start: base - HOUR, end: base + 0.5 * HOUR }); // clipped to the range
+    g.state.requests.length = 0;
+
+    const res = await provider.busy(range, { exceptBookingId: mine.id });
+    assert.deepEqual(res, {
+      ok: true,
+      busy: [
+        { start: base, end: base + 0.5 * HOUR },
+        { start: base + 2.5 * HOUR, end: base + 3.5 * HOUR },
+        { start: base + 5 * HOUR, end: base + 6 * HOUR },
+        { start: base + 7 * HOUR, end: base + 8 * HOUR },
+      ],
+    });
+    assert.equal(g.state.requestsTo('freeBusy').length, 0);
+    const lists = g.state.requestsTo('events.list');
+    assert.deepEqual(lists.map((r) => decodeURIComponent(r.path.split('/')[4] ?? '')), [BOOKINGS, PRIMARY]);
+    for (const r of lists) {
+      assert.equal(r.query.get('singleEvents'), 'true');
+      assert.equal(r.query.get('showDeleted'), 'false');
+      assert.ok(Date.parse(r.query.get('timeMin') ?? '') <= range.start);
+      assert.ok(Date.parse(r.query.get('timeMax') ?? '') >= range.end);
+    }
+
+    // Without an exception, freeBusy as before: the booking and the overlapping event merge.
+    const all = await provider.busy(range);
+    assert.deepEqual(all.ok && all.busy[1], { start: base + 2 * HOUR, end: base + 3.5 * HOUR });
+    assert.equal(g.state.requestsTo('freeBusy').length, 1);
+  });
+
+  it('counts transparent and cancelled events as free', async () => {
+    const base = Date.UTC(2027, 2, 8, 8);
+    const range = { start: base, end: base + 10 * HOUR };
+    g.state.addEvent(PRIMARY, { start: base + HOUR, end: base + 2 * HOUR, transparent: true });
+    g.state.addEvent(BOOKINGS, { start: base + 3 * HOUR, end: base + 4 * HOUR, status: 'cancelled' });
+    g.state.addEvent(BOOKINGS, { start: base + 5 * HOUR, end: base + 6 * HOUR });
+    // Google may still hand out cancelled instances, some with nothing but id and status.
+    const fetchWithCancelled = rewritingLists((body) => {
+      body.items = [
+        ...(body.items ?? []),
+        { kind: 'calendar#event', etag: '"3426112345678000"', id: 'cancelledinstance001', status: 'cancelled' },
+        {
+          kind: 'calendar#event',
+          etag: '"3426112345679000"',
+          id: 'cancelledinstance002',
+          status: 'cancelled',
+          start: { dateTime: '2027-03-08T10:00:00+01:00', timeZone: 'Europe/Paris' },
+          end: { dateTime: '2027-03-08T16:00:00+01:00', timeZone: 'Europe/Paris' },
+        },
+      ];
+    });
+    const { provider } = makeProvider({ fetch: fetchWithCancelled });
+    assert.deepEqual(await provider.busy(range, none), { ok: true, busy: [{ start: base + 5 * HOUR, end: base + 6 * HOUR }] });
+  });
+
+  it('blocks an all-day event from local midnight to local midnight in the staff zone', async () => {
+    const range = { start: Date.UTC(2027, 2, 14), end: Date.UTC(2027, 2, 19) };
+    g.state.addEvent(PRIMARY, { allDay: { start: '2027-03-16', end: '2027-03-17' }, summary: 'Day off' });
+    const { provider: newYork } = makeProvider({ timeZone: 'America/New_York' });
+    assert.deepEqual(await newYork.busy(range, none), {
+      ok: true,
+      busy: [{ start: Date.UTC(2027, 2, 16, 4), end: Date.UTC(2027, 2, 17, 4) }], // EDT, UTC−4
+    });
+    // No staff zone given: the calendar's own zone (Europe/Paris, UTC+1 in March) is used.
+    const { provider: calendarZone } = makeProvider();
+    assert.deepEqual(await calendarZone.busy(range, none), {
+      ok: true,
+      busy: [{ start: Date.UTC(2027, 2, 15, 23), end: Date.UTC(2027, 2, 16, 23) }],
+    });
+    // An all-day date that cannot be placed is unknown time.
+    const { provider: bad } = makeProvider({
+      fetch: rewritingLists((body) => {
+        body.items = [{ kind: 'calendar#event', etag: '"1"', id: 'baddate000001', status: 'confirmed', start: { date: '2027-02-30x' }, end: { date: '2027-03-01' } }];
+      }),
+    });
+    assert.deepEqual(await bad.busy(range, none), { ok: false, reason: 'malformed' });
+  });
+
+  it('fails closed when events.list fails, and never falls back for the booking calendar', async () => {
+    const range = { start: Date.UTC(2027, 2, 20, 8), end: Date.UTC(2027, 2, 20, 18) };
+    const { provider } = makeProvider();
+    g.state.inject({ kind: 'server_error', route: 'events.list', times: 3 });
+    assert.deepEqual(await provider.busy(range, none), { ok: false, reason: 'unreachable' });
+    g.state.inject({ kind: 'garbage', route: 'events.list' });
+    assert.deepEqual(await provider.busy(range, none), { ok: false, reason: 'malformed' });
+    g.state.inject({ kind: 'quota_403', route: 'events.list' });
+    assert.deepEqual(await provider.busy(range, none), { ok: false, reason: 'rate_limited' });
+    const { provider: gone } = makeProvider({ bookingCalendarId: 'deleted-calendar@group.calendar.google.com' });
+    assert.deepEqual(await gone.busy(range, none), { ok: false, reason: 'unauthorized' });
+    assert.ok((await provider.busy(range, none)).ok);
+  });
+
+  it('reads a free/busy-only calendar through freeBusy, still failing closed', async () => {
+    const base = Date.UTC(2027, 2, 20, 8);
+    const range = { start: base, end: base + 10 * HOUR };
+    g.state.addEvent(BOB, { start: base + HOUR, end: base + 2 * HOUR });
+    const { provider } = makeProvider({ conflictCalendarIds: [PRIMARY, BOB] });
+    assert.deepEqual(await provider.busy(range, none), { ok: true, busy: [{ start: base + HOUR, end: base + 2 * HOUR }] });
+    const [fb] = g.state.requestsTo('freeBusy');
+    assert.deepEqual((fb?.body as { items: unknown }).items, [{ id: BOB }]);
+    g.state.freeBusyErrors.set(BOB, 'internalError');
+    assert.deepEqual(await provider.busy(range, none), { ok: false, reason: 'unreachable' });
+  });
+
+  it('follows pageToken through every page, and refuses an endless listing', async () => {
+    const base = Date.UTC(2027, 2, 25, 7);
+    const range = { start: base, end: base + 12 * HOUR };
+    const minute = 60_000;
+    const expected: { start: number; end: number }[] = [];
+    for (let i = 0; i < 260; i += 1) {
+      const start = base + i * 2 * minute;
+      g.state.addEvent(PRIMARY, { start, end: start + minute });
+      expected.push({ start, end: start + minute });
+    }
+    const { provider } = makeProvider();
+    assert.deepEqual(await provider.busy(range, none), { ok: true, busy: expected });
+    const primaryLists = g.state.requestsTo('events.list').filter((r) => r.path.includes(encodeURIComponent(PRIMARY)));
+    assert.equal(primaryLists.length, 2);
+    assert.equal(primaryLists[0]?.query.get('pageToken'), null);
+    assert.ok(primaryLists[1]?.query.get('pageToken'));
+
+    const { provider: endless } = makeProvider({
+      fetch: rewritingLists((body) => {
+        body.nextPageToken = 'MjUw';
+      }),
+    });
+    g.state.requests.length = 0;
+    assert.deepEqual(await endless.busy(range, none), { ok: false, reason: 'malformed' });
+    assert.ok(g.state.requestsTo('events.list').length <= 20);
+  });
+});
+
 describe('access token', () => {
   it('is cached until it nearly expires, then refreshed', async () => {
     const { provider, clock } = makeProvider();

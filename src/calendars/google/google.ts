@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Clock } from '../../lib/clock.js';
 import { mergeIntervals, type Interval } from '../../lib/interval.js';
+import { dayRange } from '../../lib/time.js';
 import type {
   BookedSummary,
   BookingEvent,
@@ -30,6 +31,11 @@ export interface GoogleProviderOptions {
   readonly bookingCalendarId: string;
   readonly conflictCalendarIds: readonly string[];
   readonly clock: Clock;
+  /**
+   * The staff member's IANA zone: all-day events block local midnight to local midnight in it.
+   * When absent, the zone of each calendar (as events.list reports it) is used.
+   */
+  readonly timeZone?: string;
   /** Per request (default 10 s). */
   readonly timeoutMs?: number;
   /** Called once when Google says the grant is gone (invalid_grant): the staff must reconnect. */
@@ -55,6 +61,11 @@ const TOKEN_SKEW_MS = 60_000;
 /** A page of 250 events is far below this; more is not a calendar answer we want to hold. */
 const RESPONSE_CAP = 4 * 1024 * 1024;
 const MAX_PAGES = 20;
+/**
+ * events.list is asked this much beyond the range on each side: Google selects all-day events by
+ * the calendar's zone, which may differ from the staff zone by up to 26 hours. Clipped afterwards.
+ */
+const ALL_DAY_SLACK_MS = 2 * 86_400_000;
 /** freebusy.query takes at most 50 calendars per call. */
 const FREEBUSY_BATCH = 50;
 const RATE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded']);
@@ -131,6 +142,24 @@ const eventSchema = z.object({
   extendedProperties: z.object({ private: z.record(z.string(), z.string()).optional() }).optional(),
 });
 type GoogleEvent = z.infer<typeof eventSchema>;
+
+/** Busy reading through events.list: only what decides busy time; the calendar's zone for all-day. */
+const busyListSchema = z.object({
+  items: z
+    .array(
+      z.object({
+        id: z.string().min(1),
+        status: z.string().optional(),
+        transparency: z.string().optional(),
+        start: eventTimeSchema.optional(),
+        end: eventTimeSchema.optional(),
+      }),
+    )
+    .optional(),
+  nextPageToken: z.string().optional(),
+  timeZone: z.string().optional(),
+});
+type BusyItem = NonNullable<z.infer<typeof busyListSchema>['items']>[number];
 
 /** List items: a cancelled instance may come back with only id and status. */
 const eventListSchema = z.object({
@@ -316,7 +345,8 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
   async function pages<T>(
     path: string,
     query: ReadonlyArray<readonly [string, string]>,
-    schema: z.ZodType<{ items?: T[]; nextPageToken?: string }>,
+    schema: z.ZodType<{ items?: T[]; nextPageToken?: string; timeZone?: string }>,
+    meta?: { timeZone?: string },
   ): Promise<CalendarResult<T[]>> {
     const all: T[] = [];
     let pageToken: string | undefined;
@@ -327,6 +357,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       const parsed = schema.safeParse(res.json);
       if (!parsed.success) return { ok: false, reason: 'malformed' };
       all.push(...(parsed.data.items ?? []));
+      if (meta && meta.timeZone === undefined) meta.timeZone = parsed.data.timeZone;
       pageToken = parsed.data.nextPageToken;
       if (pageToken === undefined) return { ok: true, value: all };
     }
@@ -344,11 +375,83 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
     return { ok: true, value: parsed.data };
   }
 
+  /** freebusy.query over the calendars (50 per call), merged and clipped; fails closed per calendar. */
+  async function freeBusyOf(ids: readonly string[], range: Interval): Promise<BusyResult> {
+    const busy: Interval[] = [];
+    for (let i = 0; i < ids.length; i += FREEBUSY_BATCH) {
+      const batch = ids.slice(i, i + FREEBUSY_BATCH);
+      const res = await call({
+        method: 'POST',
+        path: '/freeBusy',
+        body: {
+          timeMin: new Date(range.start).toISOString(),
+          timeMax: new Date(range.end).toISOString(),
+          items: batch.map((id) => ({ id })),
+        },
+        // A query, not a write: repeating it changes nothing.
+        idempotent: true,
+      });
+      if (!res.ok) return { ok: false, reason: readFailure(res.reason) };
+      const parsed = freeBusySchema.safeParse(res.json);
+      if (!parsed.success) return { ok: false, reason: 'malformed' };
+      for (const id of batch) {
+        const cal = parsed.data.calendars[id];
+        // A calendar missing from the answer, or answered with errors, is unknown time: fail closed.
+        if (!cal) return { ok: false, reason: 'malformed' };
+        if (cal.errors && cal.errors.length > 0) {
+          const notFound = cal.errors.some((e) => e.reason === 'notFound');
+          return { ok: false, reason: notFound ? 'unauthorized' : 'unreachable' };
+        }
+        for (const b of cal.busy ?? []) {
+          const start = Date.parse(b.start);
+          const end = Date.parse(b.end);
+          if (Number.isNaN(start) || Number.isNaN(end)) return { ok: false, reason: 'malformed' };
+          busy.push({ start: Math.max(start, range.start), end: Math.min(end, range.end) });
+        }
+      }
+    }
+    return { ok: true, busy: mergeIntervals(busy) };
+  }
+
+  /**
+   * Busy time of one calendar from its events (recurrences expanded by Google), leaving out the
+   * event `except`: busy unless cancelled or transparent (tentative and outOfOffice are busy);
+   * all-day events span the staff zone's local day. Clipped to the range, not merged.
+   */
+  async function eventBusy(calendarId: string, range: Interval, except: string): Promise<BusyResult> {
+    const meta: { timeZone?: string } = {};
+    const res = await pages(
+      `/calendars/${encodeURIComponent(calendarId)}/events`,
+      [
+        ['singleEvents', 'true'],
+        ['showDeleted', 'false'],
+        ['timeMin', new Date(range.start - ALL_DAY_SLACK_MS).toISOString()],
+        ['timeMax', new Date(range.end + ALL_DAY_SLACK_MS).toISOString()],
+        ['maxResults', '250'],
+      ],
+      busyListSchema,
+      meta,
+    );
+    if (!res.ok) return res;
+    const zone = opts.timeZone ?? meta.timeZone;
+    const busy: Interval[] = [];
+    for (const ev of res.value) {
+      if (ev.id === except || ev.status === 'cancelled' || ev.transparency === 'transparent') continue;
+      const span = eventSpan(ev, zone);
+      // An event we cannot place is unknown time: fail closed rather than call it free.
+      if (!span) return { ok: false, reason: 'malformed' };
+      const start = Math.max(span.start, range.start);
+      const end = Math.min(span.end, range.end);
+      if (end > start) busy.push({ start, end });
+    }
+    return { ok: true, busy };
+  }
+
   return {
     kind: 'google',
     serverSchedules: true,
-    // freeBusy answers merged intervals, so one event cannot be left out.
-    excludesFromBusy: false,
+    // Without an exception busy() asks freeBusy; with one it reads the events and skips that one.
+    excludesFromBusy: true,
 
     async listCalendars() {
       const res = await pages('/users/me/calendarList', [['maxResults', '250']], calendarListSchema);
@@ -364,42 +467,34 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       return { ok: true, value: calendars };
     },
 
-    async busy(range: Interval): Promise<BusyResult> {
+    async busy(range: Interval, options?: { readonly exceptBookingId?: string }): Promise<BusyResult> {
       if (range.end <= range.start) return { ok: true, busy: [] };
       // The booking calendar always counts: a booking must never land on another booking.
       const ids = [...new Set([opts.bookingCalendarId, ...opts.conflictCalendarIds])];
+      const except = options?.exceptBookingId;
+      if (except === undefined || except === '') return freeBusyOf(ids, range);
+
+      // One booking left out: freeBusy only has merged intervals, so read the events themselves.
       const busy: Interval[] = [];
-      for (let i = 0; i < ids.length; i += FREEBUSY_BATCH) {
-        const batch = ids.slice(i, i + FREEBUSY_BATCH);
-        const res = await call({
-          method: 'POST',
-          path: '/freeBusy',
-          body: {
-            timeMin: new Date(range.start).toISOString(),
-            timeMax: new Date(range.end).toISOString(),
-            items: batch.map((id) => ({ id })),
-          },
-          // A query, not a write: repeating it changes nothing.
-          idempotent: true,
-        });
-        if (!res.ok) return { ok: false, reason: readFailure(res.reason) };
-        const parsed = freeBusySchema.safeParse(res.json);
-        if (!parsed.success) return { ok: false, reason: 'malformed' };
-        for (const id of batch) {
-          const cal = parsed.data.calendars[id];
-          // A calendar missing from the answer, or answered with errors, is unknown time: fail closed.
-          if (!cal) return { ok: false, reason: 'malformed' };
-          if (cal.errors && cal.errors.length > 0) {
-            const notFound = cal.errors.some((e) => e.reason === 'notFound');
-            return { ok: false, reason: notFound ? 'unauthorized' : 'unreachable' };
-          }
-          for (const b of cal.busy ?? []) {
-            const start = Date.parse(b.start);
-            const end = Date.parse(b.end);
-            if (Number.isNaN(start) || Number.isNaN(end)) return { ok: false, reason: 'malformed' };
-            busy.push({ start: Math.max(start, range.start), end: Math.min(end, range.end) });
-          }
+      const freeBusyOnly: string[] = [];
+      for (const id of ids) {
+        const res = await eventBusy(id, range, except);
+        if (res.ok) {
+          busy.push(...res.busy);
+          continue;
         }
+        // A calendar shared as free/busy only cannot be listed (404/403). Our bookings live in
+        // the booking calendar, so freeBusy is exact for any other one, and still fails closed.
+        if (res.reason === 'unauthorized' && id !== opts.bookingCalendarId) {
+          freeBusyOnly.push(id);
+          continue;
+        }
+        return res;
+      }
+      if (freeBusyOnly.length > 0) {
+        const res = await freeBusyOf(freeBusyOnly, range);
+        if (!res.ok) return res;
+        busy.push(...res.busy);
       }
       return { ok: true, busy: mergeIntervals(busy) };
     },
@@ -524,6 +619,19 @@ function insertBody(ev: NewBookingEvent): Record<string, unknown> {
 function eventTime(ms: number, timeZone: string | undefined): { dateTime: string; timeZone?: string } {
   const dateTime = new Date(ms).toISOString();
   return timeZone ? { dateTime, timeZone } : { dateTime };
+}
+
+/** Where an event lies: dateTime as is; an all-day `date` from local midnight in the zone. */
+function eventSpan(ev: BusyItem, zone: string | undefined): Interval | undefined {
+  const at = (t: BusyItem['start']): number | undefined => {
+    if (t?.dateTime !== undefined) return instant(t.dateTime);
+    if (t?.date === undefined || zone === undefined) return undefined;
+    return dayRange(t.date, zone)?.start;
+  };
+  const start = at(ev.start);
+  const end = at(ev.end);
+  if (start === undefined || end === undefined || end < start) return undefined;
+  return { start, end };
 }
 
 function instant(value: string | undefined): number | undefined {
