@@ -12,7 +12,7 @@ import type { Deps } from '../deps.js';
 import type { Interval } from '../lib/interval.js';
 import { dateIn, dayRange, formatDate, formatTime, zoneLabel } from '../lib/time.js';
 import type { ClientDetails } from './booking.form.js';
-import { BUSY_CACHE_TTL_MS, KeyedLock, MAX_BOOKINGS_PER_CLIENT_PER_DAY, TOKEN_GRACE_MS, TtlCache, withoutInterval } from './booking.js';
+import { BUSY_CACHE_TTL_MS, KeyedLock, MAX_BOOKINGS_PER_CLIENT_PER_DAY, TOKEN_GRACE_MS, TtlCache } from './booking.js';
 
 /**
  * The client's journey as use cases: offered slots (cached ≤ 60 s for page views), booking
@@ -72,8 +72,8 @@ export class BookingDesk {
       start: Math.floor((range.start - r.bufferBeforeMinutes * 60_000) / day) * day - day,
       end: Math.ceil((range.end + (r.durationMinutes + r.bufferAfterMinutes) * 60_000) / day) * day + day,
     };
-    // The calendar leaves the moved booking out when it can; otherwise its interval is cut out below.
-    const except = opts.exclude && connected.provider.excludesFromBusy ? opts.exclude.id : undefined;
+    // The calendar leaves the moved booking out (a provider that cannot keeps it busy: fail closed).
+    const except = opts.exclude?.id;
     const key = `${connected.connection.id}:${connected.connection.updatedAt}:${fetch.start}:${fetch.end}${except ? `:${except}` : ''}`;
     let busy = opts.live ? undefined : this.busyCache.get(key, now);
     if (!busy) {
@@ -117,7 +117,7 @@ export class BookingDesk {
         timeZone: staff.timeZone,
         now,
         range,
-        busy: opts.exclude && !except ? withoutInterval(busy, opts.exclude) : busy,
+        busy,
         ...(bookedPerDay ? { bookedPerDay } : {}),
       });
       return { ok: true, slots };

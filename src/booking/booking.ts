@@ -1,7 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Keyring } from '../crypto/keyring.js';
 import { BOOKING_ID, newBookingId } from '../crypto/token.js';
-import type { Interval } from '../lib/interval.js';
 
 /**
  * Pure pieces of the public booking flow: the anti-forgery/idempotency form token, the
@@ -128,17 +127,4 @@ export class RateLimiter {
   private prune(now: number): void {
     for (const [k, ts] of this.hits) if (ts.every((t) => now - t >= this.windowMs)) this.hits.delete(k);
   }
-}
-
-/** Busy time minus one interval (the booking being moved must not block its own new slot). */
-export function withoutInterval(busy: readonly Interval[], own: Interval): Interval[] {
-  const out: Interval[] = [];
-  for (const b of busy) {
-    if (b.end <= own.start || b.start >= own.end) out.push(b);
-    else {
-      if (b.start < own.start) out.push({ start: b.start, end: own.start });
-      if (b.end > own.end) out.push({ start: own.end, end: b.end });
-    }
-  }
-  return out;
 }

@@ -1,4 +1,6 @@
+import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
+import type { CalendarConnectionTable } from './connection.table.js';
 
 /** SQL for calendar connections (one per staff member). */
 
@@ -37,19 +39,7 @@ export async function listConnections(db: Db): Promise<ConnectionRow[]> {
   return rows.map(toRow);
 }
 
-function toRow(r: {
-  id: number;
-  staff_id: number;
-  provider: 'caldav' | 'google';
-  url: string | null;
-  username: string;
-  secret_sealed: string;
-  booking_calendar: string;
-  conflict_calendars: string;
-  status: 'ok' | 'needs_reconnect';
-  server_schedules: number;
-  updated_at: number;
-}): ConnectionRow {
+function toRow(r: Selectable<CalendarConnectionTable>): ConnectionRow {
   return {
     id: r.id,
     staffId: r.staff_id,

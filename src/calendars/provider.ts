@@ -76,7 +76,7 @@ export interface CalendarProvider {
   /**
    * Busy intervals (merged, clipped to range) across the conflict calendars. Fails closed.
    * `exceptBookingId` leaves one of our bookings out (moving it must not collide with itself);
-   * only providers with `excludesFromBusy` honour it.
+   * only providers with `excludesFromBusy` honour it (the others keep it busy: fail closed).
    */
   busy(range: Interval, options?: { readonly exceptBookingId?: string }): Promise<BusyResult>;
   /** Whether busy() can leave one booking out (CalDAV reads events; Google reads events.list when asked to). */

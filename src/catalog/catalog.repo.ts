@@ -1,8 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { ServiceTable } from './catalog.table.js';
-import type { ServiceRules } from '../availability/slots.js';
-import { parseFields, parseRules, type ServiceFields, type ServiceRow } from './catalog.js';
+import { parseFields, parseRules, type ServiceRow } from './catalog.js';
 
 /** SQL for services. JSON columns are parsed (and validated) here, so callers get typed rows. */
 
@@ -45,15 +44,7 @@ export async function findServiceById(db: Db, staffId: number, id: number): Prom
 }
 
 /** The fields of a service as stored. */
-export interface ServiceWrite {
-  readonly slug: string;
-  readonly title: string;
-  readonly description: string;
-  readonly location: string;
-  readonly rules: ServiceRules;
-  readonly fields: ServiceFields;
-  readonly active: boolean;
-}
+export type ServiceWrite = Omit<ServiceRow, 'id' | 'staffId'>;
 
 function columns(s: ServiceWrite) {
   return {
