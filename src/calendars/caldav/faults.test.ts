@@ -152,3 +152,27 @@ test('allowed when listed: loopback by address, name or CIDR', async () => {
     assert.deepEqual(await provider(url, { allowHosts }).busy(RANGE), { ok: true, busy: [] }, url);
   }
 });
+
+test('connections are kept alive; one the server drops as it is reused is retried once on a new one', async () => {
+  const sockets = new Set<unknown>();
+  let dropNext = false;
+  const s = await serve((req, res) => {
+    sockets.add(req.socket);
+    if (dropNext) {
+      dropNext = false;
+      req.socket.destroy(); // the server closes the idle connection just as the request arrives
+      return;
+    }
+    res.writeHead(207, { 'content-type': 'application/xml' });
+    res.end(listing('/cal/a.ics').replace(/<d:response><d:href>\/cal\/a\.ics[\s\S]*<\/d:response>/, ''));
+  });
+  const p = provider(s.url);
+  assert.deepEqual(await p.busy(RANGE), { ok: true, busy: [] });
+  assert.deepEqual(await p.busy(RANGE), { ok: true, busy: [] });
+  assert.equal(s.hits(), 2);
+  assert.equal(sockets.size, 1, 'the second read reused the first connection');
+  dropNext = true;
+  assert.deepEqual(await p.busy(RANGE), { ok: true, busy: [] }, 'the dropped request was sent again');
+  assert.equal(s.hits(), 4);
+  assert.equal(sockets.size, 2, 'on a new connection');
+});

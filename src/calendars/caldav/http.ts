@@ -62,6 +62,15 @@ class Failure extends Error {
   }
 }
 
+/** The server closed a kept-alive connection as we reused it: safe to send again on a new one. */
+class StaleConnection extends Error {}
+
+/**
+ * Idle kept-alive connections are closed after this long, before common servers close theirs
+ * (Apache's default is 5 s), so a reused connection is rarely one the server is closing.
+ */
+const IDLE_CONNECTION_MS = 4_000;
+
 export interface Transport {
   request(input: RequestInput): Promise<TransportResult>;
   /** A `fetch` for tsdav: same guard; throws TransportError on failure. */
@@ -75,6 +84,10 @@ export function createTransport(opts: TransportOptions): Transport {
   const connectTimeoutMs = Math.min(opts.connectTimeoutMs ?? 5_000, timeoutMs);
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const auth = `Basic ${Buffer.from(`${opts.username}:${opts.password}`, 'utf8').toString('base64')}`;
+  // Connections are kept alive per transport (one calendar account): a busy read after another
+  // skips the TCP and TLS handshakes. Every new connection still goes through the guarded lookup.
+  const agentOptions = { keepAlive: true, maxSockets: 6, maxFreeSockets: 2, timeout: IDLE_CONNECTION_MS, scheduling: 'lifo' as const };
+  const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
 
   async function request(input: RequestInput): Promise<TransportResult> {
     const deadline = Date.now() + timeoutMs;
@@ -88,7 +101,13 @@ export function createTransport(opts: TransportOptions): Transport {
     let body = input.body;
     try {
       for (let hop = 0; ; hop++) {
-        const res = await once(url, method, input.headers ?? {}, body, deadline);
+        let res: HttpResponse;
+        try {
+          res = await once(url, method, input.headers ?? {}, body, deadline, true);
+        } catch (err) {
+          if (!(err instanceof StaleConnection)) throw err;
+          res = await once(url, method, input.headers ?? {}, body, deadline, false);
+        }
         const location = res.headers['location'];
         if ([301, 302, 303, 307, 308].includes(res.status) && location) {
           if (hop >= MAX_REDIRECTS) return { ok: false, reason: 'unreachable' };
@@ -109,7 +128,8 @@ export function createTransport(opts: TransportOptions): Transport {
     }
   }
 
-  function once(url: URL, method: string, headers: Readonly<Record<string, string>>, body: string | undefined, deadline: number): Promise<HttpResponse> {
+  /** One HTTP exchange; `reuse` lets it take a kept-alive connection (else a new one). */
+  function once(url: URL, method: string, headers: Readonly<Record<string, string>>, body: string | undefined, deadline: number, reuse: boolean): Promise<HttpResponse> {
     return new Promise<HttpResponse>((resolve, reject) => {
       const secure = url.protocol === 'https:';
       if (!secure && url.protocol !== 'http:') return reject(new Failure('refused'));
@@ -129,7 +149,7 @@ export function createTransport(opts: TransportOptions): Transport {
         port: url.port || (secure ? 443 : 80),
         path: `${url.pathname}${url.search}`,
         headers: reqHeaders,
-        agent: false,
+        agent: reuse ? (secure ? agents.https : agents.http) : false,
         lookup: guardedLookup(host, allow),
         servername: isIP(host) === 0 ? host : undefined,
       };
@@ -149,8 +169,17 @@ export function createTransport(opts: TransportOptions): Transport {
         socket.once('connect', () => clearTimeout(t));
         socket.once('close', () => clearTimeout(t));
       });
-      req.on('error', (err: NodeJS.ErrnoException) => fail(err instanceof Failure ? err.reason : 'unreachable'));
+      let answered = false;
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (!answered && !settled && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+          settled = true;
+          clearTimeout(whole);
+          return reject(new StaleConnection());
+        }
+        fail(err instanceof Failure ? err.reason : 'unreachable');
+      });
       req.on('response', (res) => {
+        answered = true;
         const declared = Number(res.headers['content-length'] ?? 0);
         if (declared > maxBytes) return fail('malformed');
         const chunks: Buffer[] = [];
