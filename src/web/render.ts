@@ -6,6 +6,7 @@ import type { i18n } from 'i18next';
 import type { Config, Locale } from '../config.js';
 import { LOCALES } from '../config.js';
 import { readAsset, type StaticFile } from './assets.js';
+import type { MicroCache } from './microcache.js';
 
 /**
  * Server-side rendering with eta. Templates escape by default (`<%= %>`) and receive a base
@@ -27,6 +28,8 @@ export interface RenderContext {
   readonly views: Eta;
   readonly staticFiles: ReadonlyMap<string, StaticFile>;
   readonly instanceName: string;
+  /** Public pages every anonymous visitor sees alike, replayed for a moment (absent in some tests). */
+  readonly pageCache?: MicroCache;
 }
 
 /** Per-request values the base model needs, set by middleware on res.locals. */
@@ -48,12 +51,44 @@ export function newNonce(): string {
   return randomBytes(16).toString('base64');
 }
 
+/** Translations per i18next instance (the resources never change), see templateT. */
+const remembered = new WeakMap<i18n, Map<string, string>>();
+const MAX_REMEMBERED = 5000;
+
+/**
+ * The templates' `t`: i18next's, with look-ups remembered when their options are numbers only
+ * (a count, minutes) or absent — a page makes dozens and they were the largest cost of rendering
+ * the slot picker. Texts with other values (names, titles) are never kept.
+ */
+function templateT(instance: i18n, lang: Locale): (key: string, options?: Record<string, unknown>) => string {
+  const t = instance.getFixedT(lang);
+  let known = remembered.get(instance);
+  if (!known) remembered.set(instance, (known = new Map()));
+  const cache = known;
+  return (key, options) => {
+    let id = `${lang} ${key}`;
+    if (options !== undefined) {
+      for (const name in options) {
+        const value = options[name];
+        if (typeof value !== 'number') return t(key, options);
+        id += ` ${name}=${value}`;
+      }
+    }
+    let text = cache.get(id);
+    if (text === undefined) {
+      text = options === undefined ? t(key) : t(key, options);
+      if (cache.size >= MAX_REMEMBERED) cache.clear();
+      cache.set(id, text);
+    }
+    return text;
+  };
+}
+
 /** The base view model every template gets. */
 export function baseModel(ctx: RenderContext, req: Request, res: Response): Record<string, unknown> {
   const l = locals(res);
-  const t = ctx.i18n.getFixedT(l.lang);
   return {
-    t,
+    t: templateT(ctx.i18n, l.lang),
     lang: l.lang,
     locales: LOCALES,
     csrf: l.csrf,
@@ -73,4 +108,5 @@ export function baseModel(ctx: RenderContext, req: Request, res: Response): Reco
 export function render(ctx: RenderContext, req: Request, res: Response, view: string, model: Record<string, unknown> = {}, status = 200): void {
   const html = ctx.views.render(view, { ...baseModel(ctx, req, res), ...model });
   res.status(status).type('html').send(html);
+  ctx.pageCache?.store(req, res, html);
 }
