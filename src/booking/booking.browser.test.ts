@@ -40,6 +40,10 @@ for (const viewport of [
     // The tiny same-origin script switches the picker to the visitor's own zone.
     await page.waitForURL(/tz=America%2FNew_York/, { waitUntil: 'domcontentloaded' });
     assert.match(await page.textContent('body') ?? '', /America\/New York/);
+    // The page carries two zones; the script fills in the browser's whole list.
+    assert.ok((await page.locator('#tz option').count()) > 300, 'every zone to choose from');
+    assert.equal(await page.inputValue('#tz'), 'America/New_York');
+    assert.equal(await page.locator('[data-tz-more]').isVisible(), false, 'no link to the server list once filled');
     const day = page.locator('.days a:not(.closed)').nth(2);
     await day.focus();
     await page.keyboard.press('Enter');
