@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Deps } from './deps.js';
 import { loadStaticFiles } from './web/assets.js';
@@ -5,6 +6,7 @@ import { readCookie, setCookie } from './web/cookies.js';
 import { AppError, notFound } from './web/errors.js';
 import { negotiateLocale } from './web/i18n.js';
 import { createViews, locals, newNonce, render, type RenderContext } from './web/render.js';
+import { MicroCache } from './web/microcache.js';
 import { isEmbeddablePath, refuseOddMethods, sameOriginPosts, securityHeaders } from './web/security.js';
 import { LOCALES, type Locale } from './config.js';
 import { listPublicStaff, ownerExists } from './accounts/accounts.repo.js';
@@ -18,13 +20,30 @@ import { bookingRoutes } from './booking/booking.routes.js';
 import { privacyRouter } from './privacy/privacy.routes.js';
 
 /** Everything the route modules need: the deps plus the rendering context. */
-export interface AppContext extends Deps, RenderContext {}
+export interface AppContext extends Deps, RenderContext {
+  readonly pageCache: MicroCache;
+}
 
-/** Builds the Express app with every route in one readable list. Never listens (tests call it). */
-export function createApp(deps: Deps): { app: express.Express; ctx: AppContext } {
+/** How long a public page is replayed to other anonymous visitors at most (see MicroCache). */
+const PAGE_CACHE_MS = 1000;
+
+/**
+ * Builds the Express app with every route in one readable list. Never listens (tests call it):
+ * `handler` is what a server runs — the public pages' micro-cache first, then the app.
+ */
+export function createApp(deps: Deps): { app: express.Express; ctx: AppContext; handler: (req: IncomingMessage, res: ServerResponse) => void } {
   const staticFiles = loadStaticFiles();
-  const ctx: AppContext = { ...deps, views: createViews(), staticFiles, instanceName: 'Creneau' };
   const { config } = deps;
+  // Every write through this process (kysely and better-sqlite3 share one connection) counts here.
+  const changes = deps.sqlite.prepare('select total_changes()').pluck();
+  const pageCache = new MicroCache({
+    ttlMs: PAGE_CACHE_MS,
+    maxEntries: 200,
+    now: () => deps.clock.now(),
+    version: () => changes.get() as number,
+    defaultLocale: config.defaultLocale,
+  });
+  const ctx: AppContext = { ...deps, views: createViews(), staticFiles, instanceName: 'Creneau', pageCache };
   const app = express();
 
   app.disable('x-powered-by');
@@ -104,7 +123,10 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext }
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(notFound()));
   app.use(errorHandler(ctx));
-  return { app, ctx };
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    if (!pageCache.serve(req, res)) app(req, res);
+  };
+  return { app, ctx, handler };
 }
 
 /** A local path to go back to after a form, never another site. */

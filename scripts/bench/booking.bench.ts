@@ -3,13 +3,17 @@
 // same machine in the same run; uncached slots JSON against one raw CalDAV REPORT to the same
 // loopback Radicale; total transfer size of the booking page with its assets.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
 
-const DURATION_MS = 5000;
+const DURATION_MS = 3000;
 const CONNECTIONS = 16;
+/** Each figure is measured in ROUNDS rounds alternating with the hello-world (shared machines are noisy). */
+const ROUNDS = 3;
 
 async function startProcess(args: string[]): Promise<{ info: Record<string, string>; child: ChildProcess }> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -33,20 +37,29 @@ const WRK = '/usr/bin/wrk';
  * Requests per second with CONNECTIONS concurrent keep-alive clients for DURATION_MS: with wrk
  * (Debian package `wrk`) when installed, a C load generator that stays out of the way; else a
  * closed loop of fetch calls in this process, which limits what a fast server can show.
+ * `unique` adds a never-repeated `n=` parameter to every request (each one is rendered afresh).
  */
-async function load(url: string): Promise<number> {
+async function load(url: string, opts: { unique?: boolean } = {}): Promise<number> {
   for (let i = 0; i < 50; i++) await (await fetch(url)).arrayBuffer(); // warm up (and warm the cache)
+  const sep = url.includes('?') ? '&' : '?';
   if (existsSync(WRK)) {
-    const out = execFileSync(WRK, ['-t1', `-c${CONNECTIONS}`, `-d${DURATION_MS / 1000}s`, url], { encoding: 'utf8' });
+    const args = ['-t1', `-c${CONNECTIONS}`, `-d${DURATION_MS / 1000}s`];
+    if (opts.unique) {
+      const script = join(tmpdir(), 'creneau-bench-unique.lua');
+      const path = new URL(url).pathname + new URL(url).search;
+      writeFileSync(script, `local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(nil, ${JSON.stringify(path + sep)} .. "n=" .. n)\nend\n`);
+      args.push('-s', script);
+    }
+    const out = execFileSync(WRK, [...args, url], { encoding: 'utf8' });
     if (/Non-2xx/.test(out)) throw new Error(`${url} answered errors under load:\n${out}`);
     return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   }
   let done = 0;
   const until = Date.now() + DURATION_MS;
   await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
+    Array.from({ length: CONNECTIONS }, async (_, c) => {
       while (Date.now() < until) {
-        const res = await fetch(url);
+        const res = await fetch(opts.unique ? `${url}${sep}n=${c}-${done}` : url);
         await res.arrayBuffer();
         if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
         done++;
@@ -54,6 +67,27 @@ async function load(url: string): Promise<number> {
     }),
   );
   return done / (DURATION_MS / 1000);
+}
+
+interface Versus {
+  readonly rps: number;
+  readonly hello: number;
+  readonly ratio: number;
+}
+
+/** `url` and the hello-world in alternating rounds: medians of each and of the per-round ratio. */
+async function versusHello(helloUrl: string, url: string, opts: { unique?: boolean } = {}): Promise<Versus> {
+  const rps: number[] = [];
+  const hello: number[] = [];
+  const ratio: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const h = await load(helloUrl);
+    const r = await load(url, opts);
+    hello.push(h);
+    rps.push(r);
+    ratio.push(r / h);
+  }
+  return { rps: median(rps), hello: median(hello), ratio: median(ratio) };
 }
 
 function median(xs: number[]): number {
@@ -83,14 +117,18 @@ export async function run(): Promise<string> {
   const app = await startProcess(['--import', 'tsx', `${here}booking-server.ts`]);
   const base = app.info.url as string;
   try {
-    const helloRps = await load(hello.info.url as string);
-    const expressRps = await load(bareExpress.info.url as string);
-    const healthRps = await load(`${base}/healthz`);
-    const pageRps = await load(`${base}/@alice/haircut`);
+    const helloUrl = hello.info.url as string;
     const today = DateTime.now().setZone('Europe/Paris');
     const from = today.plus({ days: 1 }).toISODate();
     const to = today.plus({ days: 7 }).toISODate();
-    const jsonRps = await load(`${base}/@alice/haircut/slots?from=${from}&to=${to}`);
+    const rows: [string, Versus][] = [
+      ["bare Express 5 answering a constant JSON (the framework's ceiling)", await versusHello(helloUrl, bareExpress.info.url as string)],
+      ['Creneau `GET /healthz` (through Express: headers, CSP, locale, session check)', await versusHello(helloUrl, `${base}/healthz`)],
+      ['`GET /@alice/haircut` (slot picker page, 14 days)', await versusHello(helloUrl, `${base}/@alice/haircut`)],
+      ['`GET /@alice/haircut/slots` (7 days JSON)', await versusHello(helloUrl, `${base}/@alice/haircut/slots?from=${from}&to=${to}`)],
+      ['`GET /@alice/haircut?n=…` (a new URL every request: always rendered, busy cache warm)', await versusHello(helloUrl, `${base}/@alice/haircut`, { unique: true })],
+      ['`GET /@alice/haircut/slots?…&n=…` (a new URL every request)', await versusHello(helloUrl, `${base}/@alice/haircut/slots?from=${from}&to=${to}`, { unique: true })],
+    ];
 
     // Uncached: every request asks for a week no earlier request touched (distinct cache keys).
     const uncached: number[] = [];
@@ -124,15 +162,11 @@ export async function run(): Promise<string> {
     return [
       '## Public booking pages',
       '',
-      `Load: ${existsSync(WRK) ? 'wrk, 1 thread' : 'a fetch loop in the benchmark process (install the Debian package wrk for better figures)'}, ${CONNECTIONS} concurrent keep-alive connections for ${DURATION_MS / 1000} s each; servers in their own processes on 127.0.0.1 (the same 2 cores); busy cache warm (≤ 60 s, in memory).`,
+      `Load: ${existsSync(WRK) ? 'wrk, 1 thread' : 'a fetch loop in the benchmark process (install the Debian package wrk for better figures)'}, ${CONNECTIONS} concurrent keep-alive connections for ${DURATION_MS / 1000} s each; servers in their own processes on 127.0.0.1 (the same cores); busy cache warm (≤ 60 s, in memory). Each row is ${ROUNDS} rounds alternating with a bare \`node:http\` hello-world; medians.`,
       '',
-      '| what | requests/s | vs hello-world |',
-      '| --- | ---: | ---: |',
-      `| bare \`node:http\` hello-world | ${helloRps.toFixed(0)} | 100 % |`,
-      `| bare Express 5 answering a constant JSON (the framework's ceiling) | ${expressRps.toFixed(0)} | ${((expressRps / helloRps) * 100).toFixed(0)} % |`,
-      `| Creneau \`GET /healthz\` (every middleware: headers, CSP, locale, session check) | ${healthRps.toFixed(0)} | ${((healthRps / helloRps) * 100).toFixed(0)} % |`,
-      `| \`GET /@alice/haircut\` (slot picker page, 14 days) | ${pageRps.toFixed(0)} | ${((pageRps / helloRps) * 100).toFixed(0)} % |`,
-      `| \`GET /@alice/haircut/slots\` (7 days JSON) | ${jsonRps.toFixed(0)} | ${((jsonRps / helloRps) * 100).toFixed(0)} % |`,
+      '| what | requests/s | hello-world, same rounds | ratio (median per round) |',
+      '| --- | ---: | ---: | ---: |',
+      ...rows.map(([what, v]) => `| ${what} | ${v.rps.toFixed(0)} | ${v.hello.toFixed(0)} | ${(v.ratio * 100).toFixed(0)} % |`),
       '',
       `Uncached slots JSON (one day, a fresh range each time, 20 requests) against the loopback Radicale: median ${u.toFixed(1)} ms; one raw CalDAV REPORT (calendar-query, 3 days, 20 times) to the same Radicale: median ${r.toFixed(1)} ms — ratio ${(u / r).toFixed(2)}× (goal ≤ 1.5×).`,
       '',

@@ -36,8 +36,7 @@ export async function startTestApp(
   const config = loadConfig({ CRENEAU_LOG: 'off', ...env, CRENEAU_DATA_DIR: dataDir, CRENEAU_BASE_URL: env.CRENEAU_BASE_URL ?? url });
   const booted = await boot(config, { ...(opts.clock ? { clock: opts.clock } : {}), log: createLogger(config.log, () => undefined) });
   const deps = opts.deps ? opts.deps(booted) : booted;
-  const { app } = createApp(deps);
-  handler = app;
+  handler = createApp(deps).handler;
   return {
     url,
     deps,

@@ -1,6 +1,7 @@
 // A whole Creneau for end-to-end tests: real SQLite in a temp dir, the real app on a random
 // port, a real Radicale (or the Google stand-in), a real SMTP sink, one staff member with one
 // service and a connected calendar.
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { createApp } from '../../src/app.js';
 import { boot } from '../../src/boot.js';
 import { loadConfig } from '../../src/config.js';
 import type { Deps } from '../../src/deps.js';
+import type { MicroCache } from '../../src/web/microcache.js';
 import { insertStaff } from '../../src/accounts/accounts.repo.js';
 import { insertService, type ServiceWrite } from '../../src/catalog/catalog.repo.js';
 import { defaultFields } from '../../src/catalog/catalog.js';
@@ -116,6 +118,8 @@ export interface World {
   readonly radicale: RadicaleServer | null;
   readonly calendarUrl: string | null;
   readonly google: Awaited<ReturnType<typeof startGoogleStandin>> | null;
+  /** The public pages' micro-cache (its hit count shows what was replayed). */
+  readonly pageCache: MicroCache;
   addService(slug: string, rules: ServiceRules, extra?: Partial<ServiceWrite>): Promise<number>;
   stop(): Promise<void>;
 }
@@ -145,8 +149,8 @@ export async function startWorld(opts: { provider?: 'caldav' | 'google'; env?: R
   const url = `http://127.0.0.1:${port}`;
   const config = loadConfig({ CRENEAU_BASE_URL: url, ...env });
   const deps = await boot(config, opts.log ? { log: opts.log } : {});
-  const { app } = createApp(deps);
-  const server = app.listen(port, '127.0.0.1');
+  const { handler, ctx } = createApp(deps);
+  const server = createServer(handler).listen(port, '127.0.0.1');
   // Longer than any pause in a test, so a kept-alive socket is never closed under a request.
   server.keepAliveTimeout = 120_000;
   await new Promise((r) => server.once('listening', r));
@@ -174,6 +178,7 @@ export async function startWorld(opts: { provider?: 'caldav' | 'google'; env?: R
     radicale,
     calendarUrl,
     google,
+    pageCache: ctx.pageCache,
     addService: (slug, rules, extra = {}) =>
       insertService(
         deps.db,

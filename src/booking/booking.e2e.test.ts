@@ -324,11 +324,66 @@ describe('booking against a real Radicale and SMTP sink', () => {
     const picker = await fetch(`${w.url}/@alice/haircut`);
     const html = await picker.text();
     assert.match(html, /Times in Europe\/Paris/);
+    // Without JavaScript the list holds the staff zone, and the whole list is one link away.
+    const zoneOptions = (page: string) => [.../<select id="tz"[^>]*>([\s\S]*?)<\/select>/.exec(page)?.[1]?.matchAll(/<option/g) ?? []].length;
+    assert.equal(zoneOptions(html), 1);
+    const more = /href="([^"]+)" data-tz-more/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+    assert.ok(more, 'a link to the whole zone list');
+    const all = await (await fetch(`${w.url}${more}`)).text();
+    assert.ok(zoneOptions(all) > 300, 'every zone on request');
+    assert.match(all, /<option selected>Europe\/Paris<\/option>/);
+    assert.doesNotMatch(all, /data-tz-more/);
     const unknown = await fetch(`${w.url}/@nobody`);
     const random = await fetch(`${w.url}/some/unknown/page`);
     assert.equal(unknown.status, 404);
     const strip = (html: string) => html.replace(/name="back" value="[^"]*"/, '');
     assert.equal(strip(await unknown.text()), strip(await random.text()));
+  });
+
+  test('a burst of visitors shares one rendering, never after a booking or an edit, never with a cookie', async () => {
+    const start = soon('11:00', 12);
+    const page = `${w.url}/@alice/haircut?tz=${encodeURIComponent(STAFF_ZONE)}&date=${iso(start).slice(0, 10)}`;
+    const link = `start=${encodeURIComponent(iso(start))}"`;
+    const get = async (headers: Record<string, string> = {}) => {
+      const before = w.pageCache.hits;
+      const res = await fetch(page, { headers });
+      return { res, text: await res.text(), replayed: w.pageCache.hits - before };
+    };
+    const first = await get();
+    assert.equal(first.replayed, 0);
+    assert.ok(first.text.includes(link), `${iso(start)} offered`);
+    const second = await get();
+    assert.equal(second.replayed, 1, 'the next visitor gets the same rendering');
+    assert.equal(second.text, first.text);
+    const headers = (r: Response) => [...r.headers].filter(([k]) => k !== 'date');
+    assert.deepEqual(headers(second.res), headers(first.res), 'with the same headers (CSP, no-store, no cookie)');
+    assert.equal(second.res.headers.get('set-cookie'), null);
+
+    const french = await get({ 'accept-language': 'fr-FR,fr;q=0.9' });
+    assert.equal(french.replayed, 0, 'each language renders its own');
+    assert.match(french.text, /Choisissez un jour/);
+    assert.equal((await get({ 'accept-language': 'fr' })).replayed, 1);
+    assert.equal((await get({ cookie: 'creneau_session=x' })).replayed, 0, 'a request with a cookie is never answered from the cache');
+
+    // A booking shows at once: its slot is gone from the very next page.
+    const res = await book(w, 'haircut', start, client('burst'));
+    assert.equal(res.status, 303);
+    const after = await get();
+    assert.equal(after.replayed, 0);
+    assert.ok(!after.text.includes(link), 'the booked slot is no longer offered');
+
+    // So does an edit in the database (here: the service's title).
+    assert.equal((await get()).replayed, 1);
+    await w.deps.db.updateTable('services').set({ title: 'Haircut & beard' }).where('slug', '=', 'haircut').execute();
+    const edited = await get();
+    assert.equal(edited.replayed, 0);
+    assert.match(edited.text, /Haircut &amp; beard/);
+    await w.deps.db.updateTable('services').set({ title: 'Haircut' }).where('slug', '=', 'haircut').execute();
+
+    // And nothing is replayed for longer than a second.
+    assert.equal((await get()).replayed, 0);
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal((await get()).replayed, 0, 'expired after a second');
   });
 
   test('one address posting too often is slowed down (in-memory keyed hash, nothing stored)', async () => {

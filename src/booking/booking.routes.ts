@@ -26,12 +26,19 @@ interface PublicTarget {
 
 /** Builds the public booking router. */
 export function bookingRoutes(ctx: AppContext): Router {
-  const desk = new BookingDesk(ctx);
+  const desk = new BookingDesk(ctx, () => ctx.pageCache.clear());
   const postLimiter = new RateLimiter(20, 10 * 60_000);
   const router = Router();
   const body = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 40 });
   const t = (res: Response) => ctx.i18n.getFixedT(locals(res).lang);
-  const lng = (res: Response) => t(res)('booking:locale_code');
+  const localeCodes = new Map<string, string>();
+  /** The BCP 47 code dates and times are formatted with (one look-up per language). */
+  const lng = (res: Response): string => {
+    const lang = locals(res).lang;
+    let code = localeCodes.get(lang);
+    if (code === undefined) localeCodes.set(lang, (code = t(res)('booking:locale_code')));
+    return code;
+  };
 
   const findStaff = async (req: Request): Promise<StaffRow> => {
     const username = String(req.params.username ?? '').toLowerCase();
@@ -110,7 +117,10 @@ export function bookingRoutes(ctx: AppContext): Router {
         person: staff,
         service,
         tz,
-        zones: allZones(),
+        // The whole zone list only on request: tz.js fills it from the browser's own list, which
+        // keeps the page small (the full list is two thirds of it).
+        zones: req.query.zones === 'all' ? allZones() : [...new Set([tz, staff.timeZone])],
+        allZones: req.query.zones === 'all',
         zoneLabel: zoneLabel(tz, now),
         days,
         selected,
@@ -158,12 +168,14 @@ export function bookingRoutes(ctx: AppContext): Router {
   };
 
   router.get('/@:username', async (req, res) => {
+    ctx.pageCache.share(res);
     const staff = await findStaff(req);
     const services = await listActiveServices(ctx.db, staff.id);
     render(ctx, req, res, 'booking/staff', { title: staff.displayName, person: staff, services });
   });
 
   router.get('/@:username/:service/slots', async (req, res) => {
+    ctx.pageCache.share(res);
     const { staff, service } = await findTarget(req);
     const tz = typeof req.query.tz === 'string' ? req.query.tz : staff.timeZone;
     const bad = (key: string) => {
@@ -184,12 +196,15 @@ export function bookingRoutes(ctx: AppContext): Router {
       res.status(503).json({ error: t(res)('booking:unavailable') });
       return;
     }
-    res.json({ service: service.slug, timeZone: tz, durationMinutes: service.rules.durationMinutes, slots: result.slots.map((s) => isoIn(s, tz)) });
+    const json = JSON.stringify({ service: service.slug, timeZone: tz, durationMinutes: service.rules.durationMinutes, slots: result.slots.map((s) => isoIn(s, tz)) });
+    res.type('json').send(json);
+    ctx.pageCache.store(req, res, json);
   });
 
   router.get('/@:username/:service', async (req, res) => {
-    const target = await findTarget(req);
     const startText = typeof req.query.start === 'string' ? req.query.start : '';
+    if (!startText) ctx.pageCache.share(res); // the picker is the same for everyone; the form is not
+    const target = await findTarget(req);
     if (!startText) return renderPicker(req, res, target);
     const start = parseInstant(startText);
     const tz = clientZone(req, target.staff);

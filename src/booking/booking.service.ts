@@ -50,7 +50,18 @@ export class BookingDesk {
   private readonly inflight = new Map<string, Promise<BusyResult>>();
   private readonly recent = new Map<number, { id: string; start: number; end: number; at: number }[]>();
 
-  constructor(private readonly deps: Deps) {}
+  /** `changed` hears of every booking made, cancelled or moved (the public pages' micro-cache). */
+  constructor(
+    private readonly deps: Deps,
+    private readonly changed: () => void = () => undefined,
+  ) {}
+
+  /** The calendar changed through us: its cached busy times and anything shown from them are stale. */
+  private forget(connectionId: number): void {
+    this.busyCache.dropPrefix(`${connectionId}:`);
+    this.bookedCache.dropPrefix(`${connectionId}:`);
+    this.changed();
+  }
 
   /**
    * Offered start instants in `range` for a service; `live` skips the cache (booking path);
@@ -159,8 +170,7 @@ export class BookingDesk {
       if (mine >= MAX_BOOKINGS_PER_CLIENT_PER_DAY) return { kind: 'client_cap' };
       const event = this.eventFor(staff, service, start, client, bookingId, token, lang);
       const created = await provider.createEvent(event);
-      this.busyCache.dropPrefix(`${connection.id}:`);
-      this.bookedCache.dropPrefix(`${connection.id}:`);
+      this.forget(connection.id);
       if (created.ok) {
         recent.push({ id: bookingId, start: event.start, end: event.end, at: now });
         return { kind: 'done', token, event };
@@ -272,8 +282,7 @@ export class BookingDesk {
   async cancel(b: ManagedBooking, lang: string): Promise<'cancelled' | 'unavailable'> {
     const { connection, provider } = b.connected;
     const res = await this.lock.run(connection.id, () => provider.cancelEvent(b.event.id));
-    this.busyCache.dropPrefix(`${connection.id}:`);
-    this.bookedCache.dropPrefix(`${connection.id}:`);
+    this.forget(connection.id);
     if (!res.ok && res.reason !== 'not_found') return 'unavailable';
     if (res.ok && !provider.serverSchedules) await this.sendInvitation(b.event, b.event.sequence + 1, 'CANCEL', lang);
     return 'cancelled';
@@ -291,8 +300,7 @@ export class BookingDesk {
       if (start === b.event.start) return { kind: 'done', token: b.token };
       if (!live.slots.includes(start)) return { kind: 'taken', next: await this.nextSlots(staff, service, connected, start) };
       const moved = await provider.moveEvent(b.event.id, start, start + service.rules.durationMinutes * 60_000, b.event.etag);
-      this.busyCache.dropPrefix(`${connection.id}:`);
-      this.bookedCache.dropPrefix(`${connection.id}:`);
+      this.forget(connection.id);
       if (moved.ok) return { kind: 'done', token: b.token, etag: moved.value.etag };
       if (moved.reason === 'precondition_failed') return { kind: 'taken', next: live.slots.filter((s) => s !== start).slice(0, 6) };
       return { kind: 'unavailable' };

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createApp } from '../app.js';
 import { boot } from '../boot.js';
 import type { Config } from '../config.js';
@@ -17,9 +17,9 @@ export async function run(argv: readonly string[], config: Config): Promise<numb
     return 0;
   }
   const deps = await boot(config);
-  const { app } = createApp(deps);
+  const { handler } = createApp(deps);
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
+    const s = createServer(handler).listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
   server.keepAliveTimeout = 5000;

@@ -1,0 +1,109 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Request, Response } from 'express';
+import type { Locale } from '../config.js';
+import { negotiateLocale } from './i18n.js';
+import { locals } from './render.js';
+
+/**
+ * A micro-cache for the public pages every visitor sees alike (the staff page, the slot picker
+ * and the slots JSON): a 200 answer is replayed byte for byte, headers included, to the same URL
+ * in the same language for at most `ttlMs`, and never after anything was written to the
+ * database or booked, cancelled or moved through this process. A burst of visitors costs one
+ * render per second instead of one per request, and the hit is answered before Express runs.
+ *
+ * It holds only what any anonymous visitor of those URLs gets: requests with a cookie (a
+ * signed-in staff member, a chosen language) and every other method or page are never cached.
+ */
+
+/** When the route began reading what it renders: an answer is as old as its data. */
+interface Stamp {
+  readonly at: number;
+  readonly version: string;
+}
+
+interface Entry {
+  readonly status: number;
+  readonly headers: OutgoingHttpHeaders;
+  readonly body: Buffer;
+  readonly expires: number;
+  readonly version: string;
+}
+
+export interface MicroCacheOptions {
+  readonly ttlMs: number;
+  readonly maxEntries: number;
+  readonly now: () => number;
+  /** Changes whenever the database was written (entries stored before are stale). */
+  readonly version: () => number;
+  readonly defaultLocale: Locale;
+}
+
+const MAX_URL = 512;
+
+export class MicroCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly stamps = new WeakMap<Response, Stamp>();
+  private generation = 0;
+  /** Answers served from the cache (for tests and the benchmark). */
+  hits = 0;
+
+  constructor(private readonly opts: MicroCacheOptions) {}
+
+  /** The cache key, or undefined when this request must not share an answer. */
+  private key(req: IncomingMessage, lang: Locale): string | undefined {
+    const url = req.url ?? '';
+    if (req.method !== 'GET' || req.headers.cookie !== undefined || url.length > MAX_URL || !url.startsWith('/@')) return undefined;
+    return `${lang} ${url}`;
+  }
+
+  /** Answers from the cache before Express runs; false when the app must answer. */
+  serve(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url;
+    if (req.method !== 'GET' || url === undefined || !url.startsWith('/@') || this.entries.size === 0) return false;
+    const key = this.key(req, negotiateLocale(undefined, req.headers['accept-language'], this.opts.defaultLocale));
+    const entry = key === undefined ? undefined : this.entries.get(key);
+    if (!entry) return false;
+    if (entry.expires <= this.opts.now() || entry.version !== this.version()) {
+      this.entries.delete(key as string);
+      return false;
+    }
+    this.hits++;
+    res.writeHead(entry.status, entry.headers);
+    res.end(entry.body);
+    return true;
+  }
+
+  private version(): string {
+    return `${this.generation}:${this.opts.version()}`;
+  }
+
+  /**
+   * Marks this request's answer as the same for every anonymous visitor; called by the route
+   * before it reads anything, so a write or a booking while it renders makes the answer stale.
+   */
+  share(res: Response): void {
+    this.stamps.set(res, { at: this.opts.now(), version: this.version() });
+  }
+
+  /** Keeps the answer Express just sent, when the route called `share(res)` first. */
+  store(req: Request, res: Response, body: string): void {
+    const stamp = this.stamps.get(res);
+    if (!stamp || res.statusCode !== 200 || res.hasHeader('set-cookie')) return;
+    const key = this.key(req, locals(res).lang);
+    if (key === undefined) return;
+    if (this.entries.size >= this.opts.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, {
+      status: res.statusCode,
+      headers: res.getHeaders(),
+      body: Buffer.from(body),
+      expires: stamp.at + this.opts.ttlMs,
+      version: stamp.version,
+    });
+  }
+
+  /** Forgets everything (a booking was made, cancelled or moved). */
+  clear(): void {
+    this.generation++;
+    this.entries.clear();
+  }
+}
