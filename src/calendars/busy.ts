@@ -45,25 +45,57 @@ interface Ctx {
 
 /** Busy intervals (merged, clipped to `window`) of calendar object resources, or `malformed`. */
 export function busyFromIcs(icsTexts: readonly string[], window: Interval, timeZone: string): IcsBusyResult {
-  const business = ianaOffset(timeZone);
-  if (!business || !(window.end > window.start)) return { ok: false, reason: 'malformed' };
-  const ctx: Ctx = { business, window, budget: TOTAL_ITERATION_CAP };
-  const spans: Interval[] = [];
-  try {
-    for (const text of icsTexts) {
-      for (const cal of parseCalendars(text)) busyOfCalendar(cal, ctx, spans);
+  return busyReader(timeZone)(icsTexts, window);
+}
+
+/** What a reader keeps of one object: its spans when they cannot depend on the window, else its parse. */
+type Remembered = { readonly spans: readonly Interval[] } | { readonly calendars: readonly ICAL.Component[] };
+
+const ALL_TIME: Interval = { start: -8.64e15, end: 8.64e15 };
+
+/**
+ * `busyFromIcs` for objects read again and again (a CalDAV calendar's in-memory view): each
+ * object's text is parsed once, and one without RRULE keeps its spans, which do not depend on
+ * the window. Only the objects of the last successful read are kept.
+ */
+export function busyReader(timeZone: string): (icsTexts: readonly string[], window: Interval) => IcsBusyResult {
+  let known = new Map<string, Remembered>();
+  return (icsTexts, window) => {
+    const business = ianaOffset(timeZone);
+    if (!business || !(window.end > window.start)) return { ok: false, reason: 'malformed' };
+    const ctx: Ctx = { business, window, budget: TOTAL_ITERATION_CAP };
+    const next = new Map<string, Remembered>();
+    const spans: Interval[] = [];
+    try {
+      for (const text of icsTexts) {
+        let r = next.get(text) ?? known.get(text);
+        if (!r) {
+          const calendars = parseCalendars(text);
+          const recurring = calendars.some((cal) => cal.getAllSubcomponents('vevent').some((ev) => ev.hasProperty('rrule')));
+          if (recurring) r = { calendars };
+          else {
+            const own: Interval[] = [];
+            for (const cal of calendars) busyOfCalendar(cal, { business, window: ALL_TIME, budget: TOTAL_ITERATION_CAP }, own);
+            r = { spans: own };
+          }
+        }
+        next.set(text, r);
+        if ('spans' in r) spans.push(...r.spans);
+        else for (const cal of r.calendars) busyOfCalendar(cal, ctx, spans);
+      }
+    } catch {
+      // ical.js throws plain Errors on bad input; our own Malformed covers caps and bad zones.
+      return { ok: false, reason: 'malformed' };
     }
-  } catch {
-    // ical.js throws plain Errors on bad input; our own Malformed covers caps and bad zones.
-    return { ok: false, reason: 'malformed' };
-  }
-  const clipped: Interval[] = [];
-  for (const s of spans) {
-    const start = Math.max(s.start, window.start);
-    const end = Math.min(s.end, window.end);
-    if (end > start) clipped.push({ start, end });
-  }
-  return { ok: true, busy: mergeIntervals(clipped) };
+    known = next;
+    const clipped: Interval[] = [];
+    for (const s of spans) {
+      const start = Math.max(s.start, window.start);
+      const end = Math.min(s.end, window.end);
+      if (end > start) clipped.push({ start, end });
+    }
+    return { ok: true, busy: mergeIntervals(clipped) };
+  };
 }
 
 /** Parses one text into its VCALENDAR components; anything else is malformed. */
