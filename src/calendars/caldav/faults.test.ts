@@ -167,12 +167,54 @@ test('connections are kept alive; one the server drops as it is reused is retrie
     res.end(listing('/cal/a.ics').replace(/<d:response><d:href>\/cal\/a\.ics[\s\S]*<\/d:response>/, ''));
   });
   const p = provider(s.url);
+  assert.deepEqual(await p.busy(RANGE), { ok: true, busy: [] }); // also learns the server has no CTag
+  const before = s.hits();
   assert.deepEqual(await p.busy(RANGE), { ok: true, busy: [] });
-  assert.deepEqual(await p.busy(RANGE), { ok: true, busy: [] });
-  assert.equal(s.hits(), 2);
-  assert.equal(sockets.size, 1, 'the second read reused the first connection');
+  assert.equal(s.hits(), before + 1);
+  assert.equal(sockets.size, 1, 'every read so far used the first connection');
   dropNext = true;
   assert.deepEqual(await p.busy(RANGE), { ok: true, busy: [] }, 'the dropped request was sent again');
-  assert.equal(s.hits(), 4);
+  assert.equal(s.hits(), before + 3);
   assert.equal(sockets.size, 2, 'on a new connection');
+});
+
+test('an unchanged CTag spares listing the calendar; a new one lists it again; no CTag, no extra request', async () => {
+  const event = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//t//EN', 'BEGIN:VEVENT', 'UID:e1', 'DTSTAMP:20260301T000000Z', 'DTSTART:20260324T090000Z', 'DTEND:20260324T100000Z', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+  for (const prop of ['getctag', 'none'] as const) {
+    let tag = '"1"';
+    let listings = 0;
+    let depthZero = 0;
+    const s = await serve((req, res, body) => {
+      res.writeHead(207, { 'content-type': 'application/xml' });
+      if (req.method === 'PROPFIND' && req.headers.depth === '0') {
+        depthZero++;
+        const propstat =
+          prop === 'getctag'
+            ? `<d:propstat><d:prop><cs:getctag xmlns:cs="http://calendarserver.org/ns/">${tag}</cs:getctag></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>`
+            : '<d:propstat><d:prop><cs:getctag xmlns:cs="http://calendarserver.org/ns/"/></d:prop><d:status>HTTP/1.1 404 Not Found</d:status></d:propstat>';
+        return res.end(MS(`<d:response><d:href>/cal/</d:href>${propstat}</d:response>`));
+      }
+      if (req.method === 'PROPFIND') {
+        listings++;
+        return res.end(listing('/cal/a.ics'));
+      }
+      assert.match(body, /calendar-multiget/);
+      res.end(MS(`<d:response><d:href>/cal/a.ics</d:href><d:propstat><d:prop><d:getetag>"1"</d:getetag><c:calendar-data>${event}</c:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>`));
+    });
+    const p = provider(s.url);
+    const busy = { ok: true, busy: [{ start: Date.parse('2026-03-24T09:00:00Z'), end: Date.parse('2026-03-24T10:00:00Z') }] };
+    assert.deepEqual(await p.busy(RANGE), busy, prop);
+    assert.equal(listings, 1);
+    assert.deepEqual(await p.busy(RANGE), busy, `${prop}: the same busy time`);
+    if (prop === 'getctag') {
+      assert.equal(listings, 1, 'unchanged CTag, no listing');
+      tag = '"2"';
+      assert.deepEqual(await p.busy(RANGE), busy);
+      assert.equal(listings, 2, 'a new CTag lists again');
+      assert.equal(depthZero, 3);
+    } else {
+      assert.equal(listings, 2, 'without a CTag every read lists the ETags');
+      assert.equal(depthZero, 1, 'and the CTag is asked for only once');
+    }
+  }
 });
