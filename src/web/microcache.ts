@@ -18,7 +18,8 @@ import { locals } from './render.js';
 /** When the route began reading what it renders: an answer is as old as its data. */
 interface Stamp {
   readonly at: number;
-  readonly version: string;
+  readonly generation: number;
+  readonly version: number;
 }
 
 interface Entry {
@@ -26,7 +27,8 @@ interface Entry {
   readonly headers: OutgoingHttpHeaders;
   readonly body: Buffer;
   readonly expires: number;
-  readonly version: string;
+  readonly generation: number;
+  readonly version: number;
 }
 
 export interface MicroCacheOptions {
@@ -39,10 +41,12 @@ export interface MicroCacheOptions {
 }
 
 const MAX_URL = 512;
+const MAX_LANGUAGE_HEADERS = 200;
 
 export class MicroCache {
   private readonly entries = new Map<string, Entry>();
   private readonly stamps = new WeakMap<Response, Stamp>();
+  private readonly languages = new Map<string, Locale>();
   private generation = 0;
   /** Answers served from the cache (for tests and the benchmark). */
   hits = 0;
@@ -50,21 +54,32 @@ export class MicroCache {
   constructor(private readonly opts: MicroCacheOptions) {}
 
   /** The cache key, or undefined when this request must not share an answer. */
-  private key(req: IncomingMessage, lang: Locale): string | undefined {
-    const url = req.url ?? '';
+  private key(req: IncomingMessage, url: string, lang: Locale): string | undefined {
     if (req.method !== 'GET' || req.headers.cookie !== undefined || url.length > MAX_URL || !url.startsWith('/@')) return undefined;
     return `${lang} ${url}`;
+  }
+
+  /** The language the app would pick for a visitor without a cookie (remembered per header). */
+  private language(acceptLanguage: string | undefined): Locale {
+    if (acceptLanguage === undefined) return this.opts.defaultLocale;
+    let lang = this.languages.get(acceptLanguage);
+    if (lang === undefined) {
+      lang = negotiateLocale(undefined, acceptLanguage, this.opts.defaultLocale);
+      if (this.languages.size >= MAX_LANGUAGE_HEADERS) this.languages.clear();
+      this.languages.set(acceptLanguage, lang);
+    }
+    return lang;
   }
 
   /** Answers from the cache before Express runs; false when the app must answer. */
   serve(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url;
-    if (req.method !== 'GET' || url === undefined || !url.startsWith('/@') || this.entries.size === 0) return false;
-    const key = this.key(req, negotiateLocale(undefined, req.headers['accept-language'], this.opts.defaultLocale));
+    if (this.entries.size === 0 || url === undefined || !url.startsWith('/@')) return false;
+    const key = this.key(req, url, this.language(req.headers['accept-language']));
     const entry = key === undefined ? undefined : this.entries.get(key);
-    if (!entry) return false;
-    if (entry.expires <= this.opts.now() || entry.version !== this.version()) {
-      this.entries.delete(key as string);
+    if (!entry || key === undefined) return false;
+    if (entry.expires <= this.opts.now() || entry.generation !== this.generation || entry.version !== this.opts.version()) {
+      this.entries.delete(key);
       return false;
     }
     this.hits++;
@@ -73,23 +88,19 @@ export class MicroCache {
     return true;
   }
 
-  private version(): string {
-    return `${this.generation}:${this.opts.version()}`;
-  }
-
   /**
    * Marks this request's answer as the same for every anonymous visitor; called by the route
    * before it reads anything, so a write or a booking while it renders makes the answer stale.
    */
   share(res: Response): void {
-    this.stamps.set(res, { at: this.opts.now(), version: this.version() });
+    this.stamps.set(res, { at: this.opts.now(), generation: this.generation, version: this.opts.version() });
   }
 
   /** Keeps the answer Express just sent, when the route called `share(res)` first. */
   store(req: Request, res: Response, body: string): void {
     const stamp = this.stamps.get(res);
     if (!stamp || res.statusCode !== 200 || res.hasHeader('set-cookie')) return;
-    const key = this.key(req, locals(res).lang);
+    const key = this.key(req, req.originalUrl, locals(res).lang);
     if (key === undefined) return;
     if (this.entries.size >= this.opts.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(key, {
@@ -97,6 +108,7 @@ export class MicroCache {
       headers: res.getHeaders(),
       body: Buffer.from(body),
       expires: stamp.at + this.opts.ttlMs,
+      generation: stamp.generation,
       version: stamp.version,
     });
   }
