@@ -15,15 +15,6 @@ import { locals } from './render.js';
  * signed-in staff member, a chosen language) and every other method or page are never cached.
  */
 
-function flatHeaders(headers: OutgoingHttpHeaders): string[] {
-  const flat: string[] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) flat.push(name, String(v));
-  }
-  return flat;
-}
-
 /** When the route began reading what it renders: an answer is as old as its data. */
 interface Stamp {
   readonly at: number;
@@ -31,8 +22,8 @@ interface Stamp {
   readonly version: number;
 }
 
+/** A 200 answer. */
 interface Entry {
-  readonly status: number;
   /** Name, value, name, value… (the form node:http processes fastest). */
   readonly headers: string[];
   readonly body: Buffer;
@@ -93,7 +84,7 @@ export class MicroCache {
       return false;
     }
     this.hits++;
-    res.writeHead(entry.status, entry.headers);
+    res.writeHead(200, entry.headers);
     res.end(entry.body);
     return true;
   }
@@ -114,7 +105,6 @@ export class MicroCache {
     if (key === undefined) return;
     if (this.entries.size >= this.opts.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(key, {
-      status: res.statusCode,
       headers: flatHeaders(res.getHeaders()),
       body: Buffer.from(body),
       expires: stamp.at + this.opts.ttlMs,
@@ -128,4 +118,14 @@ export class MicroCache {
     this.generation++;
     this.entries.clear();
   }
+}
+
+/** Name, value, name, value… */
+function flatHeaders(headers: OutgoingHttpHeaders): string[] {
+  const flat: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) flat.push(name, String(v));
+  }
+  return flat;
 }
