@@ -150,7 +150,7 @@ export function accountsRouter(ctx: AppContext): Router {
 
   const startGoogle = (res: Response, p: Omit<GooglePending, 'codeVerifier' | 'expiresAt'>) => {
     if (!google || !endpoints) throw notFound();
-    const auth = createAuthRequest({ authorizeUrl: endpoints.authorizeUrl, clientId: google.clientId, redirectUri, scopes: SIGN_IN_SCOPES });
+    const auth = createAuthRequest({ authorizeUrl: endpoints.authorizeUrl, clientId: google.clientId, redirectUri, scopes: SIGN_IN_SCOPES, offline: false });
     rememberGoogle(auth.state, { ...p, codeVerifier: auth.codeVerifier, expiresAt: ctx.clock.now() + GOOGLE_PENDING_MS });
     res.redirect(303, auth.url);
   };
@@ -186,7 +186,7 @@ export function accountsRouter(ctx: AppContext): Router {
       clientId: google.clientId,
       clientSecret: google.clientSecret,
     });
-    // Sign-in needs no lasting access: a refresh token Google may have issued is revoked at once.
+    // Sign-in asks for no lasting access; should Google issue a refresh token anyway, it is revoked at once.
     const refreshToken = tokens.ok ? tokens.value.refreshToken : undefined;
     if (refreshToken) await revokeToken({ revokeUrl: endpoints.revokeUrl, token: refreshToken });
     const sub = tokens.ok ? tokens.value.idClaims?.sub : undefined;

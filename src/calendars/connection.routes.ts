@@ -120,7 +120,7 @@ export function calendarRoutes(ctx: AppContext): Router {
     if (!g || !endpoints) throw new AppError(404, 'errors:not_found');
     const now = ctx.clock.now();
     for (const [k, v] of pending) if (v.expiresAt <= now) pending.delete(k);
-    const auth = createAuthRequest({ authorizeUrl: endpoints.authorizeUrl, clientId: g.clientId, redirectUri, scopes: [...CALENDAR_SCOPES, 'openid', 'email'] });
+    const auth = createAuthRequest({ authorizeUrl: endpoints.authorizeUrl, clientId: g.clientId, redirectUri, scopes: [...CALENDAR_SCOPES, 'openid', 'email'], offline: true });
     if (pending.size < 1000) pending.set(auth.state, { codeVerifier: auth.codeVerifier, staffId: staffId(res), sessionHash: currentSessionHash(res), expiresAt: now + PENDING_MS });
     res.redirect(303, auth.url);
   });

@@ -45,7 +45,7 @@ async function consent(url: string): Promise<URL> {
 }
 
 async function signIn(scopes: readonly string[] = [...SIGN_IN_SCOPES, ...CALENDAR_SCOPES]) {
-  const req = createAuthRequest({ authorizeUrl: ep.authorizeUrl, clientId: g.state.clientId, redirectUri: REDIRECT, scopes });
+  const req = createAuthRequest({ authorizeUrl: ep.authorizeUrl, clientId: g.state.clientId, redirectUri: REDIRECT, scopes, offline: true });
   const back = await consent(req.url);
   const code = back.searchParams.get('code');
   assert.ok(code);
@@ -75,15 +75,16 @@ describe('googleEndpoints', () => {
 });
 
 describe('createAuthRequest', () => {
-  it('asks for offline access with a fresh state and an S256 PKCE challenge', () => {
+  it('asks for offline access (or, to sign in, none) with a fresh state and an S256 PKCE challenge', () => {
     const a = createAuthRequest({
       authorizeUrl: ep.authorizeUrl,
       clientId: 'cid',
       redirectUri: REDIRECT,
       scopes: SIGN_IN_SCOPES,
+      offline: true,
       loginHint: 'alice@example.com',
     });
-    const b = createAuthRequest({ authorizeUrl: ep.authorizeUrl, clientId: 'cid', redirectUri: REDIRECT, scopes: SIGN_IN_SCOPES });
+    const b = createAuthRequest({ authorizeUrl: ep.authorizeUrl, clientId: 'cid', redirectUri: REDIRECT, scopes: SIGN_IN_SCOPES, offline: false });
     const q = new URL(a.url).searchParams;
     assert.ok(a.url.startsWith(`${ep.authorizeUrl}?`));
     assert.equal(q.get('client_id'), 'cid');
@@ -98,6 +99,9 @@ describe('createAuthRequest', () => {
     assert.equal(q.get('include_granted_scopes'), 'true');
     assert.equal(q.get('login_hint'), 'alice@example.com');
     assert.equal(new URL(b.url).searchParams.get('login_hint'), null);
+    // A sign-in only: no offline access, the account chooser instead of the consent screen.
+    assert.equal(new URL(b.url).searchParams.get('access_type'), null);
+    assert.equal(new URL(b.url).searchParams.get('prompt'), 'select_account');
     // The verifier never travels in the URL; state and verifier are unguessable and fresh.
     assert.ok(!a.url.includes(a.codeVerifier));
     assert.ok(a.state.length >= 43 && a.codeVerifier.length >= 43);
@@ -185,7 +189,7 @@ describe('authorization code flow against the stand-in', () => {
 
   it('passes a refusal back to the redirect URI', async () => {
     g.state.denyConsent = true;
-    const req = createAuthRequest({ authorizeUrl: ep.authorizeUrl, clientId: g.state.clientId, redirectUri: REDIRECT, scopes: SIGN_IN_SCOPES });
+    const req = createAuthRequest({ authorizeUrl: ep.authorizeUrl, clientId: g.state.clientId, redirectUri: REDIRECT, scopes: SIGN_IN_SCOPES, offline: false });
     const back = await consent(req.url);
     assert.equal(back.searchParams.get('error'), 'access_denied');
     assert.equal(back.searchParams.get('state'), req.state);

@@ -96,6 +96,8 @@ export function createAuthRequest(opts: {
   clientId: string;
   redirectUri: string;
   scopes: readonly string[];
+  /** Whether lasting access is wanted (a calendar connection), or only who signs in. */
+  offline: boolean;
   loginHint?: string;
 }): AuthRequest {
   const state = base64url(randomBytes(32));
@@ -109,9 +111,14 @@ export function createAuthRequest(opts: {
   p.set('state', state);
   p.set('code_challenge', pkceChallenge(codeVerifier));
   p.set('code_challenge_method', 'S256');
-  // offline + consent: Google only returns a refresh token on a consented offline request.
-  p.set('access_type', 'offline');
-  p.set('prompt', 'consent');
+  if (opts.offline) {
+    // offline + consent: Google only returns a refresh token on a consented offline request.
+    p.set('access_type', 'offline');
+    p.set('prompt', 'consent');
+  } else {
+    // A sign-in: no refresh token is issued, and the person may pick among their accounts.
+    p.set('prompt', 'select_account');
+  }
   p.set('include_granted_scopes', 'true');
   if (opts.loginHint) p.set('login_hint', opts.loginHint);
   return { url: url.toString(), state, codeVerifier };
