@@ -128,6 +128,8 @@ describe('booking against a real Radicale and SMTP sink', () => {
     const c = mails.slice(before).find((m) => m.method === 'CANCEL');
     assert.ok(c, 'CANCEL sent');
     assert.equal(c.to, 'clientcancel@example.com');
+    assert.match(c.text, /Your appointment “Haircut — Client/);
+    assert.ok(c.text.includes(`To book again: ${w.url}/@alice`), c.text);
     const cancelledPage = await fetch(`${w.url}${cancel.headers.get('location')}`);
     const cancelledHtml = await cancelledPage.text();
     assert.match(cancelledHtml, /Your booking is cancelled/);
@@ -150,17 +152,28 @@ describe('booking against a real Radicale and SMTP sink', () => {
     const pickerHtml = await picker.text();
     assert.ok(pickerHtml.includes(`value="${iso(to)}"`), 'the new time is offered');
     const before = w.smtp.mails.length;
+    const [old] = vevents((await radicaleEvents(w)).get(`${id}.ics`) as string);
     const moved = await postForm(`${w.url}/b/${token}/reschedule`, { start: iso(to), tz: STAFF_ZONE });
     assert.equal(moved.status, 303);
     const ics = (await radicaleEvents(w)).get(`${id}.ics`) as string;
     const [ev] = vevents(ics);
+    // The recap's date line moved with the event; nothing else in it changed.
+    const oldLines = String(old?.getFirstPropertyValue('description')).split('\n');
+    const newLines = String(ev?.getFirstPropertyValue('description')).split('\n');
+    const changed = newLines.map((line, i) => [oldLines[i], line]).filter(([a, b]) => a !== b);
+    assert.equal(oldLines.length, newLines.length);
+    assert.equal(changed.length, 1, JSON.stringify(changed));
+    assert.match(changed[0]?.[0] ?? '', /1:00 PM|13:00/);
+    assert.match(changed[0]?.[1] ?? '', /3:30 PM|15:30/);
     assert.equal((ev?.getFirstPropertyValue('dtstart') as ICAL.Time).toJSDate().getTime(), to);
     assert.equal(Number(ev?.getFirstPropertyValue('sequence')), 1);
     const slots = await slotsOn(w, 'haircut', start);
     assert.ok(slots.includes(iso(start)), 'old slot free');
     assert.ok(!slots.includes(iso(to)), 'new slot taken');
     const mails = await w.smtp.waitFor(before + 1);
-    assert.equal(mails.slice(before).find((m) => m.to === 'clientmove@example.com')?.method, 'REQUEST');
+    const mail = mails.slice(before).find((m) => m.to === 'clientmove@example.com');
+    assert.equal(mail?.method, 'REQUEST');
+    assert.ok(mail.text.replace(/\r\n/g, '\n').includes(newLines.join('\n').trim()), 'the e-mail tells the new time');
   });
 
   test('moving a booking never lands on another event that overlaps the booking itself', async () => {

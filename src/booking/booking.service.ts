@@ -11,6 +11,7 @@ import { bookingToken, parseToken, verifyBookingToken } from '../crypto/token.js
 import type { Deps } from '../deps.js';
 import type { Interval } from '../lib/interval.js';
 import { dateIn, dayRange, formatDate, formatTime, zoneLabel } from '../lib/time.js';
+import { LOCALES } from '../config.js';
 import type { ClientDetails } from './booking.form.js';
 import { BUSY_CACHE_TTL_MS, KeyedLock, MAX_BOOKINGS_PER_CLIENT_PER_DAY, TOKEN_GRACE_MS, TtlCache } from './booking.js';
 
@@ -224,7 +225,7 @@ export class BookingDesk {
     const lng = t('booking:locale_code');
     const lines = [
       t('booking:event_recap_intro', { service: service.title, staff: staff.displayName }),
-      `${formatDate(start, staff.timeZone, lng)} ${formatTime(start, staff.timeZone, lng)} — ${zoneLabel(staff.timeZone, start)}`,
+      whenLine(start, staff.timeZone, lng),
       '',
       `${t('booking:label_name')}: ${client.firstName} ${client.lastName}`,
       `${t('booking:label_email')}: ${client.email}`,
@@ -235,8 +236,21 @@ export class BookingDesk {
     return lines.join('\n');
   }
 
+  /**
+   * The recap with its date line moved to the new time, in whichever language it was written
+   * (the client's at booking time); unchanged when the line is not there (edited by the staff).
+   */
+  private movedDescription(description: string, from: number, to: number, tz: string): string {
+    for (const locale of LOCALES) {
+      const lng = this.deps.i18n.getFixedT(locale)('booking:locale_code');
+      const old = whenLine(from, tz, lng);
+      if (description.includes(old)) return description.replace(old, whenLine(to, tz, lng));
+    }
+    return description;
+  }
+
   /** iMIP for CalDAV servers that do not schedule: REQUEST on create/move, CANCEL on cancel. */
-  private async sendInvitation(event: NewBookingEvent, sequence: number, method: 'REQUEST' | 'CANCEL', lang: string): Promise<void> {
+  private async sendInvitation(event: NewBookingEvent, sequence: number, method: 'REQUEST' | 'CANCEL', lang: string, bookAgain?: string): Promise<void> {
     const mailer = this.deps.mailer;
     if (!mailer) return;
     const t = this.deps.i18n.getFixedT(lang);
@@ -253,7 +267,10 @@ export class BookingDesk {
       to: { name: event.attendee.name, address: event.attendee.email },
       replyTo: { name: event.organizer.name, address: event.organizer.email },
       subject: t(method === 'CANCEL' ? 'booking:mail_cancel_subject' : sequence > 0 ? 'booking:mail_moved_subject' : 'booking:mail_request_subject', { service: event.summary, when }),
-      text: method === 'CANCEL' ? t('booking:mail_cancel_body', { when }) : event.description,
+      text:
+        method === 'CANCEL'
+          ? [t('booking:mail_cancel_body', { service: event.summary, staff: event.organizer.name, when, zone: zoneLabel(event.timeZone, event.start) }), ...(bookAgain ? ['', t('booking:mail_book_again', { url: bookAgain })] : [])].join('\n')
+          : event.description,
       calendar: { method, content: ics },
     });
     if (!sent) this.deps.log.error(new MailError(), 'booking.sendInvitation');
@@ -284,7 +301,7 @@ export class BookingDesk {
     const res = await this.lock.run(connection.id, () => provider.cancelEvent(b.event.id));
     this.forget(connection.id);
     if (!res.ok && res.reason !== 'not_found') return 'unavailable';
-    if (res.ok && !provider.serverSchedules) await this.sendInvitation(b.event, b.event.sequence + 1, 'CANCEL', lang);
+    if (res.ok && !provider.serverSchedules) await this.sendInvitation(b.event, b.event.sequence + 1, 'CANCEL', lang, `${this.deps.config.baseUrl.toString()}@${b.staff.username}`);
     return 'cancelled';
   }
 
@@ -294,12 +311,13 @@ export class BookingDesk {
     if (!service) return { kind: 'unavailable' };
     const { connection, provider } = connected;
     const own = { id: b.event.id, start: b.event.start, end: b.event.end };
+    const description = this.movedDescription(b.event.description, b.event.start, start, staff.timeZone);
     const outcome = await this.lock.run(connection.id, async (): Promise<BookOutcome & { etag?: string }> => {
       const live = await this.offeredSlots(staff, service, connected, this.dayAround(start, staff.timeZone), { live: true, exclude: own });
       if (!live.ok) return { kind: 'unavailable' };
       if (start === b.event.start) return { kind: 'done', token: b.token };
       if (!live.slots.includes(start)) return { kind: 'taken', next: await this.nextSlots(staff, service, connected, start) };
-      const moved = await provider.moveEvent(b.event.id, start, start + service.rules.durationMinutes * 60_000, b.event.etag);
+      const moved = await provider.moveEvent(b.event.id, start, start + service.rules.durationMinutes * 60_000, b.event.etag, description);
       this.forget(connection.id);
       if (moved.ok) return { kind: 'done', token: b.token, etag: moved.value.etag };
       if (moved.reason === 'precondition_failed') return { kind: 'taken', next: live.slots.filter((s) => s !== start).slice(0, 6) };
@@ -307,7 +325,7 @@ export class BookingDesk {
     });
     if (outcome.kind === 'done' && outcome.etag !== undefined && !provider.serverSchedules) {
       const end = start + (b.event.end - b.event.start);
-      await this.sendInvitation({ ...b.event, start, end }, b.event.sequence + 1, 'REQUEST', lang);
+      await this.sendInvitation({ ...b.event, start, end, description }, b.event.sequence + 1, 'REQUEST', lang);
     }
     return outcome.kind === 'done' ? { kind: 'done', token: b.token } : outcome;
   }
@@ -321,4 +339,9 @@ export class BookingDesk {
 /** An invitation e-mail could not be handed to the SMTP server (logged by class only). */
 class MailError extends Error {
   override name = 'MailError';
+}
+
+/** The recap's line with the date, time and zone of a booking. */
+function whenLine(start: number, tz: string, lng: string): string {
+  return `${formatDate(start, tz, lng)} ${formatTime(start, tz, lng)} — ${zoneLabel(tz, start)}`;
 }

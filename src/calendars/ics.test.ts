@@ -90,6 +90,8 @@ test('a move keeps other properties and bumps SEQUENCE', () => {
   assert.ok(moved?.includes('BEGIN:VALARM'));
   const parsed = parseBookingIcs(moved!);
   assert.deepEqual(parsed, { ...base, start: base.start + 86_400_000, end: base.end + 86_400_000, cancelled: false, sequence: 1 });
+  const described = parseBookingIcs(moveBookingIcs(ics, base.start, base.end, opts.stamp, 'New time; line two\nthree, four') ?? '');
+  assert.equal(described?.description, 'New time; line two\nthree, four', 'a new description replaces the old one, escaped');
 });
 
 test('something that is not a Creneau booking reads as null', () => {

@@ -180,7 +180,7 @@ export function parseBookingIcs(ics: string): ParsedBooking | null {
  * Rewrites the times of a stored booking (a move), keeping every other property the calendar
  * app or server may have added (alarms, PARTSTAT), and bumps SEQUENCE.
  */
-export function moveBookingIcs(ics: string, start: number, end: number, stamp: number): string | null {
+export function moveBookingIcs(ics: string, start: number, end: number, stamp: number, description?: string): string | null {
   if (!(end > start)) throw new IcsValueError('end');
   let root: ICAL.Component;
   try {
@@ -202,6 +202,10 @@ export function moveBookingIcs(ics: string, start: number, end: number, stamp: n
   ev.addPropertyWithValue('dtstart', utcTime(start));
   ev.addPropertyWithValue('dtend', utcTime(end));
   ev.addPropertyWithValue('sequence', (Number.isInteger(sequence) && sequence >= 0 ? sequence : 0) + 1);
+  if (description !== undefined) {
+    ev.removeAllProperties('description');
+    ev.addPropertyWithValue('description', description);
+  }
   return root.toString().replace(/\r?\n/g, '\r\n') + '\r\n';
 }
 

@@ -86,8 +86,8 @@ export interface CalendarProvider {
   /** Conditional create (If-None-Match: * / fixed Google id): `conflict` if the id exists. */
   createEvent(event: NewBookingEvent): Promise<WriteResult<{ etag: string }>>;
   getEvent(id: string): Promise<WriteResult<BookingEvent>>;
-  /** Conditional move (If-Match / Google etag); increments SEQUENCE. */
-  moveEvent(id: string, start: number, end: number, etag: string): Promise<WriteResult<{ etag: string }>>;
+  /** Conditional move (If-Match / Google etag); increments SEQUENCE; `description`, when given, replaces it. */
+  moveEvent(id: string, start: number, end: number, etag: string, description?: string): Promise<WriteResult<{ etag: string }>>;
   /** Deletes (or cancels) the event; `not_found` when already gone. */
   cancelEvent(id: string): Promise<WriteResult<null>>;
   /**

@@ -513,7 +513,7 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
       return { ok: true, value: { ...ev, etag } };
     },
 
-    async moveEvent(id: string, start: number, end: number, etag: string) {
+    async moveEvent(id: string, start: number, end: number, etag: string, description?: string) {
       if (!ID.test(id)) return { ok: false, reason: 'not_found' };
       const url = eventUrl(id);
       const current = await http('GET', url, { accept: 'text/calendar' });
@@ -523,7 +523,7 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
       if (status !== 200) return { ok: false, reason: failureOfStatus(status) };
       const currentEtag = current.res.headers['etag'];
       if (currentEtag && currentEtag !== etag) return { ok: false, reason: 'precondition_failed' };
-      const moved = moveBookingIcs(current.res.body.toString('utf8'), start, end, clock.now());
+      const moved = moveBookingIcs(current.res.body.toString('utf8'), start, end, clock.now(), description);
       if (!moved) return { ok: false, reason: 'malformed' };
       const r = await http('PUT', url, { ...ICS_TYPE, 'if-match': etag }, moved);
       if (!r.ok) return r;

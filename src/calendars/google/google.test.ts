@@ -480,10 +480,11 @@ describe('events', () => {
     });
     assert.equal(Date.parse(stored(ev.id).start.dateTime ?? ''), ev.start);
 
-    const moved = await provider.moveEvent(ev.id, ev.start + HOUR, ev.end + HOUR, created.value.etag);
+    const moved = await provider.moveEvent(ev.id, ev.start + HOUR, ev.end + HOUR, created.value.etag, 'Recap at the new time');
     assert.ok(moved.ok);
     const back = await provider.getEvent(ev.id);
     assert.ok(back.ok);
+    assert.equal(back.value.description, 'Recap at the new time');
     assert.equal(back.value.start, ev.start + HOUR);
     assert.equal(back.value.end, ev.end + HOUR);
     assert.equal(back.value.timeZone, 'Europe/Paris');

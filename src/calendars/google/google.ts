@@ -563,7 +563,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       return mapped ? { ok: true, value: mapped } : { ok: false, reason: 'malformed' };
     },
 
-    async moveEvent(id: string, start: number, end: number, etag: string): Promise<WriteResult<{ etag: string }>> {
+    async moveEvent(id: string, start: number, end: number, etag: string, description?: string): Promise<WriteResult<{ etag: string }>> {
       // Read first for the event's time zone (a patch replaces start/end whole) and to refuse
       // early on a stale etag; the write itself stays conditional (If-Match) against races.
       const current = await readEvent(id);
@@ -575,7 +575,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
         path: `/calendars/${bookingCal}/events/${encodeURIComponent(id)}`,
         query: [['sendUpdates', 'all']],
         headers: { 'If-Match': etag },
-        body: { start: eventTime(start, timeZone), end: eventTime(end, timeZone) },
+        body: { start: eventTime(start, timeZone), end: eventTime(end, timeZone), ...(description === undefined ? {} : { description }) },
         // Not repeated after a 5xx: the first attempt may have applied and changed the etag.
         idempotent: false,
       });
