@@ -4,7 +4,7 @@
 // loopback Radicale; total transfer size of the booking page with its assets.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -14,15 +14,10 @@ const DURATION_MS = 3000;
 const CONNECTIONS = 16;
 /** Each figure is measured in ROUNDS rounds alternating with the hello-world (shared machines are noisy). */
 const ROUNDS = 5;
-/**
- * With util-linux's taskset, servers run on CPU 0 and wrk on CPU 1, so the load generator and
- * the server under test never compete for a core (each figure is still a same-round ratio).
- */
-const TASKSET = '/usr/bin/taskset';
-const PIN = existsSync(TASKSET) && cpus().length >= 2;
+
 
 async function startProcess(args: string[]): Promise<{ info: Record<string, string>; child: ChildProcess }> {
-  const child = PIN ? spawn(TASKSET, ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     rl.once('line', resolve);
@@ -58,7 +53,7 @@ async function load(url: string, opts: { unique?: boolean } = {}): Promise<numbe
         writeFileSync(script, `local n = ${(Date.now() % 1e9) * 100}\nrequest = function()\n  n = n + 1\n  return wrk.format(nil, ${JSON.stringify(path + sep)} .. "n=" .. n)\nend\n`);
         args.push('-s', script);
       }
-      return PIN ? execFileSync(TASKSET, ['-c', '1', WRK, ...args, url], { encoding: 'utf8' }) : execFileSync(WRK, [...args, url], { encoding: 'utf8' });
+      return execFileSync(WRK, [...args, url], { encoding: 'utf8' });
     };
     run(1); // one second of warm-up (JIT, caches), not counted
     const out = run(DURATION_MS / 1000);
@@ -180,7 +175,7 @@ export async function run(): Promise<string> {
     return [
       '## Public booking pages',
       '',
-      `Load: ${existsSync(WRK) ? 'wrk, 1 thread' : 'a fetch loop in the benchmark process (install the Debian package wrk for better figures)'}, ${CONNECTIONS} concurrent keep-alive connections for ${DURATION_MS / 1000} s each after 1 s of warm-up; servers in their own processes on 127.0.0.1 (${PIN ? 'pinned to CPU 0, wrk to CPU 1' : 'sharing the cores with the load generator'}); busy cache warm (≤ 60 s, in memory). Each row is ${ROUNDS} rounds alternating with a bare \`node:http\` hello-world; medians.`,
+      `Load: ${existsSync(WRK) ? 'wrk, 1 thread' : 'a fetch loop in the benchmark process (install the Debian package wrk for better figures)'}, ${CONNECTIONS} concurrent keep-alive connections for ${DURATION_MS / 1000} s each after 1 s of warm-up; servers in their own processes on 127.0.0.1 (sharing the cores with wrk: pinning the server to one core and wrk to the other was tried and measured lower); busy cache warm (≤ 60 s, in memory). Each row is ${ROUNDS} rounds alternating with a bare \`node:http\` hello-world; medians.`,
       '',
       '| what | requests/s | hello-world, same rounds | ratio (median per round) |',
       '| --- | ---: | ---: | ---: |',
