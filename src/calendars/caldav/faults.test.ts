@@ -153,7 +153,7 @@ test('allowed when listed: loopback by address, name or CIDR', async () => {
   }
 });
 
-test('connections are kept alive; one the server drops as it is reused is retried once on a new one', async () => {
+test('reads keep connections alive, and one the server drops as it is reused is read again on a new one; writes never reuse', async () => {
   const sockets = new Set<unknown>();
   let dropNext = false;
   const s = await serve((req, res) => {
@@ -162,6 +162,10 @@ test('connections are kept alive; one the server drops as it is reused is retrie
       dropNext = false;
       req.socket.destroy(); // the server closes the idle connection just as the request arrives
       return;
+    }
+    if (req.method === 'PUT') {
+      res.writeHead(201, { etag: '"e1"' });
+      return res.end();
     }
     res.writeHead(207, { 'content-type': 'application/xml' });
     res.end(listing('/cal/a.ics').replace(/<d:response><d:href>\/cal\/a\.ics[\s\S]*<\/d:response>/, ''));
@@ -176,6 +180,9 @@ test('connections are kept alive; one the server drops as it is reused is retrie
   assert.deepEqual(await p.busy(RANGE), { ok: true, busy: [] }, 'the dropped request was sent again');
   assert.equal(s.hits(), before + 3);
   assert.equal(sockets.size, 2, 'on a new connection');
+  const created = await p.createEvent({ id: 'abc', start: RANGE.start, end: RANGE.start + 1, timeZone: 'UTC', summary: 's', description: '', location: '', organizer: { name: 'a', email: 'a@b.c' }, attendee: { name: 'c', email: 'c@d.e' }, serviceSlug: 'x' });
+  assert.ok(created.ok, JSON.stringify(created));
+  assert.equal(sockets.size, 3, 'a write takes a connection of its own');
 });
 
 test('an unchanged CTag spares listing the calendar; a new one lists it again; no CTag, no extra request', async () => {

@@ -71,6 +71,13 @@ class StaleConnection extends Error {}
  */
 const IDLE_CONNECTION_MS = 4_000;
 
+/**
+ * Reads go over kept-alive connections and are sent again when the server dropped one as it was
+ * reused. Writes (PUT, DELETE…) always take a new connection: a conditional write sent twice
+ * could report a conflict with itself.
+ */
+const READS = new Set(['GET', 'HEAD', 'OPTIONS', 'PROPFIND', 'REPORT']);
+
 export interface Transport {
   request(input: RequestInput): Promise<TransportResult>;
   /** A `fetch` for tsdav: same guard; throws TransportError on failure. */
@@ -84,8 +91,8 @@ export function createTransport(opts: TransportOptions): Transport {
   const connectTimeoutMs = Math.min(opts.connectTimeoutMs ?? 5_000, timeoutMs);
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const auth = `Basic ${Buffer.from(`${opts.username}:${opts.password}`, 'utf8').toString('base64')}`;
-  // Connections are kept alive per transport (one calendar account): a busy read after another
-  // skips the TCP and TLS handshakes. Every new connection still goes through the guarded lookup.
+  // Connections are kept alive per transport (one calendar account) for reads: a busy read after
+  // another skips the TCP and TLS handshakes. Every new connection still goes through the guarded lookup.
   const agentOptions = { keepAlive: true, maxSockets: 6, maxFreeSockets: 2, timeout: IDLE_CONNECTION_MS, scheduling: 'lifo' as const };
   const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
 
@@ -102,8 +109,9 @@ export function createTransport(opts: TransportOptions): Transport {
     try {
       for (let hop = 0; ; hop++) {
         let res: HttpResponse;
+        const read = READS.has(method.toUpperCase());
         try {
-          res = await once(url, method, input.headers ?? {}, body, deadline, true);
+          res = await once(url, method, input.headers ?? {}, body, deadline, read);
         } catch (err) {
           if (!(err instanceof StaleConnection)) throw err;
           res = await once(url, method, input.headers ?? {}, body, deadline, false);
