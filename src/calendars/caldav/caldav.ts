@@ -368,8 +368,10 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
     let tag: string | undefined;
     if (!view.tagless) {
       const head = await collectionTag(cal);
-      if (!head.ok) return head;
-      tag = head.value;
+      // A server that cannot answer for the CTag (not even with a 404 for the property) is
+      // read the old way; one that cannot be reached at all fails here as the listing would.
+      if (!head.ok && head.reason !== 'malformed') return head;
+      tag = head.ok ? head.value : undefined;
       if (tag === undefined) view.tagless = true;
       else if (tag === view.tag) return textsOf(view);
     }

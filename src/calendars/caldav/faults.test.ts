@@ -185,13 +185,18 @@ test('reads keep connections alive, and one the server drops as it is reused is 
   assert.equal(sockets.size, 3, 'a write takes a connection of its own');
 });
 
-test('an unchanged CTag spares listing the calendar; a new one lists it again; no CTag, no extra request', async () => {
+test('an unchanged CTag spares listing the calendar; a new one lists it again; a server without one is listed, asked once', async () => {
   const event = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//t//EN', 'BEGIN:VEVENT', 'UID:e1', 'DTSTAMP:20260301T000000Z', 'DTSTART:20260324T090000Z', 'DTEND:20260324T100000Z', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
-  for (const prop of ['getctag', 'none'] as const) {
+  for (const prop of ['getctag', 'none', 'bad request'] as const) {
     let tag = '"1"';
     let listings = 0;
     let depthZero = 0;
     const s = await serve((req, res, body) => {
+      if (req.method === 'PROPFIND' && req.headers.depth === '0' && prop === 'bad request') {
+        depthZero++;
+        res.writeHead(400, { 'content-type': 'text/plain' });
+        return res.end('no');
+      }
       res.writeHead(207, { 'content-type': 'application/xml' });
       if (req.method === 'PROPFIND' && req.headers.depth === '0') {
         depthZero++;
