@@ -20,9 +20,7 @@ import { bookingRoutes } from './booking/booking.routes.js';
 import { privacyRouter } from './privacy/privacy.routes.js';
 
 /** Everything the route modules need: the deps plus the rendering context. */
-export interface AppContext extends Deps, RenderContext {
-  readonly pageCache: MicroCache;
-}
+export interface AppContext extends Deps, RenderContext {}
 
 /** How long a public page is replayed to other anonymous visitors at most (see MicroCache). */
 const PAGE_CACHE_MS = 1000;

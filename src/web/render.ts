@@ -28,8 +28,8 @@ export interface RenderContext {
   readonly views: Eta;
   readonly staticFiles: ReadonlyMap<string, StaticFile>;
   readonly instanceName: string;
-  /** Public pages every anonymous visitor sees alike, replayed for a moment (absent in some tests). */
-  readonly pageCache?: MicroCache;
+  /** Public pages every anonymous visitor sees alike, replayed for a moment. */
+  readonly pageCache: MicroCache;
 }
 
 /** Per-request values the base model needs, set by middleware on res.locals. */
@@ -108,5 +108,5 @@ export function baseModel(ctx: RenderContext, req: Request, res: Response): Reco
 export function render(ctx: RenderContext, req: Request, res: Response, view: string, model: Record<string, unknown> = {}, status = 200): void {
   const html = ctx.views.render(view, { ...baseModel(ctx, req, res), ...model });
   res.status(status).type('html').send(html);
-  ctx.pageCache?.store(req, res, html);
+  ctx.pageCache.store(req, res, html);
 }
