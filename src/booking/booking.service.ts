@@ -92,7 +92,7 @@ export class BookingDesk {
       // Page views share one in-flight read per range (a burst of visitors is one calendar call).
       let pending = opts.live ? undefined : this.inflight.get(key);
       if (!pending) {
-        pending = connected.provider.busy(fetch, except ? { exceptBookingId: except } : {});
+        pending = connected.provider.busy(fetch, { ...(except ? { exceptBookingId: except } : {}), thorough: opts.live });
         if (!opts.live) {
           this.inflight.set(key, pending);
           void pending.finally(() => this.inflight.delete(key));

@@ -70,6 +70,16 @@ export interface BookedSummary {
   readonly attendeeEmail: string;
 }
 
+export interface BusyOptions {
+  /** A booking being moved, which must not block its own new time. */
+  readonly exceptBookingId?: string;
+  /**
+   * Before a booking is written: take no shortcut a server could get wrong (CalDAV lists every
+   * ETag instead of trusting an unchanged CTag).
+   */
+  readonly thorough?: boolean;
+}
+
 export interface CalendarProvider {
   readonly kind: 'caldav' | 'google';
   listCalendars(): Promise<CalendarResult<CalendarInfo[]>>;
@@ -78,7 +88,7 @@ export interface CalendarProvider {
    * `exceptBookingId` leaves one of our bookings out (moving it must not collide with itself);
    * only providers with `excludesFromBusy` honour it (the others keep it busy: fail closed).
    */
-  busy(range: Interval, options?: { readonly exceptBookingId?: string }): Promise<BusyResult>;
+  busy(range: Interval, options?: BusyOptions): Promise<BusyResult>;
   /** Whether busy() can leave one booking out (CalDAV reads events; Google reads events.list when asked to). */
   readonly excludesFromBusy: boolean;
   /** Creneau-created, non-cancelled events in the booking calendar overlapping the range. */

@@ -6,6 +6,7 @@ import { systemClock } from '../../lib/clock.js';
 import type {
   BookedSummary,
   BookingEvent,
+  BusyOptions,
   BusyResult,
   CalendarFailure,
   CalendarInfo,
@@ -343,9 +344,9 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
   }
 
   /** Live objects of one calendar: re-lists ETags, downloads only what changed. */
-  async function refresh(cal: string): Promise<CalendarResult<string[]>> {
+  async function refresh(cal: string, thorough: boolean): Promise<CalendarResult<string[]>> {
     const view = viewOf(cal);
-    const run = view.queue.then(() => refreshNow(cal, view));
+    const run = view.queue.then(() => refreshNow(cal, view, thorough));
     view.queue = run.catch(() => undefined);
     return run;
   }
@@ -362,7 +363,8 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
     return { ok: true, value: own ? tagOf(own.props['getctag']) : undefined };
   }
 
-  async function refreshNow(cal: string, view: View): Promise<CalendarResult<string[]>> {
+  /** `thorough`: list the ETags even when the CTag says nothing changed (before a booking is written). */
+  async function refreshNow(cal: string, view: View, thorough: boolean): Promise<CalendarResult<string[]>> {
     // When the collection's CTag has not moved since the last complete read, nothing changed:
     // one small request instead of listing every object's ETag.
     let tag: string | undefined;
@@ -373,7 +375,7 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
       if (!head.ok && head.reason !== 'malformed') return head;
       tag = head.ok ? head.value : undefined;
       if (tag === undefined) view.tagless = true;
-      else if (tag === view.tag) return textsOf(view);
+      else if (tag === view.tag && !thorough) return textsOf(view);
     }
     view.tag = undefined;
     const listing = await propfind(t, cal, '1', '<d:getetag/><d:resourcetype/>');
@@ -455,8 +457,8 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
       return r.ok ? { ok: true, value: r.value.calendars } : failed(r);
     },
 
-    async busy(range: Interval, options?: { readonly exceptBookingId?: string }): Promise<BusyResult> {
-      const results = await Promise.all(conflicts.map((c) => refresh(c)));
+    async busy(range: Interval, options?: BusyOptions): Promise<BusyResult> {
+      const results = await Promise.all(conflicts.map((c) => refresh(c, options?.thorough ?? false)));
       const texts: string[] = [];
       // Our own booking is one object whose UID is `<id>@<host>` (ids are [0-9a-v], host checked).
       const own = options?.exceptBookingId && /^[0-9a-v]{1,64}$/.test(options.exceptBookingId) ? `\nUID:${options.exceptBookingId}@${opts.uidHost}\r` : null;

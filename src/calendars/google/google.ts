@@ -5,6 +5,7 @@ import { dayRange } from '../../lib/time.js';
 import type {
   BookedSummary,
   BookingEvent,
+  BusyOptions,
   BusyResult,
   CalendarFailure,
   CalendarInfo,
@@ -467,7 +468,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       return { ok: true, value: calendars };
     },
 
-    async busy(range: Interval, options?: { readonly exceptBookingId?: string }): Promise<BusyResult> {
+    async busy(range: Interval, options?: BusyOptions): Promise<BusyResult> {
       if (range.end <= range.start) return { ok: true, busy: [] };
       // The booking calendar always counts: a booking must never land on another booking.
       const ids = [...new Set([opts.bookingCalendarId, ...opts.conflictCalendarIds])];
