@@ -6,7 +6,7 @@ import { findService, listActiveServices } from '../catalog/catalog.repo.js';
 import type { Connected } from '../calendars/connection.service.js';
 import { addDays, allZones, dateIn, dayRange, formatDate, formatDayShort, formatTime, isZone, isoIn, parseInstant, zoneLabel } from '../lib/time.js';
 import { AppError, notFound } from '../web/errors.js';
-import { locals, render } from '../web/render.js';
+import { locals, rememberedT, render } from '../web/render.js';
 import { mintFormToken, RateLimiter, verifyFormToken } from './booking.js';
 import { parseClientDetails, type FormErrors } from './booking.form.js';
 import { BookingDesk, type ManagedBooking } from './booking.service.js';
@@ -31,14 +31,8 @@ export function bookingRoutes(ctx: AppContext): Router {
   const router = Router();
   const body = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 40 });
   const t = (res: Response) => ctx.i18n.getFixedT(locals(res).lang);
-  const localeCodes = new Map<string, string>();
-  /** The BCP 47 code dates and times are formatted with (one look-up per language). */
-  const lng = (res: Response): string => {
-    const lang = locals(res).lang;
-    let code = localeCodes.get(lang);
-    if (code === undefined) localeCodes.set(lang, (code = t(res)('booking:locale_code')));
-    return code;
-  };
+  /** The BCP 47 code dates and times are formatted with (remembered per language). */
+  const lng = (res: Response): string => rememberedT(ctx.i18n, locals(res).lang)('booking:locale_code');
 
   const findStaff = async (req: Request): Promise<StaffRow> => {
     const username = String(req.params.username ?? '').toLowerCase();

@@ -51,17 +51,17 @@ export function newNonce(): string {
   return randomBytes(16).toString('base64');
 }
 
-/** Translations per i18next instance (the resources never change), see templateT. */
+/** Translations per i18next instance (the resources never change), see rememberedT. */
 const remembered = new WeakMap<i18n, Map<string, string>>();
 const MAX_REMEMBERED = 5000;
 
 /**
- * The templates' `t`: i18next's, with look-ups remembered when their options are numbers only
- * (a count, minutes) or absent — a page makes dozens and they were the largest cost of rendering
- * the slot picker. Texts with other values (names, titles) are never kept.
+ * The templates' `t` (and any hot path's): i18next's, with look-ups remembered when their
+ * options are numbers only (a count, minutes) or absent — a page makes dozens and they were the
+ * largest cost of rendering the slot picker. Texts with other values (names, titles) are never kept.
  */
-function templateT(instance: i18n, lang: Locale): (key: string, options?: Record<string, unknown>) => string {
-  const t = instance.getFixedT(lang);
+export function rememberedT(instance: i18n, lang: Locale): (key: string, options?: Record<string, unknown>) => string {
+  const t = (key: string, options?: Record<string, unknown>): string => instance.getFixedT(lang)(key, options);
   let known = remembered.get(instance);
   if (!known) remembered.set(instance, (known = new Map()));
   const cache = known;
@@ -76,7 +76,7 @@ function templateT(instance: i18n, lang: Locale): (key: string, options?: Record
     }
     let text = cache.get(id);
     if (text === undefined) {
-      text = options === undefined ? t(key) : t(key, options);
+      text = t(key, options);
       if (cache.size >= MAX_REMEMBERED) cache.clear();
       cache.set(id, text);
     }
@@ -88,7 +88,7 @@ function templateT(instance: i18n, lang: Locale): (key: string, options?: Record
 export function baseModel(ctx: RenderContext, req: Request, res: Response): Record<string, unknown> {
   const l = locals(res);
   return {
-    t: templateT(ctx.i18n, l.lang),
+    t: rememberedT(ctx.i18n, l.lang),
     lang: l.lang,
     locales: LOCALES,
     csrf: l.csrf,

@@ -82,9 +82,8 @@ function textOf(v: unknown): string | undefined {
  */
 function tagOf(v: unknown): string | undefined {
   const raw = isRecord(v) ? v['_text'] : v;
-  if (typeof raw === 'string') return raw === '' ? undefined : raw;
-  if (typeof raw === 'number' && Number.isSafeInteger(raw)) return String(raw);
-  return undefined;
+  if (typeof raw === 'number' && !Number.isSafeInteger(raw)) return undefined;
+  return textOf(v) || undefined;
 }
 
 function hrefsOf(v: unknown): string[] {
