@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { busyFromIcs } from './busy.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/busy/', import.meta.url);
+const FIXTURES = new URL('./fixtures/busy/', import.meta.url);
 
 interface Fixture {
   readonly files: string[];

@@ -6,7 +6,7 @@ import type { RadicaleServer } from '../../../scripts/test-support/radicale.js';
 import { createCaldavProvider, discoverCaldav } from './caldav.js';
 import type { NewBookingEvent } from '../provider.js';
 
-const FIXTURES = new URL('../../../../shared/fixtures/busy/', import.meta.url);
+const FIXTURES = new URL('../fixtures/busy/', import.meta.url);
 const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
 const allowHosts = ['127.0.0.1'];
 
