@@ -83,3 +83,18 @@ test('secrets accept a _FILE twin and are redacted', () => {
   for (const secret of ['google-secret-value', 'smtp-password', KEY]) assert.ok(!printed.includes(secret), `${secret} leaked`);
   assert.ok(printed.includes('mail.example.com'));
 });
+
+test('without CRENEAU_BASE_URL, links follow the port Creneau listens on', () => {
+  const c = loadConfig({ CRENEAU_PORT: '8080' });
+  assert.equal(c.baseUrl.toString(), 'http://localhost:8080/');
+  assert.deepEqual(c.warnings, []);
+});
+
+test('a base URL on this machine with another port than the listening one is reported at start', () => {
+  const wrong = loadConfig({ CRENEAU_PORT: '8080', CRENEAU_BASE_URL: 'http://localhost:3000' });
+  assert.equal(wrong.warnings.length, 1);
+  assert.match(wrong.warnings[0] ?? '', /^CRENEAU_BASE_URL: .*port 3000.*listens on port 8080/);
+  assert.equal(loadConfig({ CRENEAU_PORT: '8080', CRENEAU_BASE_URL: 'http://127.0.0.1:8080/' }).warnings.length, 0);
+  // A public name is served through a proxy: its port says nothing about the listening one.
+  assert.equal(loadConfig({ CRENEAU_PORT: '8080', CRENEAU_BASE_URL: 'https://booking.example.com' }).warnings.length, 0);
+});

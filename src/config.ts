@@ -29,6 +29,8 @@ export interface Config {
   readonly smtp: { readonly url: string; readonly from: string } | null;
   readonly caldavAllowHosts: readonly string[];
   readonly embedOrigins: readonly string[];
+  /** Settings that start but are probably wrong (printed at start, never secret). */
+  readonly warnings: readonly string[];
 }
 
 /** A configuration error: one line naming the variable and the fix. */
@@ -97,16 +99,6 @@ export function processEnvironment(): Env {
 
 /** Builds the frozen configuration from an environment (the process's, or a test's). */
 export function loadConfig(env: Env): Config {
-  const baseUrl = parseUrl(
-    'CRENEAU_BASE_URL',
-    env.CRENEAU_BASE_URL || 'http://localhost:3000',
-    'must be an absolute http(s) URL such as https://booking.example.com',
-  );
-  if (baseUrl.search || baseUrl.hash || baseUrl.username || baseUrl.password) {
-    throw new ConfigError('CRENEAU_BASE_URL', 'must not contain credentials, a query or a fragment');
-  }
-  if (!baseUrl.pathname.endsWith('/')) baseUrl.pathname += '/';
-
   const portText = env.CRENEAU_PORT || '3000';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port < 0 || port > 65535) {
@@ -116,6 +108,17 @@ export function loadConfig(env: Env): Config {
   if (isIP(host) === 0 && !HOSTNAME.test(host)) {
     throw new ConfigError('CRENEAU_HOST', 'must be an IP address or host name to listen on, such as 0.0.0.0');
   }
+
+  // Without a base URL, links point at this machine on the port it listens on.
+  const baseUrl = parseUrl(
+    'CRENEAU_BASE_URL',
+    env.CRENEAU_BASE_URL || `http://localhost:${port === 0 ? 3000 : port}`,
+    'must be an absolute http(s) URL such as https://booking.example.com',
+  );
+  if (baseUrl.search || baseUrl.hash || baseUrl.username || baseUrl.password) {
+    throw new ConfigError('CRENEAU_BASE_URL', 'must not contain credentials, a query or a fragment');
+  }
+  if (!baseUrl.pathname.endsWith('/')) baseUrl.pathname += '/';
 
   const log = (env.CRENEAU_LOG || 'errors') as LogMode;
   if (!['off', 'errors', 'debug'].includes(log)) throw new ConfigError('CRENEAU_LOG', 'must be off, errors or debug');
@@ -213,7 +216,25 @@ export function loadConfig(env: Env): Config {
     smtp: smtp ? Object.freeze(smtp) : null,
     caldavAllowHosts: Object.freeze(caldavAllowHosts),
     embedOrigins: Object.freeze(embedOrigins),
+    warnings: Object.freeze(baseUrlWarnings(baseUrl, port)),
   });
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * A base URL on this machine that names another port than the one Creneau listens on cannot
+ * be reached by anyone: every link in every invitation would be wrong, silently.
+ */
+function baseUrlWarnings(baseUrl: URL, port: number): string[] {
+  const basePort = Number(baseUrl.port || (baseUrl.protocol === 'https:' ? 443 : 80));
+  const loopback = LOOPBACK_HOSTS.has(baseUrl.hostname) || baseUrl.hostname.startsWith('127.');
+  if (loopback && port !== 0 && basePort !== port) {
+    return [
+      `CRENEAU_BASE_URL: ${baseUrl.origin} is this machine on port ${basePort}, but Creneau listens on port ${port}; links in pages, e-mails and invitations would not work. Set CRENEAU_BASE_URL to the address clients use.`,
+    ];
+  }
+  return [];
 }
 
 /** The configuration with secrets removed, for `audit` and debug output. */

@@ -27,6 +27,7 @@ export async function run(argv: readonly string[], config: Config): Promise<numb
   server.requestTimeout = 30000;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  for (const warning of config.warnings) deps.log.startup(`warning ${warning}`);
   deps.log.startup(`creneau listening on ${config.host}:${port}, public URL ${config.baseUrl.toString()}, log ${config.log}`);
   return new Promise((resolve) => {
     let stopping = false;

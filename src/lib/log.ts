@@ -12,6 +12,8 @@ export interface Logger {
   startup(line: string): void;
   /** A server error: class and code only. */
   error(err: unknown, where: string): void;
+  /** A configuration that is probably wrong (errors and debug): never request data. */
+  warn(line: string): void;
   /** A troubleshooting event (debug only); fields must carry no personal data. */
   debug(event: string, fields?: Readonly<Record<string, string | number | boolean>>): void;
 }
@@ -41,6 +43,9 @@ export function createLogger(level: LogLevel, sink: Sink = (l) => process.stderr
         const frames = err.stack.split('\n').filter((l) => l.trimStart().startsWith('at ')).slice(0, 8);
         for (const f of frames) sink(`  ${f.trim()}`);
       }
+    },
+    warn: (line) => {
+      if (level !== 'off') sink(`warning ${line}`);
     },
     debug: (event, fields = {}) => {
       if (level !== 'debug') return;
