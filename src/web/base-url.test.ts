@@ -41,7 +41,8 @@ test('an http:// base URL behind a proxy that forwards HTTPS is reported once, w
 });
 
 test('nothing is reported when the base URL is https, or when the proxy is not trusted', async () => {
-  for (const env of [{ CRENEAU_BASE_URL: 'https://booking.example.com', CRENEAU_TRUST_PROXY: 'on' }, { CRENEAU_BASE_URL: 'http://booking.example.com' }]) {
+  const cases: Record<string, string>[] = [{ CRENEAU_BASE_URL: 'https://booking.example.com', CRENEAU_TRUST_PROXY: 'on' }, { CRENEAU_BASE_URL: 'http://booking.example.com' }];
+  for (const env of cases) {
     const s = await serve(env);
     try {
       const res = await fetch(`${s.base}/healthz`, viaHttpsProxy);
