@@ -21,7 +21,7 @@ export async function boot(config: Config, opts: { clock?: Clock; log?: Logger }
     const calendars = new CalendarDirectory({ config, db, keyring, clock, log });
     return {
       config, db, sqlite, keyring, i18n, clock, log, calendars,
-      mailer: createMailer(config),
+      mailer: createMailer(config, { log }),
       beforeAccountDelete: (staffId: number) => calendars.disconnect(staffId),
     };
   } catch (err) {

@@ -78,8 +78,11 @@ describe('invitation e-mails with SMTP configured', () => {
     assert.match(mail.text, /expires in 7 days/);
     assert.match(header(mail.raw, 'From'), /booking@creneau\.test/);
     assert.match(header(mail.raw, 'Reply-To'), /alice@example\.com/);
-    // Plain text only: no HTML part, no remote image, nothing but the link to our own site.
-    assert.doesNotMatch(mail.raw, /text\/html|<img|<a /i);
+    // Text and the same words as HTML: no remote image or style, no link but the one to our own site.
+    assert.match(mail.raw, /Content-Type: text\/html/);
+    assert.doesNotMatch(mail.raw, /<img|<link|src=/i);
+    const hrefs = [...mail.raw.replace(/=\r?\n/g, '').matchAll(/href=3D"([^"]+)"|href="([^"]+)"/g)].map((m) => m[1] ?? m[2]);
+    assert.deepEqual(hrefs, [shown]);
     const urls = mail.text.match(/https?:\/\/\S+/g) ?? [];
     assert.deepEqual(urls, [shown]);
 
