@@ -1,37 +1,34 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 import type { Deps } from './deps.js';
+import { accountsBody, accountsHandlers } from './accounts/accounts.routes.js';
+import { invitationsHandlers } from './accounts/invitations.routes.js';
+import { loadSession } from './accounts/session.js';
+import { bookingBody, bookingHandlers } from './booking/booking.routes.js';
+import { calendarBody, calendarHandlers } from './calendars/connection.routes.js';
+import { catalogBody, catalogHandlers } from './catalog/catalog.routes.js';
+import { privacyBody, privacyHandlers } from './privacy/privacy.routes.js';
 import { loadStaticFiles } from './web/assets.js';
-import { readCookie, setCookie } from './web/cookies.js';
-import { AppError, notFound } from './web/errors.js';
-import { negotiateLocale } from './web/i18n.js';
-import { createViews, locals, newNonce, render, type RenderContext } from './web/render.js';
+import type { AppContext } from './web/context.js';
+import { requireCsrf, requireOwner, requireStaff } from './web/guards.js';
 import { reportProxiedHttps } from './web/base-url.js';
 import { MicroCache } from './web/microcache.js';
-import { isEmbeddablePath, refuseOddMethods, sameOriginPosts, securityHeaders } from './web/security.js';
-import { LOCALES, type Locale } from './config.js';
-import { listPublicStaff, ownerExists } from './accounts/accounts.repo.js';
-import { accountsRouter } from './accounts/accounts.routes.js';
-import { invitationsRouter } from './accounts/invitations.routes.js';
-import { loadSession } from './accounts/session.js';
-import { catalogRouter } from './catalog/catalog.routes.js';
-import { calendarRoutes } from './calendars/connection.routes.js';
-import { sql } from 'kysely';
-import { bookingRoutes } from './booking/booking.routes.js';
-import { privacyRouter } from './privacy/privacy.routes.js';
-
-/** Everything the route modules need: the deps plus the rendering context. */
-export interface AppContext extends Deps, RenderContext {}
+import { createViews } from './web/render.js';
+import { refuseOddMethods, sameOriginPosts, securityHeaders } from './web/security.js';
+import { siteHandlers } from './web/site.js';
 
 /** How long a public page is replayed to other anonymous visitors at most (see MicroCache). */
 const PAGE_CACHE_MS = 1000;
 
+/** The language switch posts one field and where to go back to. */
+const langBody = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 100 });
+
 /**
- * Builds the Express app with every route in one readable list. Never listens (tests call it):
- * `handler` is what a server runs — the public pages' micro-cache first, then the app.
+ * Builds the Express app with every route of the product in one readable list. Never listens
+ * (tests call it): `handler` is what a server runs — the public pages' micro-cache first, then
+ * the app.
  */
 export function createApp(deps: Deps): { app: express.Express; ctx: AppContext; handler: (req: IncomingMessage, res: ServerResponse) => void } {
-  const staticFiles = loadStaticFiles();
   const { config } = deps;
   // Every write through this process (kysely and better-sqlite3 share one connection) counts here.
   const changes = deps.sqlite.prepare('select total_changes()').pluck();
@@ -42,134 +39,112 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext; 
     version: () => changes.get() as number,
     defaultLocale: config.defaultLocale,
   });
-  const ctx: AppContext = { ...deps, views: createViews(), staticFiles, instanceName: 'Creneau', pageCache };
-  const app = express();
+  const ctx: AppContext = { ...deps, views: createViews(), staticFiles: loadStaticFiles(), instanceName: 'Creneau', pageCache };
 
+  const site = siteHandlers(ctx);
+  const accounts = accountsHandlers(ctx);
+  const team = invitationsHandlers(ctx);
+  const catalog = catalogHandlers(ctx);
+  const calendar = calendarHandlers(ctx);
+  const privacy = privacyHandlers(ctx);
+  const booking = bookingHandlers(ctx);
+
+  const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('trust proxy', config.trustProxy ? 'loopback, linklocal, uniquelocal' : false);
   app.set('query parser', 'simple');
 
-  // Per-request basics: language, nonce, no caching of anything personal.
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const l = locals(res);
-    l.lang = negotiateLocale(readCookie(req, config, 'lang'), req.headers['accept-language'], config.defaultLocale);
-    l.nonce = newNonce();
-    l.csrf = '';
-    l.staff = null;
-    l.embeddable = isEmbeddablePath(req.path);
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Content-Language', l.lang);
-    next();
-  });
+  app.use(site.requestBasics);
   app.use(reportProxiedHttps(config, deps.log));
   app.use(securityHeaders(config));
   app.use(refuseOddMethods);
   app.use(sameOriginPosts(config));
 
-  // Static files: served from memory with a content hash in the URL, so cached for long.
-  app.get('/static/*path', (req: Request, res: Response, next: NextFunction) => {
-    const name = (req.params as { path: string[] }).path.join('/');
-    const file = staticFiles.get(name);
-    if (!file) return next(notFound());
-    res.setHeader('Cache-Control', req.query.v === file.hash ? 'public, max-age=31536000, immutable' : 'public, max-age=300');
-    res.type(file.type).send(file.body);
-  });
-  app.get('/favicon.ico', (_req, res) => {
-    res.setHeader('Cache-Control', 'public, max-age=86400');
-    res.status(204).end();
-  });
-
-  app.get('/healthz', async (_req: Request, res: Response) => {
-    try {
-      await sql`select 1`.execute(deps.db);
-      res.json({ status: 'ok' });
-    } catch (err) {
-      deps.log.error(err, 'GET /healthz');
-      res.status(503).json({ status: 'unavailable' });
-    }
-  });
+  // Before the session: answers that never depend on who asks.
+  app.get('/static/*path', site.serveStatic);
+  app.get('/favicon.ico', site.noFavicon);
+  app.get('/healthz', site.healthz);
 
   // Who is signed in (session cookie, else remember-me): sets locals staff and csrf.
   app.use(loadSession(ctx));
 
-  const body = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 100 });
+  app.post('/lang', langBody, site.switchLanguage);
+  app.get('/', booking.showHome);
 
-  // Language switch: the only cookie a client can get, and only by asking for it.
-  app.post('/lang', body, (req: Request, res: Response, next: NextFunction) => {
-    const lang = String((req.body as Record<string, unknown>).lang ?? '');
-    if (!(LOCALES as readonly string[]).includes(lang)) return next(new AppError(400, 'errors:bad_request'));
-    setCookie(res, config, 'lang', lang as Locale, 365 * 24 * 3600);
-    res.redirect(303, safeBack((req.body as Record<string, unknown>).back));
-  });
+  // First run and sign-in.
+  app.get('/setup', accounts.showSetup);
+  app.post('/setup', accountsBody, accounts.createOwner);
+  app.get('/login', accounts.showLogin);
+  app.post('/login', accountsBody, accounts.submitLogin);
+  app.post('/logout', accountsBody, accounts.signOut);
+  app.get('/auth/google', accounts.startGoogleSignIn);
+  app.get('/auth/google/callback', accounts.finishGoogle);
 
-  app.get('/', async (req: Request, res: Response) => {
-    if (!(await ownerExists(deps.db))) return res.redirect(303, '/setup');
-    const staff = await listPublicStaff(deps.db);
-    render(ctx, req, res, 'home', { people: staff });
-  });
+  // The staff area: home, profile, your data.
+  app.get('/admin', requireStaff, accounts.showDashboard);
+  app.get('/admin/profile', requireStaff, accounts.showProfile);
+  app.post('/admin/profile', accountsBody, requireStaff, requireCsrf, accounts.saveProfile);
+  app.post('/admin/profile/password', accountsBody, requireStaff, requireCsrf, accounts.changeMyPassword);
+  app.post('/admin/profile/picture', requireStaff, accounts.uploadPicture);
+  app.post('/admin/profile/picture/delete', accountsBody, requireStaff, requireCsrf, accounts.removePicture);
+  app.post('/admin/profile/google', accountsBody, requireStaff, requireCsrf, accounts.linkGoogle);
+  app.post('/admin/profile/google/unlink', accountsBody, requireStaff, requireCsrf, accounts.unlinkGoogle);
+  app.get('/admin/data', requireStaff, accounts.showData);
+  app.get('/admin/data/export', requireStaff, accounts.downloadExport);
+  app.post('/admin/data/delete', accountsBody, requireStaff, requireCsrf, accounts.deleteMyAccount);
 
-  // Staff: setup, sign-in, profile (+ /@username/picture), your data; team; services editor.
-  app.use(accountsRouter(ctx));
-  app.use(invitationsRouter(ctx));
-  app.use(catalogRouter(ctx));
-  app.use(calendarRoutes(ctx));
+  // The owner's team, and a colleague's invitation link.
+  app.get('/admin/invitations', requireOwner, team.showTeam);
+  app.post('/admin/invitations', accountsBody, requireOwner, requireCsrf, team.inviteColleague);
+  app.post('/admin/invitations/:hash/cancel', accountsBody, requireOwner, requireCsrf, team.cancelInvitation);
+  app.get('/admin/staff/:id/remove', requireOwner, team.confirmRemoveColleague);
+  app.post('/admin/staff/:id/remove', accountsBody, requireOwner, requireCsrf, team.removeColleague);
+  app.get('/invite/:token', team.showInvitation);
+  app.post('/invite/:token', accountsBody, team.acceptInvite);
 
-  // The privacy policy, generated from the inventory and the live configuration (no cookie, not framable).
-  app.use(privacyRouter(ctx));
+  // The services editor.
+  app.get('/admin/services', requireStaff, catalog.showServices);
+  app.post('/admin/services', requireStaff, catalogBody, requireCsrf, catalog.createService);
+  app.get('/admin/services/new', requireStaff, catalog.newService);
+  app.get('/admin/services/:id', requireStaff, catalog.editService);
+  app.post('/admin/services/:id', requireStaff, catalogBody, requireCsrf, catalog.updateService);
+  app.get('/admin/services/:id/delete', requireStaff, catalog.confirmDeleteService);
+  app.post('/admin/services/:id/delete', requireStaff, catalogBody, requireCsrf, catalog.removeService);
 
-  // Public booking pages: /@username, /@username/:service(/slots|/book), /b/:token(...)
-  app.use(bookingRoutes(ctx));
+  // The calendar connection (Google's is a GET link: a form POST redirecting to Google would be blocked by form-action 'self').
+  app.get('/admin/calendar', requireStaff, calendar.showCalendar);
+  app.post('/admin/calendar/caldav', calendarBody, requireStaff, requireCsrf, calendar.connectCaldav);
+  app.post('/admin/calendar/choose', calendarBody, requireStaff, requireCsrf, calendar.chooseCalendars);
+  app.post('/admin/calendar/test', calendarBody, requireStaff, requireCsrf, calendar.testConnection);
+  app.post('/admin/calendar/disconnect', calendarBody, requireStaff, requireCsrf, calendar.disconnectCalendar);
+  app.get('/admin/calendar/google', requireStaff, calendar.startGoogleConnect);
+  app.get('/admin/calendar/google/callback', requireStaff, calendar.finishGoogleConnect);
 
-  app.use((_req: Request, _res: Response, next: NextFunction) => next(notFound()));
-  app.use(errorHandler(ctx));
+  // The privacy policy, generated from the inventory and the live configuration, and the owner's settings that feed it.
+  app.get('/privacy', privacy.showPrivacy);
+  app.get('/admin/settings', requireOwner, privacy.showInstanceSettings);
+  app.post('/admin/settings', privacyBody, requireOwner, requireCsrf, privacy.saveInstanceSettings);
+
+  // Public booking pages (no cookie, nothing stored). The picture comes before /:service.
+  app.get('/@:username', booking.showStaff);
+  app.get('/@:username/picture', accounts.showPicture);
+  app.get('/@:username/:service', booking.showPicker);
+  app.get('/@:username/:service/slots', booking.showSlotsJson);
+  app.post('/@:username/:service/book', booking.limited, bookingBody, booking.submitBooking);
+
+  // Managing a booking: the token is the only key.
+  app.get('/b/:token', booking.noStore, booking.showManage);
+  app.get('/b/:token/ics', booking.noStore, booking.downloadIcs);
+  app.post('/b/:token/cancel', booking.noStore, booking.limited, bookingBody, booking.cancelBooking);
+  app.get('/b/:token/reschedule', booking.noStore, booking.showReschedule);
+  app.post('/b/:token/reschedule', booking.noStore, booking.limited, bookingBody, booking.submitReschedule);
+
+  app.use(site.noRoute);
+  app.use(site.renderError);
+
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     if (!pageCache.serve(req, res)) app(req, res);
   };
   return { app, ctx, handler };
-}
-
-/** A local path to go back to after a form, never another site. */
-export function safeBack(value: unknown): string {
-  const s = typeof value === 'string' ? value : '';
-  return /^\/(?![/\\])[^\s\\]*$/.test(s) ? s : '/';
-}
-
-/** Renders AppErrors in the visitor's language; anything else is a generic 500, logged by class only. */
-function errorHandler(ctx: AppContext) {
-  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    let status = 500;
-    let key = 'errors:server_error';
-    let params: Readonly<Record<string, string | number>> = {};
-    if (err instanceof AppError) {
-      ({ status, messageKey: key, params } = err);
-    } else if (isHttpError(err)) {
-      status = err.status;
-      key = status === 413 ? 'errors:too_large' : status === 404 ? 'errors:not_found' : 'errors:bad_request';
-    }
-    if (status >= 500) ctx.log.error(err, routeName(req));
-    if (res.headersSent) return;
-    if (status === 405) res.setHeader('Allow', 'GET, HEAD, POST');
-    const t = ctx.i18n.getFixedT(locals(res).lang);
-    if (wantsJson(req)) {
-      res.status(status).json({ error: t(key, params) });
-      return;
-    }
-    render(ctx, req, res, 'errors/error', { status, message: t(key, params), title: t(`errors:title_${status}`, { defaultValue: t('errors:title_generic') }) }, status);
-  };
-}
-
-function isHttpError(err: unknown): err is { status: number } {
-  const s = (err as { status?: unknown; statusCode?: unknown } | null)?.status;
-  return typeof s === 'number' && s >= 400 && s < 600;
-}
-
-function wantsJson(req: Request): boolean {
-  return req.path.endsWith('/slots') || (req.headers.accept ?? '').startsWith('application/json');
-}
-
-/** The matched route pattern (never the concrete URL, which may carry a token). */
-function routeName(req: Request): string {
-  const route = (req as Request & { route?: { path?: unknown } }).route;
-  return `${req.method} ${typeof route?.path === 'string' ? route.path : '(unmatched)'}`;
 }

@@ -220,6 +220,7 @@ export interface SessionRow {
   readonly username: string;
   readonly displayName: string;
   readonly isOwner: boolean;
+  readonly timeZone: string;
 }
 
 export async function insertSession(db: Db, s: { idHash: string; staffId: number; csrfToken: string; now: number; expiresAt: number }): Promise<void> {
@@ -243,6 +244,7 @@ export async function findSession(db: Db, idHash: string): Promise<SessionRow | 
       'staff.username',
       'staff.display_name',
       'staff.is_owner',
+      'staff.time_zone',
     ])
     .where('sessions.id_hash', '=', idHash)
     .executeTakeFirst();
@@ -257,6 +259,7 @@ export async function findSession(db: Db, idHash: string): Promise<SessionRow | 
         username: r.username,
         displayName: r.display_name,
         isOwner: r.is_owner === 1,
+        timeZone: r.time_zone,
       }
     : undefined;
 }

@@ -1,28 +1,30 @@
-import { Router, urlencoded, type NextFunction, type Request, type Response } from 'express';
+import { urlencoded, type NextFunction, type Request, type Response } from 'express';
 import busboy from 'busboy';
-import type { AppContext } from '../app.js';
-import { safeBack } from '../app.js';
 import { createAuthRequest, exchangeCode, googleEndpoints, revokeToken, SIGN_IN_SCOPES } from '../calendars/google/oauth.js';
 import { exportAccount } from '../catalog/catalog.service.js';
 import { listServices } from '../catalog/catalog.repo.js';
 import { LOCALES } from '../config.js';
+import { locals, safeBack, type AppContext } from '../web/context.js';
 import { AppError, notFound } from '../web/errors.js';
 import { bodyOf, checked, formErrors, NO_ERRORS, raw, type FieldError, type FormErrors } from '../web/forms.js';
-import { locals, render } from '../web/render.js';
+import { csrfMatches, signedIn } from '../web/guards.js';
+import { render } from '../web/render.js';
 import { normalizeUsername, TIME_ZONES, type ProfileInput } from './accounts.js';
 import { readLogin, readNewAccount, readPasswordForm, readProfile } from './accounts.form.js';
 import { findGoogleSub, findPicture, findStaffById, findStaffIdByGoogleSub, ownerExists, setGoogleSub, setPicture } from './accounts.repo.js';
 import { canDeleteSelf, changePassword, confirmPassword, createAccount, deleteAccount, editProfile, signIn } from './accounts.service.js';
 import { cleanPicture, PICTURE_MAX_BYTES } from './picture.js';
-import { csrfMatches, currentSessionHash, endSession, formToken, formTokenValid, requireCsrf, requireStaff, startSession } from './session.js';
+import { endSession, formToken, formTokenValid, startSession } from './session.js';
 import { createThrottle } from './throttle.js';
 
 /**
  * Staff accounts in the browser: first-run setup, sign-in (password or a linked Google
- * account), sign-out, the profile page with its picture, and "your data" (export, delete).
+ * account), sign-out, the staff area's home, the profile page with its picture, and "your
+ * data" (export, delete). Named handlers for the route table in app.ts.
  */
 
-const form = urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 });
+/** The account forms (setup, sign-in, profile, password, invitations). */
+export const accountsBody = urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 });
 
 /** Where to go after signing in: a local path only (never //evil, /\evil or https:evil). */
 export function safeNext(value: unknown): string {
@@ -65,9 +67,8 @@ interface GooglePending {
 const GOOGLE_PENDING_MS = 10 * 60_000;
 const GOOGLE_PENDING_MAX = 1000;
 
-/** The accounts router; `beforeDelete` comes from the deps (calendar revocation). */
-export function accountsRouter(ctx: AppContext): Router {
-  const r = Router();
+/** The staff accounts handlers; account deletion runs the deps' `beforeAccountDelete` (calendar revocation). */
+export function accountsHandlers(ctx: AppContext) {
   const throttle = createThrottle(ctx.clock);
   const googlePending = new Map<string, GooglePending>();
   const redirectUri = new URL('auth/google/callback', ctx.config.baseUrl).toString();
@@ -79,12 +80,12 @@ export function accountsRouter(ctx: AppContext): Router {
   const renderSetup = (req: Request, res: Response, values: ProfileInput, errors: FormErrors, status = 200) =>
     render(ctx, req, res, 'accounts/setup', { values, errors, formToken: formToken(ctx, 'setup'), ...choices(ctx, res) }, status);
 
-  r.get('/setup', async function showSetup(req, res) {
+  async function showSetup(req: Request, res: Response): Promise<void> {
     if (await ownerExists(ctx.db)) throw notFound();
     renderSetup(req, res, EMPTY_PROFILE(ctx), NO_ERRORS);
-  });
+  }
 
-  r.post('/setup', form, async function createOwner(req, res) {
+  async function createOwner(req: Request, res: Response): Promise<void> {
     if (await ownerExists(ctx.db)) throw notFound();
     if (!formTokenValid(ctx, 'setup', bodyOf(req.body)['_form'])) throw new AppError(403, 'admin:errors.form_expired');
     const f = readNewAccount(req.body);
@@ -92,7 +93,7 @@ export function accountsRouter(ctx: AppContext): Router {
     if (!result.ok) return renderSetup(req, res, f.profile, errorsFor(ctx, res, result.errors), 422);
     await startSession(ctx, req, res, result.value, false);
     res.redirect(303, '/admin');
-  });
+  }
 
   // --- Sign in / out -----------------------------------------------------------------------
 
@@ -106,15 +107,15 @@ export function accountsRouter(ctx: AppContext): Router {
       status,
     );
 
-  r.get('/login', async function showLogin(req, res) {
+  async function showLogin(req: Request, res: Response): Promise<void> {
     if (!(await ownerExists(ctx.db))) return res.redirect(303, '/setup');
     if (locals(res).staff) return res.redirect(303, safeNext(req.query.next));
     const t = ctx.i18n.getFixedT(locals(res).lang);
     const notice = req.query.google === 'unlinked' ? t('admin:login.google_not_linked') : req.query.google === 'failed' ? t('admin:login.google_failed') : '';
     renderLogin(req, res, { next: typeof req.query.next === 'string' ? req.query.next : '', message: notice });
-  });
+  }
 
-  r.post('/login', form, async function submitLogin(req, res) {
+  async function submitLogin(req: Request, res: Response): Promise<void> {
     const f = readLogin(req.body);
     const t = ctx.i18n.getFixedT(locals(res).lang);
     if (!formTokenValid(ctx, 'login', bodyOf(req.body)['_form'])) {
@@ -127,14 +128,14 @@ export function accountsRouter(ctx: AppContext): Router {
     }
     await startSession(ctx, req, res, result.staffId, f.remember);
     res.redirect(303, safeNext(f.next));
-  });
+  }
 
-  r.post('/logout', form, async function signOut(req, res, next: NextFunction) {
+  async function signOut(req: Request, res: Response, next: NextFunction): Promise<void> {
     // Signed out already: nothing to protect. Signed in: the session's CSRF token is required.
     if (locals(res).staff && !csrfMatches(res, bodyOf(req.body)['_csrf'])) return next(new AppError(403, 'admin:errors.csrf'));
     await endSession(ctx, req, res);
     res.redirect(303, '/');
-  });
+  }
 
   // --- Google ------------------------------------------------------------------------------
 
@@ -155,21 +156,21 @@ export function accountsRouter(ctx: AppContext): Router {
     res.redirect(303, auth.url);
   };
 
-  r.get('/auth/google', function startGoogleSignIn(req, res) {
+  function startGoogleSignIn(req: Request, res: Response): void {
     startGoogle(res, { next: safeNext(req.query.next), purpose: 'sign-in', staffId: null, sessionHash: null });
-  });
+  }
 
-  r.post('/admin/profile/google', form, requireStaff, requireCsrf, function linkGoogle(_req, res) {
-    startGoogle(res, { next: '/admin/profile', purpose: 'link', staffId: locals(res).staff?.id ?? null, sessionHash: currentSessionHash(res) ?? null });
-  });
+  function linkGoogle(_req: Request, res: Response): void {
+    startGoogle(res, { next: '/admin/profile', purpose: 'link', staffId: signedIn(res).id, sessionHash: locals(res).sessionHash });
+  }
 
-  r.post('/admin/profile/google/unlink', form, requireStaff, requireCsrf, async function unlinkGoogle(_req, res) {
+  async function unlinkGoogle(_req: Request, res: Response): Promise<void> {
     const staff = locals(res).staff;
     if (staff) await setGoogleSub(ctx.db, staff.id, null, ctx.clock.now());
     res.redirect(303, '/admin/profile?done=google_unlinked');
-  });
+  }
 
-  r.get('/auth/google/callback', async function finishGoogle(req, res) {
+  async function finishGoogle(req: Request, res: Response): Promise<void> {
     if (!google || !endpoints) throw notFound();
     const state = typeof req.query.state === 'string' ? req.query.state : '';
     const pending = googlePending.get(state);
@@ -194,7 +195,7 @@ export function accountsRouter(ctx: AppContext): Router {
     if (pending.purpose === 'link') {
       // Linking only from inside the same signed-in session that asked for it.
       const staff = locals(res).staff;
-      if (!staff || staff.id !== pending.staffId || currentSessionHash(res) !== pending.sessionHash) throw new AppError(403, 'admin:errors.google_state');
+      if (!staff || staff.id !== pending.staffId || locals(res).sessionHash !== pending.sessionHash) throw new AppError(403, 'admin:errors.google_state');
       const holder = await findStaffIdByGoogleSub(ctx.db, sub);
       if (holder !== undefined && holder !== staff.id) return res.redirect(303, '/admin/profile?done=google_taken');
       await setGoogleSub(ctx.db, staff.id, sub, ctx.clock.now());
@@ -205,20 +206,20 @@ export function accountsRouter(ctx: AppContext): Router {
     if (staffId === undefined) return res.redirect(303, '/login?google=unlinked');
     await startSession(ctx, req, res, staffId, false);
     res.redirect(303, safeNext(pending.next));
-  });
+  }
 
   // --- Staff area home -----------------------------------------------------------------------
 
-  r.get('/admin', requireStaff, async function showDashboard(req, res) {
-    const staffId = locals(res).staff?.id ?? 0;
-    const connected = await ctx.calendars.forStaff(staffId);
+  async function showDashboard(req: Request, res: Response): Promise<void> {
+    const { id: staffId, timeZone } = signedIn(res);
+    const connected = await ctx.calendars.forStaff(staffId, timeZone);
     const services = await listServices(ctx.db, staffId);
     // What still stands between this staff member and their first booking, if anything.
     render(ctx, req, res, 'admin/index', {
       calendarState: connected === null ? 'none' : connected.connection.status,
       hasServices: services.some((s) => s.active),
     });
-  });
+  }
 
   // --- Profile -----------------------------------------------------------------------------
 
@@ -233,7 +234,7 @@ export function accountsRouter(ctx: AppContext): Router {
   const DONE = ['saved', 'password', 'picture', 'picture_removed', 'google_linked', 'google_unlinked', 'google_taken', 'google_failed'];
 
   const renderProfile = async (req: Request, res: Response, p: ProfilePage) => {
-    const id = locals(res).staff?.id ?? 0;
+    const id = signedIn(res).id;
     const me = await findStaffById(ctx.db, id);
     if (!me) throw notFound();
     const done = typeof req.query.done === 'string' && DONE.includes(req.query.done) ? req.query.done : '';
@@ -257,24 +258,24 @@ export function accountsRouter(ctx: AppContext): Router {
     );
   };
 
-  r.get('/admin/profile', requireStaff, async function showProfile(req, res) {
+  async function showProfile(req: Request, res: Response): Promise<void> {
     await renderProfile(req, res, {});
-  });
+  }
 
-  r.post('/admin/profile', form, requireStaff, requireCsrf, async function saveProfile(req, res) {
+  async function saveProfile(req: Request, res: Response): Promise<void> {
     const values = readProfile(req.body);
-    const result = await editProfile(ctx, locals(res).staff?.id ?? 0, values);
+    const result = await editProfile(ctx, signedIn(res).id, values);
     if (!result.ok) return renderProfile(req, res, { values, profileErrors: errorsFor(ctx, res, result.errors), status: 422 });
     res.redirect(303, '/admin/profile?done=saved');
-  });
+  }
 
-  r.post('/admin/profile/password', form, requireStaff, requireCsrf, async function changeMyPassword(req, res) {
-    const result = await changePassword(ctx, locals(res).staff?.id ?? 0, readPasswordForm(req.body), currentSessionHash(res) ?? '');
+  async function changeMyPassword(req: Request, res: Response): Promise<void> {
+    const result = await changePassword(ctx, signedIn(res).id, readPasswordForm(req.body), locals(res).sessionHash ?? '');
     if (!result.ok) return renderProfile(req, res, { passwordErrors: errorsFor(ctx, res, result.errors), status: 422 });
     res.redirect(303, '/admin/profile?done=password');
-  });
+  }
 
-  r.post('/admin/profile/picture', requireStaff, async function uploadPicture(req, res) {
+  async function uploadPicture(req: Request, res: Response): Promise<void> {
     // Refused before reading when the browser announces more than a picture can be.
     if (Number(req.headers['content-length'] ?? 0) > PICTURE_MAX_BYTES + 64 * 1024) throw new AppError(413, 'admin:errors.picture_too_large', { max: 2 });
     const upload = await readUpload(req);
@@ -284,43 +285,43 @@ export function accountsRouter(ctx: AppContext): Router {
     if (!upload.file || upload.file.length === 0) return fail('admin:errors.picture_missing', 422);
     const picture = cleanPicture(upload.file);
     if (!picture.ok) return fail(picture.reason === 'type' ? 'admin:errors.picture_type' : 'admin:errors.picture_corrupt', 422);
-    await setPicture(ctx.db, locals(res).staff?.id ?? 0, { body: picture.body, type: picture.type }, ctx.clock.now());
+    await setPicture(ctx.db, signedIn(res).id, { body: picture.body, type: picture.type }, ctx.clock.now());
     res.redirect(303, '/admin/profile?done=picture');
-  });
+  }
 
-  r.post('/admin/profile/picture/delete', form, requireStaff, requireCsrf, async function removePicture(_req, res) {
-    await setPicture(ctx.db, locals(res).staff?.id ?? 0, null, ctx.clock.now());
+  async function removePicture(_req: Request, res: Response): Promise<void> {
+    await setPicture(ctx.db, signedIn(res).id, null, ctx.clock.now());
     res.redirect(303, '/admin/profile?done=picture_removed');
-  });
+  }
 
-  r.get('/@:username/picture', async function showPicture(req, res) {
+  async function showPicture(req: Request, res: Response): Promise<void> {
     const picture = await findPicture(ctx.db, normalizeUsername(String(req.params.username)));
     if (!picture) throw notFound();
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     res.type(picture.type).send(picture.body);
-  });
+  }
 
   // --- Your data -----------------------------------------------------------------------------
 
   const renderData = async (req: Request, res: Response, errors: FormErrors, status = 200) => {
-    const id = locals(res).staff?.id ?? 0;
+    const id = signedIn(res).id;
     render(ctx, req, res, 'admin/data', { errors, canDelete: await canDeleteSelf(ctx, id) }, status);
   };
 
-  r.get('/admin/data', requireStaff, async function showData(req, res) {
+  async function showData(req: Request, res: Response): Promise<void> {
     await renderData(req, res, NO_ERRORS);
-  });
+  }
 
-  r.get('/admin/data/export', requireStaff, async function downloadExport(_req, res) {
-    const data = await exportAccount(ctx.db, locals(res).staff?.id ?? 0);
+  async function downloadExport(_req: Request, res: Response): Promise<void> {
+    const data = await exportAccount(ctx.db, signedIn(res).id);
     if (!data) throw notFound();
     res.setHeader('Content-Disposition', `attachment; filename="creneau-${data.profile.username}.json"`);
     res.type('application/json').send(`${JSON.stringify(data, null, 2)}\n`);
-  });
+  }
 
-  r.post('/admin/data/delete', form, requireStaff, requireCsrf, async function deleteMyAccount(req, res) {
-    const id = locals(res).staff?.id ?? 0;
+  async function deleteMyAccount(req: Request, res: Response): Promise<void> {
+    const id = signedIn(res).id;
     if (!(await canDeleteSelf(ctx, id))) return renderData(req, res, errorsFor(ctx, res, [{ field: 'password', key: 'admin:data.owner_with_staff' }]), 409);
     const b = bodyOf(req.body);
     const errors: FieldError[] = [];
@@ -330,9 +331,29 @@ export function accountsRouter(ctx: AppContext): Router {
     await endSession(ctx, req, res);
     await deleteAccount(ctx, id, ctx.beforeAccountDelete);
     res.redirect(303, '/?deleted=1');
-  });
+  }
 
-  return r;
+  return {
+    showSetup,
+    createOwner,
+    showLogin,
+    submitLogin,
+    signOut,
+    startGoogleSignIn,
+    linkGoogle,
+    unlinkGoogle,
+    finishGoogle,
+    showDashboard,
+    showProfile,
+    saveProfile,
+    changeMyPassword,
+    uploadPicture,
+    removePicture,
+    showPicture,
+    showData,
+    downloadExport,
+    deleteMyAccount,
+  };
 }
 
 interface Upload {

@@ -1,23 +1,22 @@
-import { Router, urlencoded, type Request, type Response } from 'express';
-import type { AppContext } from '../app.js';
+import type { Request, Response } from 'express';
 import { LOCALES } from '../config.js';
+import { locals, type AppContext } from '../web/context.js';
 import { notFound, AppError } from '../web/errors.js';
 import { bodyOf, formErrors, NO_ERRORS, text, type FormErrors } from '../web/forms.js';
-import { locals, render } from '../web/render.js';
+import { signedIn } from '../web/guards.js';
+import { render } from '../web/render.js';
 import { TIME_ZONES, type ProfileInput } from './accounts.js';
 import { readNewAccount } from './accounts.form.js';
 import { findStaffById, listStaff } from './accounts.repo.js';
 import { deleteAccount } from './accounts.service.js';
 import { deleteInvitation, listInvitations, type InvitationRow } from './invitations.repo.js';
 import { acceptInvitation, inviteStaff, mailInvitation, openInvitation, type InvitationMail } from './invitations.service.js';
-import { formToken, formTokenValid, requireCsrf, requireOwner, startSession } from './session.js';
+import { formToken, formTokenValid, startSession } from './session.js';
 
 /** The owner's team page (invite, cancel an invitation, remove a colleague) and the invitation link. */
 
-const form = urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 });
-
-export function invitationsRouter(ctx: AppContext): Router {
-  const r = Router();
+/** The invitation handlers (forms are read with accountsBody). */
+export function invitationsHandlers(ctx: AppContext) {
   const t = (res: Response) => ctx.i18n.getFixedT(locals(res).lang);
 
   const renderTeam = async (req: Request, res: Response, m: { email?: string; errors?: FormErrors; link?: string; mail?: InvitationMail; invited?: string }, status = 200) => {
@@ -32,28 +31,28 @@ export function invitationsRouter(ctx: AppContext): Router {
     );
   };
 
-  r.get('/admin/invitations', requireOwner, async function showTeam(req, res) {
+  async function showTeam(req: Request, res: Response): Promise<void> {
     await renderTeam(req, res, {});
-  });
+  }
 
   // The link is shown once, in the answer to this POST (no redirect): it exists nowhere else but
   // in the e-mail to the colleague, sent (when SMTP is configured) after the invitation is stored.
-  r.post('/admin/invitations', form, requireOwner, requireCsrf, async function inviteColleague(req, res) {
+  async function inviteColleague(req: Request, res: Response): Promise<void> {
     const email = text(bodyOf(req.body), 'email');
-    const ownerId = locals(res).staff?.id ?? 0;
+    const ownerId = signedIn(res).id;
     const result = await inviteStaff(ctx, ownerId, email);
     if (!result.ok) return renderTeam(req, res, { email, errors: formErrors(t(res), result.errors) }, 422);
     const link = new URL(`invite/${result.value.token}`, ctx.config.baseUrl).toString();
     const mail = await mailInvitation(ctx, { ownerId, to: result.value.email, link, lang: locals(res).lang });
     await renderTeam(req, res, { link, mail, invited: result.value.email }, 201);
-  });
+  }
 
-  r.post('/admin/invitations/:hash/cancel', form, requireOwner, requireCsrf, async function cancelInvitation(req, res) {
+  async function cancelInvitation(req: Request, res: Response): Promise<void> {
     const hash = String(req.params.hash);
     if (!/^[0-9a-f]{64}$/.test(hash)) throw notFound();
     await deleteInvitation(ctx.db, hash);
     res.redirect(303, '/admin/invitations');
-  });
+  }
 
   const colleague = async (req: Request, res: Response) => {
     const id = String(req.params.id);
@@ -63,15 +62,15 @@ export function invitationsRouter(ctx: AppContext): Router {
     return person;
   };
 
-  r.get('/admin/staff/:id/remove', requireOwner, async function confirmRemoveColleague(req, res) {
+  async function confirmRemoveColleague(req: Request, res: Response): Promise<void> {
     render(ctx, req, res, 'admin/remove-staff', { person: await colleague(req, res) });
-  });
+  }
 
-  r.post('/admin/staff/:id/remove', form, requireOwner, requireCsrf, async function removeColleague(req, res) {
+  async function removeColleague(req: Request, res: Response): Promise<void> {
     const person = await colleague(req, res);
     await deleteAccount(ctx, person.id, ctx.beforeAccountDelete);
     res.redirect(303, '/admin/invitations?done=removed');
-  });
+  }
 
   // --- The colleague's side --------------------------------------------------------------------
 
@@ -92,13 +91,13 @@ export function invitationsRouter(ctx: AppContext): Router {
       status,
     );
 
-  r.get('/invite/:token', async function showInvitation(req, res) {
+  async function showInvitation(req: Request, res: Response): Promise<void> {
     const inv = await openInvitation(ctx, String(req.params.token));
     if (!inv) throw new AppError(404, 'admin:invite.invalid');
     renderAccept(req, res, inv, { username: '', displayName: '', email: inv.email, timeZone: 'Europe/Paris', locale: locals(res).lang, bio: '', place: '' }, NO_ERRORS);
-  });
+  }
 
-  r.post('/invite/:token', form, async function acceptInvite(req, res) {
+  async function acceptInvite(req: Request, res: Response): Promise<void> {
     const inv = await openInvitation(ctx, String(req.params.token));
     if (!inv) throw new AppError(404, 'admin:invite.invalid');
     if (!formTokenValid(ctx, 'invite', bodyOf(req.body)['_form'])) throw new AppError(403, 'admin:errors.form_expired');
@@ -107,7 +106,7 @@ export function invitationsRouter(ctx: AppContext): Router {
     if (!result.ok) return renderAccept(req, res, inv, { ...f.profile, email: inv.email }, formErrors(t(res), result.errors), 422);
     await startSession(ctx, req, res, result.value, false);
     res.redirect(303, '/admin');
-  });
+  }
 
-  return r;
+  return { showTeam, inviteColleague, cancelInvitation, confirmRemoveColleague, removeColleague, showInvitation, acceptInvite };
 }

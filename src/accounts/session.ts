@@ -1,10 +1,8 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import type { AppContext } from '../app.js';
+import { sameString } from '../lib/same-string.js';
+import { locals, type AppContext } from '../web/context.js';
 import { clearCookie, readCookie, setCookie } from '../web/cookies.js';
-import { AppError } from '../web/errors.js';
-import { bodyOf } from '../web/forms.js';
-import { locals } from '../web/render.js';
 import {
   deleteExpired,
   deleteRememberToken,
@@ -33,16 +31,8 @@ export const SESSION_MAX_MS = 7 * 24 * 3600_000;
 export const REMEMBER_MS = 30 * 24 * 3600_000;
 const TOUCH_EVERY_MS = 60_000;
 
-const sessionHashes = new WeakMap<Response, string>();
-
 function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
-}
-
-function sameString(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** Loads the signed-in staff member (session cookie, else remember-me) into the request locals. */
@@ -57,9 +47,9 @@ export function loadSession(ctx: AppContext) {
         if (s && s.expiresAt > now && s.lastSeenAt + SESSION_IDLE_MS > now) {
           if (now - s.lastSeenAt > TOUCH_EVERY_MS) await touchSession(ctx.db, idHash, now);
           const l = locals(res);
-          l.staff = { id: s.staffId, username: s.username, displayName: s.displayName, isOwner: s.isOwner };
+          l.staff = { id: s.staffId, username: s.username, displayName: s.displayName, isOwner: s.isOwner, timeZone: s.timeZone };
           l.csrf = s.csrfToken;
-          sessionHashes.set(res, idHash);
+          l.sessionHash = idHash;
           return next();
         }
         if (s) await deleteSession(ctx.db, idHash);
@@ -111,12 +101,12 @@ export async function startSession(ctx: AppContext, req: Request, res: Response,
     await insertRememberToken(ctx.db, { selector, validatorHash: sha256(validator), staffId, expiresAt: now + REMEMBER_MS });
     setCookie(res, ctx.config, 'remember', `${selector}.${validator}`, REMEMBER_MS / 1000);
   }
-  sessionHashes.set(res, idHash);
   // The rest of this request belongs to the new session.
   const staff = await findStaffById(ctx.db, staffId);
   const l = locals(res);
-  l.staff = staff ? { id: staff.id, username: staff.username, displayName: staff.displayName, isOwner: staff.isOwner } : null;
+  l.staff = staff ? { id: staff.id, username: staff.username, displayName: staff.displayName, isOwner: staff.isOwner, timeZone: staff.timeZone } : null;
   l.csrf = csrfToken;
+  l.sessionHash = idHash;
 }
 
 /** Signs out: the session and this browser's remember-me token are deleted server-side. */
@@ -131,47 +121,7 @@ export async function endSession(ctx: AppContext, req: Request, res: Response): 
   const l = locals(res);
   l.staff = null;
   l.csrf = '';
-}
-
-/** The hash of this request's session (to keep it when ending the others). */
-export function currentSessionHash(res: Response): string | undefined {
-  return sessionHashes.get(res);
-}
-
-/** Pages for signed-in staff: others are sent to the sign-in page and brought back. */
-export function requireStaff(req: Request, res: Response, next: NextFunction): void {
-  if (locals(res).staff) return next();
-  if (req.method === 'GET' || req.method === 'HEAD') {
-    res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
-    return;
-  }
-  next(new AppError(403, 'admin:errors.signed_out'));
-}
-
-/** Pages for the owner only; others get the same 404 as a page that does not exist. */
-export function requireOwner(req: Request, res: Response, next: NextFunction): void {
-  requireStaff(req, res, (err?: unknown) => {
-    if (err) return next(err);
-    if (!locals(res).staff?.isOwner) return next(new AppError(404, 'errors:not_found'));
-    next();
-  });
-}
-
-/** Refuses a staff POST whose `_csrf` field is not this session's token. Needs a parsed body. */
-export function requireCsrf(req: Request, res: Response, next: NextFunction): void {
-  const expected = locals(res).csrf;
-  const given = bodyOf(req.body)['_csrf'];
-  if (!locals(res).staff || expected === '' || typeof given !== 'string' || !sameString(given, expected)) {
-    next(new AppError(403, 'admin:errors.csrf'));
-    return;
-  }
-  next();
-}
-
-/** Checks a CSRF token read elsewhere (multipart forms). */
-export function csrfMatches(res: Response, given: unknown): boolean {
-  const expected = locals(res).csrf;
-  return locals(res).staff !== null && expected !== '' && typeof given === 'string' && sameString(given, expected);
+  l.sessionHash = null;
 }
 
 const FORM_WINDOW_MS = 3600_000;

@@ -1,8 +1,8 @@
-import { Router, urlencoded, type Request, type Response } from 'express';
-import type { AppContext } from '../app.js';
-import { currentSessionHash, requireCsrf, requireStaff } from '../accounts/session.js';
+import { urlencoded, type Request, type Response } from 'express';
+import { locals, type AppContext } from '../web/context.js';
 import { AppError } from '../web/errors.js';
-import { locals, render } from '../web/render.js';
+import { signedIn } from '../web/guards.js';
+import { render } from '../web/render.js';
 import { CALENDAR_SCOPES, createAuthRequest, exchangeCode, googleEndpoints, missingScopes } from './google/oauth.js';
 import type { ConnectFailure } from './connection.service.js';
 import type { CalendarInfo } from './provider.js';
@@ -12,13 +12,14 @@ import type { CalendarInfo } from './provider.js';
  * receives bookings and which count as busy, test the connection, and disconnect-and-forget.
  */
 
-const form = urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 });
+/** The calendar forms (the conflict calendars may be many checkboxes). */
+export const calendarBody = urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 });
 const PENDING_MS = 10 * 60_000;
 
 interface Pending {
   readonly codeVerifier: string;
   readonly staffId: number;
-  readonly sessionHash: string | undefined;
+  readonly sessionHash: string | null;
   readonly expiresAt: number;
 }
 
@@ -31,22 +32,17 @@ const list = (body: unknown, name: string): string[] => {
   return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string');
 };
 
-/** The /admin/calendar router. */
-export function calendarRoutes(ctx: AppContext): Router {
-  const r = Router();
+/** The calendar page's handlers (/admin/calendar…). */
+export function calendarHandlers(ctx: AppContext) {
   const pending = new Map<string, Pending>();
   const g = ctx.config.google;
   const endpoints = g ? googleEndpoints(g.oauthUrl ?? undefined, g.apiUrl ?? undefined) : null;
   const redirectUri = new URL('admin/calendar/google/callback', ctx.config.baseUrl).toString();
-  const staffId = (res: Response): number => {
-    const s = locals(res).staff;
-    if (!s) throw new AppError(403, 'admin:errors.signed_out');
-    return s.id;
-  };
+  const staffId = (res: Response): number => signedIn(res).id;
+  const connectedOf = (res: Response) => ctx.calendars.forStaff(signedIn(res).id, signedIn(res).timeZone);
 
   const show = async (req: Request, res: Response, extra: { status?: number; error?: ConnectFailure | null; values?: Record<string, string>; notice?: string | null } = {}) => {
-    const id = staffId(res);
-    const connected = await ctx.calendars.forStaff(id);
+    const connected = await connectedOf(res);
     let calendars: CalendarInfo[] | null = null;
     let listError: string | null = null;
     if (connected) {
@@ -75,9 +71,11 @@ export function calendarRoutes(ctx: AppContext): Router {
     );
   };
 
-  r.get('/admin/calendar', requireStaff, (req, res) => show(req, res));
+  async function showCalendar(req: Request, res: Response): Promise<void> {
+    await show(req, res);
+  }
 
-  r.post('/admin/calendar/caldav', form, requireStaff, requireCsrf, async function connectCaldav(req, res) {
+  async function connectCaldav(req: Request, res: Response): Promise<void> {
     const values = { url: text(req.body, 'url'), username: text(req.body, 'username') };
     const password = typeof (req.body as Record<string, unknown>).password === 'string' ? String((req.body as Record<string, unknown>).password) : '';
     let url: URL | null = null;
@@ -92,45 +90,45 @@ export function calendarRoutes(ctx: AppContext): Router {
     const result = await ctx.calendars.connectCaldav(staffId(res), { url: values.url, username: values.username, password });
     if (!result.ok) return show(req, res, { status: 422, error: result.reason, values });
     res.redirect(303, '/admin/calendar?done=connected');
-  });
+  }
 
-  r.post('/admin/calendar/choose', form, requireStaff, requireCsrf, async function chooseCalendars(req, res) {
+  async function chooseCalendars(req: Request, res: Response): Promise<void> {
     const booking = text(req.body, 'booking');
     const result = await ctx.calendars.chooseCalendars(staffId(res), booking, list(req.body, 'conflicts'));
     if (!result.ok) return show(req, res, { status: 422, error: result.reason });
     res.redirect(303, '/admin/calendar?done=saved');
-  });
+  }
 
-  r.post('/admin/calendar/test', form, requireStaff, requireCsrf, async function testConnection(req, res) {
-    const connected = await ctx.calendars.forStaff(staffId(res));
+  async function testConnection(req: Request, res: Response): Promise<void> {
+    const connected = await connectedOf(res);
     if (!connected) return res.redirect(303, '/admin/calendar');
     const now = ctx.clock.now();
     const busy = await connected.provider.busy({ start: now, end: now + 7 * 86_400_000 });
     if (!busy.ok) return show(req, res, { status: 200, error: busy.reason });
     res.redirect(303, '/admin/calendar?done=tested');
-  });
+  }
 
-  r.post('/admin/calendar/disconnect', form, requireStaff, requireCsrf, async function disconnectCalendar(_req, res) {
+  async function disconnectCalendar(_req: Request, res: Response): Promise<void> {
     await ctx.calendars.disconnect(staffId(res));
     res.redirect(303, '/admin/calendar?done=disconnected');
-  });
+  }
 
   // Google: a GET link (a form POST redirecting to Google would be blocked by form-action 'self').
-  r.get('/admin/calendar/google', requireStaff, function startGoogleConnect(_req, res) {
+  function startGoogleConnect(_req: Request, res: Response): void {
     if (!g || !endpoints) throw new AppError(404, 'errors:not_found');
     const now = ctx.clock.now();
     for (const [k, v] of pending) if (v.expiresAt <= now) pending.delete(k);
     const auth = createAuthRequest({ authorizeUrl: endpoints.authorizeUrl, clientId: g.clientId, redirectUri, scopes: [...CALENDAR_SCOPES, 'openid', 'email'], offline: true });
-    if (pending.size < 1000) pending.set(auth.state, { codeVerifier: auth.codeVerifier, staffId: staffId(res), sessionHash: currentSessionHash(res), expiresAt: now + PENDING_MS });
+    if (pending.size < 1000) pending.set(auth.state, { codeVerifier: auth.codeVerifier, staffId: staffId(res), sessionHash: locals(res).sessionHash, expiresAt: now + PENDING_MS });
     res.redirect(303, auth.url);
-  });
+  }
 
-  r.get('/admin/calendar/google/callback', requireStaff, async function finishGoogleConnect(req, res) {
+  async function finishGoogleConnect(req: Request, res: Response): Promise<void> {
     if (!g || !endpoints) throw new AppError(404, 'errors:not_found');
     const state = typeof req.query.state === 'string' ? req.query.state : '';
     const p = pending.get(state);
     pending.delete(state);
-    if (!p || p.expiresAt <= ctx.clock.now() || p.staffId !== staffId(res) || p.sessionHash !== currentSessionHash(res)) throw new AppError(400, 'admin:errors.google_state');
+    if (!p || p.expiresAt <= ctx.clock.now() || p.staffId !== staffId(res) || p.sessionHash !== locals(res).sessionHash) throw new AppError(400, 'admin:errors.google_state');
     const code = typeof req.query.code === 'string' ? req.query.code : '';
     if (!code) return res.redirect(303, '/admin/calendar?done=google_denied');
     const tokens = await exchangeCode({ tokenUrl: endpoints.tokenUrl, code, codeVerifier: p.codeVerifier, redirectUri, clientId: g.clientId, clientSecret: g.clientSecret });
@@ -141,7 +139,7 @@ export function calendarRoutes(ctx: AppContext): Router {
     const result = await ctx.calendars.connectGoogle(p.staffId, { refreshToken: tokens.value.refreshToken, email });
     if (!result.ok) return show(req, res, { status: 502, error: result.reason });
     res.redirect(303, '/admin/calendar?done=connected');
-  });
+  }
 
-  return r;
+  return { showCalendar, connectCaldav, chooseCalendars, testConnection, disconnectCalendar, startGoogleConnect, finishGoogleConnect };
 }

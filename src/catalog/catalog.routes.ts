@@ -1,9 +1,9 @@
-import { Router, urlencoded, type Request, type Response } from 'express';
-import type { AppContext } from '../app.js';
-import { requireCsrf, requireStaff } from '../accounts/session.js';
-import { AppError, notFound } from '../web/errors.js';
+import { urlencoded, type Request, type Response } from 'express';
+import { locals, type AppContext } from '../web/context.js';
+import { notFound } from '../web/errors.js';
 import { formErrors, NO_ERRORS, type FormErrors } from '../web/forms.js';
-import { locals, render } from '../web/render.js';
+import { signedIn } from '../web/guards.js';
+import { render } from '../web/render.js';
 import { DAYS, defaultFields, defaultRules, FIELD_MODES, FIELD_NAMES } from './catalog.js';
 import { readServiceForm, valuesFromService, type ServiceFormValues } from './catalog.form.js';
 import { deleteService, findServiceById, listServices } from './catalog.repo.js';
@@ -11,8 +11,8 @@ import { saveService } from './catalog.service.js';
 
 /** The services editor: list, new, edit, delete (with a confirmation page). */
 
-// The editor posts 7 days × 3 rows × 2 times plus override rows: more fields than other forms.
-const form = urlencoded({ extended: false, limit: '100kb', parameterLimit: 1500 });
+/** The editor posts 7 days × 3 rows × 2 times plus override rows: more fields than other forms. */
+export const catalogBody = urlencoded({ extended: false, limit: '100kb', parameterLimit: 1500 });
 
 function serviceId(req: Request): number {
   const id = String(req.params.id ?? '');
@@ -20,16 +20,10 @@ function serviceId(req: Request): number {
   return Number(id);
 }
 
-function staffId(res: Response): number {
-  const s = locals(res).staff;
-  if (!s) throw new AppError(403, 'admin:errors.signed_out');
-  return s.id;
-}
+const staffId = (res: Response): number => signedIn(res).id;
 
-/** The services router (every route for signed-in staff, scoped to their own services). */
-export function catalogRouter(ctx: AppContext): Router {
-  const r = Router();
-  r.use('/admin/services', requireStaff);
+/** The services editor's handlers (every route for signed-in staff, scoped to their own services). */
+export function catalogHandlers(ctx: AppContext) {
 
   const renderEditor = (req: Request, res: Response, m: { id: number | null; values: ServiceFormValues; errors: FormErrors }, status = 200) =>
     render(
@@ -41,50 +35,50 @@ export function catalogRouter(ctx: AppContext): Router {
       status,
     );
 
-  r.get('/admin/services', async function showServices(req, res) {
+  async function showServices(req: Request, res: Response): Promise<void> {
     const services = await listServices(ctx.db, staffId(res));
     const done = typeof req.query.done === 'string' && ['saved', 'deleted'].includes(req.query.done) ? req.query.done : '';
     render(ctx, req, res, 'catalog/list', { services, done, username: locals(res).staff?.username ?? '' });
-  });
+  }
 
-  r.get('/admin/services/new', function newService(req, res) {
+  function newService(req: Request, res: Response): void {
     const values = valuesFromService({ title: '', slug: '', description: '', location: '', rules: defaultRules(), fields: defaultFields(), active: true });
     renderEditor(req, res, { id: null, values, errors: NO_ERRORS });
-  });
+  }
 
-  r.post('/admin/services', form, requireCsrf, async function createService(req, res) {
+  async function createService(req: Request, res: Response): Promise<void> {
     const values = readServiceForm(req.body);
     const result = await saveService(ctx, staffId(res), null, values);
     if (!result.ok) return renderEditor(req, res, { id: null, values, errors: formErrors(ctx.i18n.getFixedT(locals(res).lang), result.errors) }, 422);
     res.redirect(303, '/admin/services?done=saved');
-  });
+  }
 
-  r.get('/admin/services/:id', async function editService(req, res) {
+  async function editService(req: Request, res: Response): Promise<void> {
     const id = serviceId(req);
     const s = await findServiceById(ctx.db, staffId(res), id);
     if (!s) throw notFound();
     renderEditor(req, res, { id, values: valuesFromService(s), errors: NO_ERRORS });
-  });
+  }
 
-  r.post('/admin/services/:id', form, requireCsrf, async function updateService(req, res) {
+  async function updateService(req: Request, res: Response): Promise<void> {
     const id = serviceId(req);
     if (!(await findServiceById(ctx.db, staffId(res), id))) throw notFound();
     const values = readServiceForm(req.body);
     const result = await saveService(ctx, staffId(res), id, values);
     if (!result.ok) return renderEditor(req, res, { id, values, errors: formErrors(ctx.i18n.getFixedT(locals(res).lang), result.errors) }, 422);
     res.redirect(303, '/admin/services?done=saved');
-  });
+  }
 
-  r.get('/admin/services/:id/delete', async function confirmDeleteService(req, res) {
+  async function confirmDeleteService(req: Request, res: Response): Promise<void> {
     const s = await findServiceById(ctx.db, staffId(res), serviceId(req));
     if (!s) throw notFound();
     render(ctx, req, res, 'catalog/delete', { service: s });
-  });
+  }
 
-  r.post('/admin/services/:id/delete', form, requireCsrf, async function removeService(req, res) {
+  async function removeService(req: Request, res: Response): Promise<void> {
     if (!(await deleteService(ctx.db, staffId(res), serviceId(req)))) throw notFound();
     res.redirect(303, '/admin/services?done=deleted');
-  });
+  }
 
-  return r;
+  return { showServices, newService, createService, editService, updateService, confirmDeleteService, removeService };
 }

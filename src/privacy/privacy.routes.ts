@@ -1,9 +1,8 @@
-import { Router, urlencoded, type Request, type Response } from 'express';
-import type { AppContext } from '../app.js';
-import { requireCsrf, requireOwner } from '../accounts/session.js';
+import { urlencoded, type Request, type Response } from 'express';
 import type { LogMode } from '../config.js';
+import { locals, type AppContext } from '../web/context.js';
 import { formErrors, NO_ERRORS, type FormErrors } from '../web/forms.js';
-import { locals, render } from '../web/render.js';
+import { render } from '../web/render.js';
 import { columnsByClass } from './inventory.js';
 import { CONTROLLER_LIMITS, readControllerForm, type ControllerInput } from './privacy.form.js';
 import { privacyFacts, readControllerSettings, saveController, type PrivacyFacts } from './privacy.service.js';
@@ -45,28 +44,28 @@ function privacyModel(facts: PrivacyFacts, t: T) {
   };
 }
 
-const form = urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 });
+/** The instance settings form (two fields). */
+export const privacyBody = urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 });
 
-/** Builds the router for /privacy (not framable, sets no cookie) and the owner's instance settings that feed it. */
-export function privacyRouter(ctx: AppContext): Router {
-  const r = Router();
-  r.get('/privacy', async function showPrivacy(req: Request, res: Response) {
+/** The handlers of /privacy (not framable, sets no cookie) and of the owner's instance settings that feed it. */
+export function privacyHandlers(ctx: AppContext) {
+  async function showPrivacy(req: Request, res: Response): Promise<void> {
     const facts = await privacyFacts(ctx.config, ctx.db);
     render(ctx, req, res, 'privacy/privacy', privacyModel(facts, ctx.i18n.getFixedT(locals(res).lang)));
-  });
+  }
 
   const renderSettings = (req: Request, res: Response, values: ControllerInput, errors: FormErrors, status = 200) =>
     render(ctx, req, res, 'admin/settings', { values, errors, limits: CONTROLLER_LIMITS, done: req.query.done === 'saved' && status === 200 }, status);
 
-  r.get('/admin/settings', requireOwner, async function showInstanceSettings(req, res) {
+  async function showInstanceSettings(req: Request, res: Response): Promise<void> {
     renderSettings(req, res, await readControllerSettings(ctx.db), NO_ERRORS);
-  });
+  }
 
-  r.post('/admin/settings', form, requireOwner, requireCsrf, async function saveInstanceSettings(req, res) {
+  async function saveInstanceSettings(req: Request, res: Response): Promise<void> {
     const values = readControllerForm(req.body);
     const result = await saveController(ctx.db, values);
     if (!result.ok) return renderSettings(req, res, values, formErrors(ctx.i18n.getFixedT(locals(res).lang), result.errors), 422);
     res.redirect(303, '/admin/settings?done=saved');
-  });
-  return r;
+  }
+  return { showPrivacy, showInstanceSettings, saveInstanceSettings };
 }

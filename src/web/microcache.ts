@@ -2,7 +2,6 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { Request, Response } from 'express';
 import type { Locale } from '../config.js';
 import { negotiateLocale } from './i18n.js';
-import { locals } from './render.js';
 
 /**
  * A micro-cache for the public pages every visitor sees alike (the staff page, the slot picker
@@ -98,10 +97,10 @@ export class MicroCache {
   }
 
   /** Keeps the answer Express just sent, when the route called `share(res)` first. */
-  store(req: Request, res: Response, body: string): void {
+  store(req: Request, res: Response, body: string, lang: Locale): void {
     const stamp = this.stamps.get(res);
     if (!stamp || res.statusCode !== 200 || res.hasHeader('set-cookie')) return;
-    const key = this.key(req, req.originalUrl, locals(res).lang);
+    const key = this.key(req, req.originalUrl, lang);
     if (key === undefined) return;
     if (this.entries.size >= this.opts.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(key, {

@@ -3,10 +3,10 @@ import { join, relative } from 'node:path';
 import type { Request, Response } from 'express';
 import { Eta } from 'eta';
 import type { i18n } from 'i18next';
-import type { Config, Locale } from '../config.js';
+import type { Locale } from '../config.js';
 import { LOCALES } from '../config.js';
-import { readAsset, type StaticFile } from './assets.js';
-import type { MicroCache } from './microcache.js';
+import { readAsset } from './assets.js';
+import { locals, type RenderContext } from './context.js';
 
 /**
  * Server-side rendering with eta. Templates escape by default (`<%= %>`) and receive a base
@@ -20,30 +20,6 @@ export function createViews(): Eta {
   const eta = new Eta({ views: VIEWS, cache: true, autoEscape: true, autoTrim: false, useWith: false, varName: 'it' });
   eta.readFile = (path: string) => readAsset(join('views', relative(VIEWS, path))).toString('utf8');
   return eta;
-}
-
-export interface RenderContext {
-  readonly config: Config;
-  readonly i18n: i18n;
-  readonly views: Eta;
-  readonly staticFiles: ReadonlyMap<string, StaticFile>;
-  readonly instanceName: string;
-  /** Public pages every anonymous visitor sees alike, replayed for a moment. */
-  readonly pageCache: MicroCache;
-}
-
-/** Per-request values the base model needs, set by middleware on res.locals. */
-export interface RequestLocals {
-  lang: Locale;
-  csrf: string;
-  nonce: string;
-  staff: { readonly id: number; readonly username: string; readonly displayName: string; readonly isOwner: boolean } | null;
-  /** Whether this page may be framed by CRENEAU_EMBED_ORIGINS (public booking pages). */
-  embeddable: boolean;
-}
-
-export function locals(res: Response): RequestLocals {
-  return res.locals as RequestLocals;
 }
 
 /** A fresh CSP nonce per response (available to templates; we ship no inline script). */
@@ -108,5 +84,5 @@ export function baseModel(ctx: RenderContext, req: Request, res: Response): Reco
 export function render(ctx: RenderContext, req: Request, res: Response, view: string, model: Record<string, unknown> = {}, status = 200): void {
   const html = ctx.views.render(view, { ...baseModel(ctx, req, res), ...model });
   res.status(status).type('html').send(html);
-  ctx.pageCache.store(req, res, html);
+  ctx.pageCache.store(req, res, html, locals(res).lang);
 }
