@@ -12,12 +12,15 @@ import type {
   CalendarInfo,
   CalendarProvider,
   CalendarResult,
+  InvitedBy,
   NewBookingEvent,
   WriteResult,
+  Written,
 } from '../provider.js';
 import { busyReader } from '../busy.js';
 import { buildBookingIcs, moveBookingIcs, parseBookingIcs } from '../ics.js';
 import { createTransport, TransportError } from './http.js';
+import { attendeeScheduling, invitedByOf, inviterFor, mailtoAddresses } from './scheduling.js';
 import type { HttpResponse, Transport } from './http.js';
 
 /**
@@ -329,6 +332,27 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
   const views = new Map<string, View>();
   const eventUrl = (id: string): string => new URL(`${id}.ics`, booking).href;
   const readBusy = busyReader(opts.timeZone);
+  const autoSchedule = opts.serverSchedules ?? false;
+  let ownAddresses: string[] | undefined;
+
+  /** The account's calendar-user addresses, read once (only needed when the server can schedule); null when unreadable. */
+  async function addresses(): Promise<string[] | null> {
+    if (!autoSchedule) return null;
+    if (ownAddresses) return ownAddresses;
+    const r = await propfind(t, booking, '0', '<d:current-user-principal/>');
+    const principal = r.ok ? hrefsOf(r.items[0]?.props['currentUserPrincipal'])[0] : undefined;
+    if (!principal) return null;
+    const p = await propfind(t, new URL(principal, booking).href, '0', '<c:calendar-user-address-set/>');
+    if (!p.ok) return null;
+    ownAddresses = mailtoAddresses(hrefsOf(p.items[0]?.props['calendarUserAddressSet']));
+    return ownAddresses;
+  }
+
+  /** Who is expected to invite for a stored booking (its attendee's SCHEDULE-AGENT first). */
+  async function expectedInviter(ics: string, organizerEmail: string): Promise<InvitedBy> {
+    if (attendeeScheduling(ics)?.agent === 'CLIENT') return 'creneau';
+    return inviterFor(autoSchedule, await addresses(), organizerEmail);
+  }
 
   function viewOf(cal: string): View {
     let v = views.get(cal);
@@ -444,6 +468,27 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
     return read.ok ? { ok: true, value: { etag: read.value } } : read;
   }
 
+  /**
+   * After a write: the ETag, and who invited. A server expected to schedule must report it in
+   * the attendee's SCHEDULE-STATUS (RFC 6638 §3.2.9), so the stored event is read back.
+   */
+  async function settled(res: HttpResponse, url: string, expected: InvitedBy): Promise<WriteResult<Written>> {
+    if (expected === 'creneau') {
+      const w = await written(res, url);
+      return w.ok ? { ok: true, value: { etag: w.value.etag, invitedBy: 'creneau' } } : w;
+    }
+    const back = await http('GET', url, { accept: 'text/calendar' });
+    if (!back.ok) return back;
+    if (back.res.status !== 200) return { ok: false, reason: failureOfStatus(back.res.status) };
+    let etag = back.res.headers['etag'];
+    if (!etag || etag.startsWith('W/')) {
+      const e = await etagOf(url);
+      if (!e.ok) return e;
+      etag = e.value;
+    }
+    return { ok: true, value: { etag, invitedBy: invitedByOf(expected, attendeeScheduling(back.res.body.toString('utf8'))) } };
+  }
+
   const ICS_TYPE = { 'content-type': 'text/calendar; charset=utf-8' };
 
   return {
@@ -488,13 +533,14 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
 
     async createEvent(event: NewBookingEvent) {
       const url = eventUrl(event.id);
-      const ics = buildBookingIcs(event, { uidHost: opts.uidHost, sequence: 0, status: 'CONFIRMED', stamp: clock.now() });
+      const expected = inviterFor(autoSchedule, await addresses(), event.organizer.email);
+      const ics = buildBookingIcs(event, { uidHost: opts.uidHost, sequence: 0, status: 'CONFIRMED', stamp: clock.now(), scheduleAgentClient: expected === 'creneau' });
       const r = await http('PUT', url, { ...ICS_TYPE, 'if-none-match': '*' }, ics);
       if (!r.ok) return r;
       const { status } = r.res;
       if (status === 412 || status === 409) return { ok: false, reason: 'conflict' };
       if (status !== 201 && status !== 204 && status !== 200) return { ok: false, reason: failureOfStatus(status) };
-      return written(r.res, url);
+      return settled(r.res, url, expected);
     },
 
     async getEvent(id: string): Promise<WriteResult<BookingEvent>> {
@@ -505,7 +551,8 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
       const { status } = r.res;
       if (status === 404 || status === 410) return { ok: false, reason: 'not_found' };
       if (status !== 200) return { ok: false, reason: failureOfStatus(status) };
-      const ev = parseBookingIcs(r.res.body.toString('utf8'));
+      const body = r.res.body.toString('utf8');
+      const ev = parseBookingIcs(body);
       if (!ev || ev.id !== id) return { ok: false, reason: 'malformed' };
       let etag = r.res.headers['etag'];
       if (!etag || etag.startsWith('W/')) {
@@ -513,7 +560,8 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
         if (!e.ok) return e;
         etag = e.value;
       }
-      return { ok: true, value: { ...ev, etag } };
+      const invitedBy = invitedByOf(await expectedInviter(body, ev.organizer.email), attendeeScheduling(body));
+      return { ok: true, value: { ...ev, etag, invitedBy } };
     },
 
     async moveEvent(id: string, start: number, end: number, etag: string, description?: string) {
@@ -526,14 +574,16 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
       if (status !== 200) return { ok: false, reason: failureOfStatus(status) };
       const currentEtag = current.res.headers['etag'];
       if (currentEtag && currentEtag !== etag) return { ok: false, reason: 'precondition_failed' };
-      const moved = moveBookingIcs(current.res.body.toString('utf8'), start, end, clock.now(), description);
+      const currentIcs = current.res.body.toString('utf8');
+      const moved = moveBookingIcs(currentIcs, start, end, clock.now(), description);
       if (!moved) return { ok: false, reason: 'malformed' };
+      const expected = await expectedInviter(currentIcs, parseBookingIcs(currentIcs)?.organizer.email ?? '');
       const r = await http('PUT', url, { ...ICS_TYPE, 'if-match': etag }, moved);
       if (!r.ok) return r;
       if (r.res.status === 412) return { ok: false, reason: 'precondition_failed' };
       if (r.res.status === 404) return { ok: false, reason: 'not_found' };
       if (r.res.status !== 200 && r.res.status !== 204 && r.res.status !== 201) return { ok: false, reason: failureOfStatus(r.res.status) };
-      return written(r.res, url);
+      return settled(r.res, url, expected);
     },
 
     async cancelEvent(id: string) {
