@@ -315,8 +315,9 @@ export class BookingDesk {
     if (!res.ok && res.reason !== 'not_found') return 'unavailable';
     if (!res.ok) return { notified: 'none' };
     if (invitedByFor(provider, b.event.invitedBy) === 'server') return { notified: 'server' };
-    const sent = await this.sendInvitation(b.event, b.event.sequence + 1, 'CANCEL', lang, `${this.deps.config.baseUrl.toString()}@${b.staff.username}`);
-    return { notified: sent ? 'creneau' : 'none' };
+    await this.sendInvitation(b.event, b.event.sequence + 1, 'CANCEL', lang, `${this.deps.config.baseUrl.toString()}@${b.staff.username}`);
+    // A message the SMTP server did not take at once is retried in the background (mailer.ts).
+    return { notified: this.deps.mailer ? 'creneau' : 'none' };
   }
 
   /** Moves the booking to `start` with the same rules as a new booking (its own slot does not block it). */
