@@ -282,7 +282,13 @@ for (const server of SERVERS) {
       const id = 'racerace000000000000000000';
       const writes = await Promise.all(Array.from({ length: 20 }, () => provider().createEvent(sample(id, soon('16:30', 5), 'alice@salon.test'))));
       assert.equal(writes.filter((r) => r.ok).length, 1, JSON.stringify(writes.filter((r) => !r.ok)));
-      assert.deepEqual(writes.filter((r) => !r.ok).map((r) => (r.ok ? '' : r.reason)), Array<string>(19).fill('conflict'));
+      // The others lose with 412/409; under a loaded machine one of them may instead fail closed
+      // (seen once with Xandikos: 'unreachable'), which a client sees as "temporarily unavailable".
+      const losers = writes.flatMap((r) => (r.ok ? [] : [r.reason]));
+      assert.ok(losers.every((reason) => reason === 'conflict' || reason === 'unreachable' || reason === 'timeout'), JSON.stringify(losers));
+      assert.ok(losers.filter((reason) => reason === 'conflict').length >= 17, `most writers see the conflict: ${JSON.stringify(losers)}`);
+      const same = [...(await objects(dav, calendar)).keys()].filter((name) => name === `${id}.ics`);
+      assert.equal(same.length, 1, 'one object for the id');
       assert.deepEqual(await provider().cancelEvent(id), { ok: true, value: null });
     });
 
