@@ -6,7 +6,7 @@ import { startGoogleStandin, type Fault, type GoogleStandin } from '../../../scr
 import { fixedClock } from '../../lib/clock.js';
 import { createGoogleClient } from './google-client.js';
 import { createGoogleProvider, type GoogleProviderOptions } from './google.js';
-import { googleEndpoints } from './oauth.js';
+import { fetchUserinfo, googleEndpoints, revokeToken } from './oauth.js';
 
 /**
  * Google's answers are untrusted input: anything short of a complete, coherent answer is a
@@ -191,6 +191,13 @@ describe('Google tokens go to the configured origins only', () => {
       const odd = makeProvider({ refreshToken, conflictCalendarIds: [`${trap.origin}/x`, `//127.0.0.1:${new URL(trap.origin).port}/x`, '../../../steal'] });
       assert.deepEqual(await odd.busy(range), { ok: false, reason: 'unauthorized' });
       assert.equal((await odd.busy(range, viaEvents)).ok, false);
+
+      // Revoking and reading the profile do not follow a redirect either.
+      const { revokeUrl, userinfoUrl } = googleEndpoints(g.oauthUrl, g.apiUrl);
+      g.state.inject(redirect('revoke'));
+      g.state.inject(redirect('userinfo'));
+      assert.equal((await revokeToken({ revokeUrl, token: refreshToken })).ok, false);
+      assert.equal((await fetchUserinfo({ userinfoUrl, accessToken: 'ya29.a0standin' })).ok, false);
 
       assert.deepEqual(trap.seen.map((r) => r.headers.authorization ?? null), [], 'the trap saw no request at all');
       assert.ok(g.state.requestsTo('freeBusy').length >= 2, 'the stand-in did get the calls');
