@@ -71,9 +71,9 @@ test('a PNG declaring enormous dimensions is refused from its header, fast and w
   assert.ok(performance.now() - started < 50, 'refused without decoding');
   assert.ok(process.memoryUsage().arrayBuffers - before < 1024 * 1024, 'no pixel buffer was allocated');
   assert.deepEqual(cleanPicture(pngHeaderOnly(8001, 10)), { ok: false, error: 'dimensions' }, 'too wide');
-  assert.deepEqual(cleanPicture(pngHeaderOnly(7000, 7000)), { ok: false, error: 'dimensions' }, '49 megapixels');
+  assert.deepEqual(cleanPicture(pngHeaderOnly(5000, 4000)), { ok: false, error: 'dimensions' }, '20 megapixels');
   // Within the caps the header passes, and the missing pixel data makes it a damaged file.
-  assert.deepEqual(cleanPicture(pngHeaderOnly(8000, 5000, false)), { ok: false, error: 'corrupt' });
+  assert.deepEqual(cleanPicture(pngHeaderOnly(8000, 2000, false)), { ok: false, error: 'corrupt' });
 });
 
 test('a JPEG declaring enormous dimensions is refused from its frame header', () => {

@@ -13,9 +13,13 @@ import { err, ok, type Result } from '../lib/result.js';
 
 /** Upload size the route accepts. */
 export const PICTURE_MAX_BYTES = 2 * 1024 * 1024;
-/** Larger than any camera; a bigger header is a decompression bomb, refused before decoding. */
+/**
+ * Refused from the header, before decoding: a decompression bomb declares far more. 17 MP covers
+ * phone photos (12–16 MP) and panoramas; pure-JS decoding costs about 2 s and 40 bytes per pixel, so
+ * 40 MP would need over a gigabyte.
+ */
 export const PICTURE_MAX_SIDE = 8000;
-export const PICTURE_MAX_PIXELS = 40_000_000;
+export const PICTURE_MAX_PIXELS = 17_000_000;
 /** What visitors get: at most this many pixels a side and this many bytes. */
 export const PICTURE_SIDE = 512;
 export const PICTURE_OUTPUT_BYTES = 100 * 1024;
@@ -179,7 +183,7 @@ function decode(buf: Buffer, type: PictureType): Bitmap | null {
       const png = PNG.sync.read(buf);
       return { width: png.width, height: png.height, data: png.data };
     }
-    const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: PICTURE_MAX_PIXELS / 1e6, maxMemoryUsageInMB: 512 });
+    const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: PICTURE_MAX_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
     return { width: img.width, height: img.height, data: img.data };
   } catch {
     return null;
