@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Config } from './config.js';
 import { loadKeyring } from './crypto/key.service.js';
 import { openDb } from './db/database.js';
@@ -23,6 +24,8 @@ export async function boot(config: Config, opts: { clock?: Clock; log?: Logger }
       config, db, sqlite, keyring, i18n, clock, log, calendars,
       mailer: createMailer(config, { log }),
       beforeAccountDelete: (staffId: number) => calendars.disconnect(staffId),
+      // Never stored: a restart prints a new one, so a leaked start-up line ages out.
+      setupToken: randomBytes(16).toString('base64url'),
     };
   } catch (err) {
     await db.destroy();
