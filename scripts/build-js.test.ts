@@ -44,8 +44,12 @@ test('npm start serves the compiled program: pages, locales, static files, /heal
     assert.ok(base, `the compiled server did not answer /healthz:\n${out}`);
     t.diagnostic(`first 200 on /healthz after ${(performance.now() - started).toFixed(0)} ms`);
 
-    const setup = await fetch(`${base}/`, { redirect: 'manual' });
-    const page = setup.status === 200 ? setup : await fetch(new URL(setup.headers.get('location') ?? '/', base));
+    const home = await fetch(`${base}/`, { redirect: 'manual' });
+    const locked = await fetch(new URL(home.headers.get('location') ?? '/', base));
+    assert.equal(locked.status, 403, 'the first-run wizard needs the token from the start-up line');
+    const token = /\/setup\?token=([\w-]+)/.exec(out)?.[1];
+    assert.ok(token, `the start-up line carries the setup URL:\n${out}`);
+    const page = await fetch(`${base}/setup?token=${token}`);
     assert.equal(page.status, 200);
     const html = await page.text();
     assert.match(html, /<html lang="en">/, 'views rendered from the repository');

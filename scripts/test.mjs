@@ -98,7 +98,8 @@ function runFile(file, index) {
       process.execPath,
       [
         '--import', 'tsx',
-        '--test-reporter=spec', '--test-reporter-destination=stdout',
+        // The spec report goes to stderr: tests that capture the CLI's stdout in-process must not read it.
+        '--test-reporter=spec', '--test-reporter-destination=stderr',
         '--test-reporter=tap', `--test-reporter-destination=${tap}`,
         ...passThrough,
         file,

@@ -104,7 +104,8 @@ test('add a passkey, sign out, sign in with it; a removed passkey no longer work
   await page.goto(`${site}/login`);
   const [response] = await Promise.all([page.waitForResponse((r) => r.url() === `${site}/auth/passkey`), page.click('#passkey-sign-in')]);
   assert.equal(response.status(), 401);
-  assert.match(await page.content(), /This passkey is not known here, was removed, or could not be verified/);
+  // The script shows the message in place; wait for it rather than reading a page that may still settle.
+  await page.getByText(/This passkey is not known here, was removed, or could not be verified/).first().waitFor({ timeout: 10_000 });
   assert.ok(!(await context.cookies()).some((c) => c.name === 'creneau_session'), 'not signed in');
   assert.deepEqual(errors.filter((e) => /Content Security Policy/i.test(e)), [], 'no CSP violation');
   await context.close();
