@@ -12,17 +12,20 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   if (args.length === 0 || args[0]?.startsWith('-')) args = ['serve', ...args];
   let name = args.shift() as string;
   if (name === 'user' && args[0] === 'create') name = `user ${args.shift() as string}`;
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
     console.error(`creneau: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
+  let help = '';
   try {
+    const command = await load();
+    help = command.help;
     const config = loadConfig(env);
     return await command.run(args, config);
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`creneau ${name}: ${err.message}\n\n${command.help}`);
+      console.error(`creneau ${name}: ${err.message}\n\n${help}`);
       return 2;
     }
     if (err instanceof ConfigError) {
