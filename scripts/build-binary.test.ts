@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildBinary, missingToolchain, type BuildResult } from './build-binary.js';
 
-// Builds dist/creneau (the Node 24 base and the compiled addon are cached in dist/.build, so
-// only the first build on a machine compiles SQLite) and uses it the way an admin would: from
-// a folder with no checkout in sight.
+// Builds dist/creneau (the Node 24 base and the compiled addon are cached outside the clone,
+// see buildCacheDir(), so only the first build on a machine compiles SQLite) and uses it the
+// way an admin would: from a folder with no checkout in sight.
 
 const why = missingToolchain();
 const tmp = mkdtempSync(join(tmpdir(), 'creneau-binary-'));

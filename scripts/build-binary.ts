@@ -89,6 +89,19 @@ function addonPath(): string {
   return join(addonDir(), 'build', 'Release', 'better_sqlite3.node');
 }
 
+/** Half-built cache entries ("….tmp-PID") left by a build that was killed: its process is gone. */
+function removeAbandoned(): void {
+  for (const name of readdirSync(BUILD_DIR)) {
+    const pid = Number(/\.tmp-(\d+)$/.exec(name)?.[1]);
+    if (!pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      rmSync(join(BUILD_DIR, name), { recursive: true, force: true });
+    }
+  }
+}
+
 /**
  * Moves a finished cache entry into place. The cache is shared by every clone on the machine:
  * when another build finished the same entry first, its copy is kept (it may be in use) and
@@ -155,7 +168,9 @@ function probeAddon(node: string, lib: string): void {
     `const t = setInterval(() => { for (let k = 0; k < 2000; k++) db.prepare('select ' + n++).get(); }, 1);`,
     `setTimeout(() => { clearInterval(t); setTimeout(() => console.log(db.prepare('select sqlite_version() v').get().v), 500); }, 1000);`,
   ].join('\n');
-  run(node, ['-e', probe]);
+  // The copy lives in the cache, outside the clone: its own dependency (bindings) is found in
+  // the clone's node_modules.
+  run(node, ['-e', probe], { env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') } });
 }
 
 /** better-sqlite3 compiled for the base Node (its SQLite source ships in the package), offline. */
@@ -222,6 +237,7 @@ export async function buildBinary(say: Say = (l) => console.log(l), opts: { stri
   if (why) throw new Error(`cannot build the binary: ${why}`);
   mkdirSync(BUILD_DIR, { recursive: true });
   mkdirSync(DIST, { recursive: true });
+  removeAbandoned();
   let stripped = false;
   const node = join(ensureNodePackage(NODE_VERSION, 'runtime', say), 'bin', 'node');
   const addon = ensureAddon(node, say);
