@@ -29,6 +29,8 @@ interface Candidate {
 
 interface Sample {
   readonly ms: number;
+  /** CPU time (user + system) the server process used up to its first answer. */
+  readonly cpuMs: number;
   readonly rssServer: number;
   readonly rssTree: number;
 }
@@ -57,13 +59,20 @@ function rss(pid: number): number {
   return Number(m?.[1] ?? 0) * 1024;
 }
 
-function cmdline(pid: number): string {
-  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+/** utime + stime from /proc/PID/stat, in ms (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-/** npm → sh → node dist/main.js: the last one is the server. */
+function argv(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+}
+
+/** npm → sh -c → node dist/main.js: the node process whose script is `script` is the server. */
 function nodeRunning(script: string): (pid: number) => number {
-  return (pid) => tree(pid).find((p) => cmdline(p).includes(script)) ?? pid;
+  return (pid) => tree(pid).find((p) => argv(p)[1] === script) ?? pid;
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -95,9 +104,10 @@ async function once(c: Candidate, dataDir: string): Promise<Sample> {
       const res = m ? await fetch(`http://127.0.0.1:${m[1]}/healthz`).catch(() => null) : null;
       if (res?.status === 200) {
         const ms = performance.now() - started;
-        await new Promise((r) => setTimeout(r, IDLE_MS));
         const pid = child.pid as number;
-        return { ms, rssServer: rss(c.server(pid)), rssTree: tree(pid).reduce((sum, p) => sum + rss(p), 0) };
+        const cpu = cpuMs(c.server(pid));
+        await new Promise((r) => setTimeout(r, IDLE_MS));
+        return { ms, cpuMs: cpu, rssServer: rss(c.server(pid)), rssTree: tree(pid).reduce((sum, p) => sum + rss(p), 0) };
       }
       await new Promise((r) => setTimeout(r, 2));
     }
@@ -146,18 +156,19 @@ export async function run(): Promise<string> {
   const lines = [
     '## Start-up and idle memory',
     '',
-    `\`scripts/bench/startup.bench.ts\`: each way of starting is spawned with \`CRENEAU_PORT=0\` on an existing data folder, \`/healthz\` polled every 2 ms; memory is VmRSS ${IDLE_MS / 1000} s after the first answer, with no request in between. ${ROUNDS} rounds, every candidate once per round in a rotating order; the ratio is the median of the per-round ratios to the bare server (this shared machine's speed swings within seconds).`,
+    `\`scripts/bench/startup.bench.ts\`: each way of starting is spawned with \`CRENEAU_PORT=0\` on an existing data folder, \`/healthz\` polled every 2 ms; CPU time is the server process's user + system time at that moment (what load on a shared machine does not inflate); memory is VmRSS ${IDLE_MS / 1000} s after the first answer, with no request in between. ${ROUNDS} rounds, every candidate once per round in a rotating order; the ratio is the median of the per-round ratios to the bare server (this shared machine's speed swings within seconds).`,
     '',
-    '| what | first 200 `/healthz`, median ms (min–max) | × bare (median per round) | idle RSS, server process | idle RSS, whole process tree | first start (new data folder) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    '| what | first 200 `/healthz`, median ms (min–max) | × bare (median per round) | CPU ms of the server to its first answer (× bare) | idle RSS, server process | idle RSS, whole process tree | first start (new data folder) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const c of candidates) {
     const s = samples.get(c) ?? [];
     const ms = s.map((x) => x.ms);
     const ratio = median(s.map((x, i) => x.ms / (bare[i]?.ms ?? x.ms)));
     const f = first.get(c);
+    const cpu = median(s.map((x) => x.cpuMs));
     lines.push(
-      `| ${c.name} | ${median(ms).toFixed(0)} (${Math.min(...ms).toFixed(0)}–${Math.max(...ms).toFixed(0)}) | ${c === candidates[0] ? '1' : ratio.toFixed(1)} | ${(median(s.map((x) => x.rssServer)) / MIB).toFixed(1)} MiB | ${(median(s.map((x) => x.rssTree)) / MIB).toFixed(1)} MiB | ${f ? `${f.ms.toFixed(0)} ms` : '—'} |`,
+      `| ${c.name} | ${median(ms).toFixed(0)} (${Math.min(...ms).toFixed(0)}–${Math.max(...ms).toFixed(0)}) | ${c === candidates[0] ? '1' : ratio.toFixed(1)} | ${cpu.toFixed(0)} (${(cpu / median(bare.map((x) => x.cpuMs))).toFixed(1)}) | ${(median(s.map((x) => x.rssServer)) / MIB).toFixed(1)} MiB | ${(median(s.map((x) => x.rssTree)) / MIB).toFixed(1)} MiB | ${f ? `${f.ms.toFixed(0)} ms` : '—'} |`,
     );
   }
   return lines.join('\n');
