@@ -92,14 +92,15 @@ function countTap(text) {
 
 function runFile(file, index) {
   const tap = join(tapDir, `${index}.tap`);
+  const spec = join(tapDir, `${index}.spec`);
   const t0 = performance.now();
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
       [
         '--import', 'tsx',
-        // The spec report goes to stderr: tests that capture the CLI's stdout in-process must not read it.
-        '--test-reporter=spec', '--test-reporter-destination=stderr',
+        // Reports go to files, not stdout: some tests capture the process's own stdout.
+        '--test-reporter=spec', `--test-reporter-destination=${spec}`,
         '--test-reporter=tap', `--test-reporter-destination=${tap}`,
         ...passThrough,
         file,
@@ -137,6 +138,7 @@ function runFile(file, index) {
       }
       process.stdout.write(`\n▶ ${file} (${seconds.toFixed(1)} s${ok ? '' : `, FAILED: exit ${signal ?? code}`})\n`);
       process.stdout.write(Buffer.concat(chunks));
+      if (existsSync(spec)) process.stdout.write(readFileSync(spec));
       resolve();
     });
   });
