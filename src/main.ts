@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { ConfigError, loadConfig, processEnvironment } from './config.js';
 import { COMMANDS, USAGE } from './cli/index.js';
 import { UsageError } from './cli/args.js';
@@ -41,7 +42,17 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   }
 }
 
-const isEntry = process.argv[1] !== undefined && /main\.(ts|js|cjs|mjs)$/.test(process.argv[1]);
+/** The script Node was started with, symlinks resolved (npm's `creneau` bin link points at dist/main.js). */
+function entryScript(): string {
+  const given = process.argv[1] ?? '';
+  try {
+    return realpathSync(given);
+  } catch {
+    return given;
+  }
+}
+
+const isEntry = /main\.(ts|js|cjs|mjs)$/.test(entryScript());
 if (isEntry) {
   main(process.argv.slice(2), processEnvironment()).then(
     (code) => {
