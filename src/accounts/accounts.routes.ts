@@ -1,7 +1,6 @@
 import { urlencoded, type NextFunction, type Request, type Response } from 'express';
 import busboy from 'busboy';
 import { createAuthRequest, exchangeCode, googleEndpoints, revokeToken, SIGN_IN_SCOPES } from '../calendars/google/oauth.js';
-import { exportAccount } from '../catalog/catalog.service.js';
 import { listServices } from '../catalog/catalog.repo.js';
 import { LOCALES } from '../config.js';
 import { locals, safeBack, type AppContext } from '../web/context.js';
@@ -14,6 +13,7 @@ import { readLogin, readNewAccount, readPasswordForm, readProfile } from './acco
 import { findGoogleSub, findPicture, findStaffById, findStaffIdByGoogleSub, ownerExists, setGoogleSub, setPicture } from './accounts.repo.js';
 import { canDeleteSelf, changePassword, confirmPassword, createAccount, deleteAccount, editProfile, signIn } from './accounts.service.js';
 import { cleanPicture, PICTURE_MAX_BYTES } from './picture.js';
+import { exportAccount } from './portability.js';
 import { endSession, formToken, formTokenValid, startSession } from './session.js';
 import { createThrottle } from './throttle.js';
 
@@ -90,7 +90,7 @@ export function accountsHandlers(ctx: AppContext) {
     if (!formTokenValid(ctx, 'setup', bodyOf(req.body)['_form'])) throw new AppError(403, 'admin:errors.form_expired');
     const f = readNewAccount(req.body);
     const result = await createAccount(ctx, { ...f, isOwner: true });
-    if (!result.ok) return renderSetup(req, res, f.profile, errorsFor(ctx, res, result.errors), 422);
+    if (!result.ok) return renderSetup(req, res, f.profile, errorsFor(ctx, res, result.error), 422);
     await startSession(ctx, req, res, result.value, false);
     res.redirect(303, '/admin');
   }
@@ -123,10 +123,10 @@ export function accountsHandlers(ctx: AppContext) {
     }
     const result = await signIn(ctx, throttle, { login: f.login, password: f.password, address: req.ip ?? '' });
     if (!result.ok) {
-      const throttled = result.reason === 'throttled';
+      const throttled = result.error === 'throttled';
       return renderLogin(req, res, { login: f.login, next: f.next, message: t(throttled ? 'admin:login.throttled' : 'admin:login.invalid') }, throttled ? 429 : 422);
     }
-    await startSession(ctx, req, res, result.staffId, f.remember);
+    await startSession(ctx, req, res, result.value, f.remember);
     res.redirect(303, safeNext(f.next));
   }
 
@@ -265,13 +265,13 @@ export function accountsHandlers(ctx: AppContext) {
   async function saveProfile(req: Request, res: Response): Promise<void> {
     const values = readProfile(req.body);
     const result = await editProfile(ctx, signedIn(res).id, values);
-    if (!result.ok) return renderProfile(req, res, { values, profileErrors: errorsFor(ctx, res, result.errors), status: 422 });
+    if (!result.ok) return renderProfile(req, res, { values, profileErrors: errorsFor(ctx, res, result.error), status: 422 });
     res.redirect(303, '/admin/profile?done=saved');
   }
 
   async function changeMyPassword(req: Request, res: Response): Promise<void> {
     const result = await changePassword(ctx, signedIn(res).id, readPasswordForm(req.body), locals(res).sessionHash ?? '');
-    if (!result.ok) return renderProfile(req, res, { passwordErrors: errorsFor(ctx, res, result.errors), status: 422 });
+    if (!result.ok) return renderProfile(req, res, { passwordErrors: errorsFor(ctx, res, result.error), status: 422 });
     res.redirect(303, '/admin/profile?done=password');
   }
 

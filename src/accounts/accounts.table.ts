@@ -36,18 +36,3 @@ export interface RememberTokenTable {
   staff_id: number;
   expires_at: number;
 }
-
-/** Pending staff invitations: one-time link (hashed), expiring. */
-export interface InvitationTable {
-  token_hash: string;
-  email: string;
-  invited_by: number;
-  created_at: number;
-  expires_at: number;
-}
-
-/** Instance settings set by the owner (e.g. the controller contact on /privacy). */
-export interface SettingTable {
-  key: string;
-  value: string;
-}

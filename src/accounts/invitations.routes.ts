@@ -41,7 +41,7 @@ export function invitationsHandlers(ctx: AppContext) {
     const email = text(bodyOf(req.body), 'email');
     const ownerId = signedIn(res).id;
     const result = await inviteStaff(ctx, ownerId, email);
-    if (!result.ok) return renderTeam(req, res, { email, errors: formErrors(t(res), result.errors) }, 422);
+    if (!result.ok) return renderTeam(req, res, { email, errors: formErrors(t(res), result.error) }, 422);
     const link = new URL(`invite/${result.value.token}`, ctx.config.baseUrl).toString();
     const mail = await mailInvitation(ctx, { ownerId, to: result.value.email, link, lang: locals(res).lang });
     await renderTeam(req, res, { link, mail, invited: result.value.email }, 201);
@@ -103,7 +103,7 @@ export function invitationsHandlers(ctx: AppContext) {
     if (!formTokenValid(ctx, 'invite', bodyOf(req.body)['_form'])) throw new AppError(403, 'admin:errors.form_expired');
     const f = readNewAccount(req.body);
     const result = await acceptInvitation(ctx, inv, f);
-    if (!result.ok) return renderAccept(req, res, inv, { ...f.profile, email: inv.email }, formErrors(t(res), result.errors), 422);
+    if (!result.ok) return renderAccept(req, res, inv, { ...f.profile, email: inv.email }, formErrors(t(res), result.error), 422);
     await startSession(ctx, req, res, result.value, false);
     res.redirect(303, '/admin');
   }

@@ -48,8 +48,8 @@ export function catalogHandlers(ctx: AppContext) {
 
   async function createService(req: Request, res: Response): Promise<void> {
     const values = readServiceForm(req.body);
-    const result = await saveService(ctx, staffId(res), null, values);
-    if (!result.ok) return renderEditor(req, res, { id: null, values, errors: formErrors(ctx.i18n.getFixedT(locals(res).lang), result.errors) }, 422);
+    const result = await saveService(ctx, signedIn(res), null, values);
+    if (!result.ok) return renderEditor(req, res, { id: null, values, errors: formErrors(ctx.i18n.getFixedT(locals(res).lang), result.error) }, 422);
     res.redirect(303, '/admin/services?done=saved');
   }
 
@@ -64,8 +64,8 @@ export function catalogHandlers(ctx: AppContext) {
     const id = serviceId(req);
     if (!(await findServiceById(ctx.db, staffId(res), id))) throw notFound();
     const values = readServiceForm(req.body);
-    const result = await saveService(ctx, staffId(res), id, values);
-    if (!result.ok) return renderEditor(req, res, { id, values, errors: formErrors(ctx.i18n.getFixedT(locals(res).lang), result.errors) }, 422);
+    const result = await saveService(ctx, signedIn(res), id, values);
+    if (!result.ok) return renderEditor(req, res, { id, values, errors: formErrors(ctx.i18n.getFixedT(locals(res).lang), result.error) }, 422);
     res.redirect(303, '/admin/services?done=saved');
   }
 
