@@ -8,7 +8,8 @@ import { AppError, notFound } from '../web/errors.js';
 import { bodyOf, checked, formErrors, NO_ERRORS, raw, type FieldError, type FormErrors } from '../web/forms.js';
 import { csrfMatches, signedIn } from '../web/guards.js';
 import { render } from '../web/render.js';
-import { normalizeUsername, TIME_ZONES, type ProfileInput } from './accounts.js';
+import { normalizeUsername, type ProfileInput } from './accounts.js';
+import { allZones } from '../lib/time.js';
 import { readLogin, readNewAccount, readPasswordForm, readProfile } from './accounts.form.js';
 import { findGoogleSub, findPicture, findStaffById, findStaffIdByGoogleSub, ownerExists, setGoogleSub, setPicture } from './accounts.repo.js';
 import { canDeleteSelf, changePassword, confirmPassword, createAccount, deleteAccount, editProfile, signIn } from './accounts.service.js';
@@ -36,7 +37,7 @@ export function safeNext(value: unknown): string {
 function choices(ctx: AppContext, res: Response) {
   const t = ctx.i18n.getFixedT(locals(res).lang);
   return {
-    timeZones: TIME_ZONES,
+    timeZones: allZones(),
     languages: LOCALES.map((l) => ({ value: l, label: t(`common:lang_${l}`) })),
   };
 }

@@ -1,5 +1,5 @@
-import { IANAZone } from 'luxon';
 import { LOCALES, type Locale } from '../config.js';
+import { isZone } from '../lib/time.js';
 import type { FieldError } from '../web/forms.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from './password.js';
 
@@ -33,17 +33,6 @@ export function normalizeEmail(input: string): string {
 }
 
 export const EMAIL_RE = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
-
-/** Every IANA zone the runtime knows, for the time-zone select. */
-export const TIME_ZONES: readonly string[] = (() => {
-  const zones = Intl.supportedValuesOf('timeZone');
-  return zones.includes('UTC') ? zones : [...zones, 'UTC'];
-})();
-
-/** Whether a time zone name is a real IANA zone. */
-export function isTimeZone(z: string): boolean {
-  return z !== '' && IANAZone.isValidZone(z) && (TIME_ZONES.includes(z) || z === 'UTC');
-}
 
 export function isLocale(l: string): l is Locale {
   return (LOCALES as readonly string[]).includes(l);
@@ -101,7 +90,7 @@ export function profileErrors(p: ProfileInput): FieldError[] {
     ...usernameErrors(p.username),
     ...lengthErrors(p.displayName, 'display_name', LIMITS.displayName, true),
     ...emailErrors(p.email),
-    ...(isTimeZone(p.timeZone) ? [] : [{ field: 'time_zone', key: 'admin:errors.time_zone' }]),
+    ...(isZone(p.timeZone) ? [] : [{ field: 'time_zone', key: 'admin:errors.time_zone' }]),
     ...(isLocale(p.locale) ? [] : [{ field: 'locale', key: 'admin:errors.locale' }]),
     ...lengthErrors(p.bio, 'bio', LIMITS.bio),
     ...lengthErrors(p.place, 'place', LIMITS.place),

@@ -5,7 +5,8 @@ import { notFound, AppError } from '../web/errors.js';
 import { bodyOf, formErrors, NO_ERRORS, text, type FormErrors } from '../web/forms.js';
 import { signedIn } from '../web/guards.js';
 import { render } from '../web/render.js';
-import { TIME_ZONES, type ProfileInput } from './accounts.js';
+import type { ProfileInput } from './accounts.js';
+import { allZones } from '../lib/time.js';
 import { readNewAccount } from './accounts.form.js';
 import { findStaffById, listStaff } from './accounts.repo.js';
 import { deleteAccount } from './accounts.service.js';
@@ -85,7 +86,7 @@ export function invitationsHandlers(ctx: AppContext) {
         values,
         errors,
         formToken: formToken(ctx, 'invite'),
-        timeZones: TIME_ZONES,
+        timeZones: allZones(),
         languages: LOCALES.map((l) => ({ value: l, label: t(res)(`common:lang_${l}`) })),
       },
       status,

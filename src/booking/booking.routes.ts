@@ -6,9 +6,10 @@ import { addDays, dateIn, dayRange, isoIn, isZone, parseInstant } from '../lib/t
 import { locals, type AppContext } from '../web/context.js';
 import { AppError, notFound } from '../web/errors.js';
 import { rememberedT, render } from '../web/render.js';
-import { mintFormToken, RateLimiter, verifyFormToken } from './booking.js';
+import { RateLimiter } from '../lib/rate-limiter.js';
+import { mintFormToken, verifyFormToken } from './booking.js';
 import { parseClientDetails, type FormErrors } from './booking.form.js';
-import { BookingDesk, type ManagedBooking } from './booking.service.js';
+import { BookingDesk, type LoadError, type ManagedBooking } from './booking.service.js';
 import { bookingFormModel, manageModel, pickerModel, pickerWindow } from './booking.view.js';
 
 /**
@@ -95,12 +96,14 @@ export function bookingHandlers(ctx: AppContext) {
     return r.ok && r.slots.includes(start);
   };
 
+  /** The error page for a link that finds no booking. */
+  const noBooking = (error: LoadError): AppError =>
+    error === 'gone' ? new AppError(404, 'booking:gone') : error === 'unavailable' ? new AppError(503, 'booking:unavailable') : notFound();
+  /** The booking behind the link, for pages that have nothing else to say when there is none. */
   const loadBooking = async (req: Request): Promise<ManagedBooking> => {
-    const outcome = await desk.load(String(req.params.token ?? ''));
-    if (outcome.kind === 'found') return outcome.booking;
-    if (outcome.kind === 'gone') throw new AppError(404, 'booking:gone');
-    if (outcome.kind === 'unavailable') throw new AppError(503, 'booking:unavailable');
-    throw notFound();
+    const loaded = await desk.load(String(req.params.token ?? ''));
+    if (!loaded.ok) throw noBooking(loaded.error);
+    return loaded.value;
   };
 
   const bookingModel = (req: Request, res: Response, b: ManagedBooking) =>
@@ -203,18 +206,15 @@ export function bookingHandlers(ctx: AppContext) {
     },
 
     async showManage(req: Request, res: Response): Promise<void> {
-      let b: ManagedBooking;
-      try {
-        b = await loadBooking(req);
-      } catch (err) {
-        if (err instanceof AppError && err.messageKey === 'booking:gone' && req.query.cancelled === '1') {
-          // The event is gone; the public username in the link offers "book again" with the same person.
-          const u = typeof req.query.u === 'string' && /^[a-z0-9-]{1,32}$/.test(req.query.u) ? req.query.u : '';
-          const person = u ? await findStaffByUsername(ctx.db, u) : undefined;
-          return render(ctx, req, res, 'booking/cancelled', { title: t(res)('booking:cancelled_title'), person: person ?? null });
-        }
-        throw err;
+      const loaded = await desk.load(String(req.params.token ?? ''));
+      if (!loaded.ok && loaded.error === 'gone' && req.query.cancelled === '1') {
+        // The event is gone; the public username in the link offers "book again" with the same person.
+        const u = typeof req.query.u === 'string' && /^[a-z0-9-]{1,32}$/.test(req.query.u) ? req.query.u : '';
+        const person = u ? await findStaffByUsername(ctx.db, u) : undefined;
+        return render(ctx, req, res, 'booking/cancelled', { title: t(res)('booking:cancelled_title'), person: person ?? null });
       }
+      if (!loaded.ok) throw noBooking(loaded.error);
+      const b = loaded.value;
       const confirmCancel = req.query.action === 'cancel';
       const flash = req.query.moved === '1' ? 'booking:moved_notice' : null;
       render(ctx, req, res, confirmCancel ? 'booking/cancel' : 'booking/manage', { ...bookingModel(req, res, b), flash });
@@ -227,14 +227,11 @@ export function bookingHandlers(ctx: AppContext) {
     },
 
     async cancelBooking(req: Request, res: Response): Promise<void> {
-      let b: ManagedBooking;
-      try {
-        b = await loadBooking(req);
-      } catch (err) {
-        // Cancelling twice answers "already cancelled" (idempotent).
-        if (err instanceof AppError && err.messageKey === 'booking:gone') return res.redirect(303, `/b/${String(req.params.token)}?cancelled=1`);
-        throw err;
-      }
+      const loaded = await desk.load(String(req.params.token ?? ''));
+      // Cancelling twice answers "already cancelled" (idempotent).
+      if (!loaded.ok && loaded.error === 'gone') return res.redirect(303, `/b/${String(req.params.token)}?cancelled=1`);
+      if (!loaded.ok) throw noBooking(loaded.error);
+      const b = loaded.value;
       const outcome = await desk.cancel(b, locals(res).lang);
       if (outcome === 'unavailable') throw new AppError(503, 'booking:unavailable');
       res.redirect(303, `/b/${b.token}?cancelled=1&u=${b.staff.username}`);
