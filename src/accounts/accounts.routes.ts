@@ -8,7 +8,7 @@ import { AppError, notFound } from '../web/errors.js';
 import { bodyOf, checked, formErrors, NO_ERRORS, raw, type FieldError, type FormErrors } from '../web/forms.js';
 import { csrfMatches, signedIn } from '../web/guards.js';
 import { render } from '../web/render.js';
-import { normalizeUsername, type ProfileInput } from './accounts.js';
+import { LIMITS, normalizeUsername, type ProfileInput } from './accounts.js';
 import { allZones } from '../lib/time.js';
 import { readLogin, readNewAccount, readPasswordForm, readProfile } from './accounts.form.js';
 import { findGoogleSub, findPicture, findStaffById, findStaffIdByGoogleSub, ownerExists, setGoogleSub, setPicture } from './accounts.repo.js';
@@ -38,6 +38,7 @@ function choices(ctx: AppContext, res: Response) {
   const t = ctx.i18n.getFixedT(locals(res).lang);
   return {
     timeZones: allZones(),
+    limits: LIMITS,
     languages: LOCALES.map((l) => ({ value: l, label: t(`common:lang_${l}`) })),
   };
 }

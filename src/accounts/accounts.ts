@@ -10,7 +10,10 @@ import { PASSWORD_MAX, PASSWORD_MIN } from './password.js';
  * from other scripts (Cyrillic "а") are refused, not mapped.
  */
 
-export const USERNAME_RE = /^[a-z0-9-]{3,32}$/;
+/** Profile length limits, checked here and given to the templates' `maxlength`. */
+export const LIMITS = { username: 32, displayName: 80, bio: 1000, place: 200, email: 254 } as const;
+
+export const USERNAME_RE = new RegExp(`^[a-z0-9-]{3,${LIMITS.username}}$`);
 
 /** Names that are, or could pass for, parts of the product. */
 export const RESERVED_USERNAMES: ReadonlySet<string> = new Set([
@@ -37,8 +40,6 @@ export const EMAIL_RE = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\
 export function isLocale(l: string): l is Locale {
   return (LOCALES as readonly string[]).includes(l);
 }
-
-export const LIMITS = { displayName: 80, bio: 1000, place: 200, email: 254 } as const;
 
 /** Problems with a username (already normalised). */
 export function usernameErrors(username: string, field = 'username'): FieldError[] {

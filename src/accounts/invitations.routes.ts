@@ -5,7 +5,7 @@ import { notFound, AppError } from '../web/errors.js';
 import { bodyOf, formErrors, NO_ERRORS, text, type FormErrors } from '../web/forms.js';
 import { signedIn } from '../web/guards.js';
 import { render } from '../web/render.js';
-import type { ProfileInput } from './accounts.js';
+import { LIMITS, type ProfileInput } from './accounts.js';
 import { allZones } from '../lib/time.js';
 import { readNewAccount } from './accounts.form.js';
 import { findStaffById, listStaff } from './accounts.repo.js';
@@ -87,6 +87,7 @@ export function invitationsHandlers(ctx: AppContext) {
         errors,
         formToken: formToken(ctx, 'invite'),
         timeZones: allZones(),
+        limits: LIMITS,
         languages: LOCALES.map((l) => ({ value: l, label: t(res)(`common:lang_${l}`) })),
       },
       status,

@@ -1,7 +1,7 @@
 import { LIMITS, validateRules, type ServiceRules, type TimeRange, type Weekday } from '../availability/slots.js';
 import { err, ok, type Result } from '../lib/result.js';
 import { bodyOf, checked, text, type FieldError } from '../web/forms.js';
-import { DAYS, FIELD_MODES, FIELD_NAMES, SLUG_RE, type FieldMode, type ServiceFields, type ServiceRow } from './catalog.js';
+import { DAYS, FIELD_MODES, FIELD_NAMES, SLUG_MAX, SLUG_RE, type FieldMode, type ServiceFields, type ServiceRow } from './catalog.js';
 
 /**
  * The service editor form: weekly hours as rows of time inputs (`hours[mon][0][from]`),
@@ -180,6 +180,9 @@ const LIMIT_PARAMS: Readonly<Record<string, readonly [number, number]>> = {
 };
 
 const TEXT_LIMITS = { title: 120, description: 4000, location: 300 } as const;
+
+/** The editor's length limits, checked here and given to the template's `maxlength`. */
+export const SERVICE_LIMITS = { ...TEXT_LIMITS, slug: SLUG_MAX } as const;
 
 /** Checks the values; a draft when they are good, else per-field errors (ids of the inputs). */
 export function checkServiceForm(v: ServiceFormValues, timeZone: string): Result<ServiceDraft, readonly FieldError[]> {

@@ -5,7 +5,7 @@ import { formErrors, NO_ERRORS, type FormErrors } from '../web/forms.js';
 import { signedIn } from '../web/guards.js';
 import { render } from '../web/render.js';
 import { DAYS, defaultFields, defaultRules, FIELD_MODES, FIELD_NAMES } from './catalog.js';
-import { readServiceForm, valuesFromService, type ServiceFormValues } from './catalog.form.js';
+import { readServiceForm, SERVICE_LIMITS, valuesFromService, type ServiceFormValues } from './catalog.form.js';
 import { deleteService, findServiceById, listServices } from './catalog.repo.js';
 import { saveService } from './catalog.service.js';
 
@@ -31,7 +31,7 @@ export function catalogHandlers(ctx: AppContext) {
       req,
       res,
       'catalog/edit',
-      { ...m, days: DAYS, fieldNames: FIELD_NAMES, fieldModes: FIELD_MODES, username: locals(res).staff?.username ?? '' },
+      { ...m, days: DAYS, fieldNames: FIELD_NAMES, fieldModes: FIELD_MODES, limits: SERVICE_LIMITS, username: locals(res).staff?.username ?? '' },
       status,
     );
 
