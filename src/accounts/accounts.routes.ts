@@ -71,6 +71,11 @@ const GOOGLE_PENDING_MAX = 1000;
 
 /** The staff accounts handlers; account deletion runs the deps' `beforeAccountDelete` (calendar revocation). */
 export function accountsHandlers(ctx: AppContext) {
+  return { ...signInHandlers(ctx), ...staffAreaHandlers(ctx) };
+}
+
+/** First run, password sign-in and sign-out, Google sign-in and linking. */
+function signInHandlers(ctx: AppContext) {
   const throttle = createThrottle(ctx.clock);
   const googlePending = new Map<string, GooglePending>();
   const redirectUri = new URL('auth/google/callback', ctx.config.baseUrl).toString();
@@ -210,6 +215,13 @@ export function accountsHandlers(ctx: AppContext) {
     res.redirect(303, safeNext(pending.next));
   }
 
+  return { showSetup, createOwner, showLogin, submitLogin, signOut, startGoogleSignIn, linkGoogle, unlinkGoogle, finishGoogle };
+}
+
+/** The staff area: its home, the profile and its picture, and "your data". */
+function staffAreaHandlers(ctx: AppContext) {
+  const google = ctx.config.google;
+
   // --- Staff area home -----------------------------------------------------------------------
 
   async function showDashboard(req: Request, res: Response): Promise<void> {
@@ -336,15 +348,6 @@ export function accountsHandlers(ctx: AppContext) {
   }
 
   return {
-    showSetup,
-    createOwner,
-    showLogin,
-    submitLogin,
-    signOut,
-    startGoogleSignIn,
-    linkGoogle,
-    unlinkGoogle,
-    finishGoogle,
     showDashboard,
     showProfile,
     saveProfile,

@@ -34,8 +34,16 @@ interface PickerOptions {
   readonly date?: string;
 }
 
-/** The public booking handlers (one booking desk and one rate limiter shared by them). */
+/** The public booking handlers: the client's pages and the pages of a booking link. */
 export function bookingHandlers(ctx: AppContext) {
+  const kit = bookingKit(ctx);
+  return { ...clientPages(ctx, kit), ...manageLinkPages(ctx, kit) };
+}
+
+type BookingKit = ReturnType<typeof bookingKit>;
+
+/** What the handlers share: one booking desk, one rate limiter, and the look-ups and renderers of the pages. */
+function bookingKit(ctx: AppContext) {
   const desk = new BookingDesk(ctx, () => ctx.pageCache.clear());
   const postLimiter = new RateLimiter(20, 10 * 60_000);
   const t = (res: Response) => ctx.i18n.getFixedT(locals(res).lang);
@@ -109,6 +117,12 @@ export function bookingHandlers(ctx: AppContext) {
   const bookingModel = (req: Request, res: Response, b: ManagedBooking) =>
     manageModel(b, { title: t(res)('booking:manage_title'), tz: clientZone(req, b.staff), lang: lng(res), now: ctx.clock.now(), baseUrl: ctx.config.baseUrl.toString() });
 
+  return { desk, postLimiter, t, lng, findStaff, findTarget, clientZone, renderPicker, renderForm, isOffered, noBooking, loadBooking, bookingModel };
+}
+
+/** The public pages: landing, staff page, slot picker, slots JSON, the booking form. */
+function clientPages(ctx: AppContext, kit: BookingKit) {
+  const { desk, postLimiter, t, findStaff, findTarget, clientZone, renderPicker, renderForm, isOffered } = kit;
   return {
     /** At most 20 booking, cancel and reschedule posts per address in 10 minutes. */
     limited(req: Request, res: Response, next: NextFunction): void {
@@ -116,13 +130,6 @@ export function bookingHandlers(ctx: AppContext) {
         res.setHeader('Retry-After', '600');
         return next(new AppError(429, 'errors:too_many_requests'));
       }
-      next();
-    },
-
-    /** Managing a booking: the token is the only key; nothing is cached by intermediaries. */
-    noStore(_req: Request, res: Response, next: NextFunction): void {
-      res.setHeader('Cache-Control', 'no-store');
-      res.setHeader('X-Robots-Tag', 'noindex');
       next();
     },
 
@@ -203,6 +210,20 @@ export function bookingHandlers(ctx: AppContext) {
         default:
           throw new AppError(503, 'booking:unavailable');
       }
+    },
+
+  };
+}
+
+/** The pages of a booking link (/b/:token): manage, .ics, cancel, reschedule. */
+function manageLinkPages(ctx: AppContext, kit: BookingKit) {
+  const { desk, t, clientZone, renderPicker, noBooking, loadBooking, bookingModel } = kit;
+  return {
+    /** Managing a booking: the token is the only key; nothing is cached by intermediaries. */
+    noStore(_req: Request, res: Response, next: NextFunction): void {
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('X-Robots-Tag', 'noindex');
+      next();
     },
 
     async showManage(req: Request, res: Response): Promise<void> {
