@@ -1,7 +1,8 @@
 import { LIMITS, validateRules, type ServiceRules, type TimeRange, type Weekday } from '../availability/slots.js';
 import { hasLineControl, hasTextControl } from '../lib/text.js';
+import { err, ok, type Result } from '../lib/result.js';
 import { bodyOf, checked, text, type FieldError } from '../web/forms.js';
-import { DAYS, FIELD_MODES, FIELD_NAMES, SLUG_RE, type FieldMode, type ServiceFields, type ServiceRow } from './catalog.js';
+import { DAYS, FIELD_MODES, FIELD_NAMES, SLUG_MAX, SLUG_RE, type FieldMode, type ServiceFields, type ServiceRow } from './catalog.js';
 
 /**
  * The service editor form: weekly hours as rows of time inputs (`hours[mon][0][from]`),
@@ -181,8 +182,11 @@ const LIMIT_PARAMS: Readonly<Record<string, readonly [number, number]>> = {
 
 const TEXT_LIMITS = { title: 120, description: 4000, location: 300 } as const;
 
+/** The editor's length limits, checked here and given to the template's `maxlength`. */
+export const SERVICE_LIMITS = { ...TEXT_LIMITS, slug: SLUG_MAX } as const;
+
 /** Checks the values; a draft when they are good, else per-field errors (ids of the inputs). */
-export function checkServiceForm(v: ServiceFormValues, timeZone: string): { ok: true; draft: ServiceDraft } | { ok: false; errors: FieldError[] } {
+export function checkServiceForm(v: ServiceFormValues, timeZone: string): Result<ServiceDraft, readonly FieldError[]> {
   const errors: FieldError[] = [];
   if (v.title === '') errors.push({ field: 'title', key: 'admin:errors.required' });
   for (const [k, max] of Object.entries(TEXT_LIMITS)) {
@@ -263,8 +267,8 @@ export function checkServiceForm(v: ServiceFormValues, timeZone: string): { ok: 
     const field = ruleField(e.code === 'end_before_start' ? `${e.field}.end` : e.field, hourRows, overrideRows);
     errors.push({ field, key: `admin:services.errors.${e.code}`, params: limitParams(field) });
   }
-  if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, draft: { title: v.title, slug, description: v.description, location: v.location, active: v.active, rules, fields: v.fields } };
+  if (errors.length > 0) return err(errors);
+  return ok({ title: v.title, slug, description: v.description, location: v.location, active: v.active, rules, fields: v.fields });
 }
 
 function limitParams(field: string): Record<string, number> {

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { Browser, startTestApp, type TestApp } from '../../scripts/test-support/app.js';
 import { csrfOf, inviteColleague, PASSWORD, setupOwner } from '../accounts/test-helpers.js';
 import { findService, listActiveServices } from './catalog.repo.js';
-import { fromJson } from './portable.js';
+import { fromJson } from '../accounts/portable.js';
 import { runCli as cli } from '../../scripts/test-support/cli.js';
 
 function serviceForm(csrf: string, extra: Record<string, string> = {}): Record<string, string> {

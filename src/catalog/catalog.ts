@@ -17,7 +17,9 @@ export type ServiceFields = Readonly<Record<FieldName, FieldMode>>;
 
 export const DAYS: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
-export const SLUG_RE = /^[a-z0-9-]{1,48}$/;
+/** The longest slug (the editor's `maxlength` too). */
+export const SLUG_MAX = 48;
+export const SLUG_RE = new RegExp(`^[a-z0-9-]{1,${SLUG_MAX}}$`);
 
 /** A service as the rest of the product sees it (rules and fields parsed). */
 export interface ServiceRow {
