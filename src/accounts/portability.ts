@@ -41,6 +41,11 @@ export async function exportAccount(db: Db, staffId: number): Promise<Portable |
       overrides: s.rules.overrides.map((o) => ({ date: o.date, hours: o.hours.map((h) => [h[0], h[1]] as [string, string]) })),
       fields: { ...s.fields },
       active: s.active,
+      questions: s.questions.map((q) => ({ ...q, options: [...q.options] })),
+      reminders: [...s.reminders],
+      approval: s.approval,
+      confirmEmail: s.confirmEmail,
+      cancelCutoffMinutes: s.cancelCutoffMinutes,
     })),
     // Public parts only: the private keys never left the staff member's devices.
     ...(passkeys.length > 0
@@ -106,7 +111,20 @@ export async function importAccount(
   await deps.db.transaction().execute(async (trx) => {
     await updateProfile(trx, me.id, p, now);
     for (const s of doc.services) {
-      const write = { slug: s.slug, title: s.title, description: s.description, location: s.location, rules: rulesOf(s), fields: s.fields, active: s.active };
+      const write = {
+        slug: s.slug,
+        title: s.title,
+        description: s.description,
+        location: s.location,
+        rules: rulesOf(s),
+        fields: s.fields,
+        active: s.active,
+        questions: s.questions,
+        reminders: s.reminders,
+        approval: s.approval,
+        confirmEmail: s.confirmEmail,
+        cancelCutoffMinutes: s.cancelCutoffMinutes,
+      };
       const existing = await findService(trx, me.id, s.slug);
       if (existing) {
         await updateService(trx, me.id, existing.id, write, now);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LOCALES } from '../config.js';
 import { hasLineControl, hasTextControl } from '../lib/text.js';
-import { fieldsSchema, rulesSchema } from '../catalog/catalog.js';
+import { cancelCutoffSchema, fieldsSchema, questionsSchema, remindersSchema, rulesSchema } from '../catalog/catalog.js';
 import { err, ok, type Result } from '../lib/result.js';
 
 /**
@@ -41,6 +41,12 @@ export const portableServiceSchema = z
     ...rulesSchema.shape,
     fields: fieldsSchema,
     active: z.boolean(),
+    // Added by DESIGN.md §5 "Service fields added": optional on import, always written on export.
+    questions: questionsSchema.default([]),
+    reminders: remindersSchema.default([]),
+    approval: z.boolean().default(false),
+    confirmEmail: z.boolean().default(false),
+    cancelCutoffMinutes: cancelCutoffSchema.default(0),
   })
   .strict();
 

@@ -94,8 +94,18 @@ function bookingKit(ctx: AppContext) {
     render(ctx, req, res, 'booking/service', model, opts.status ?? (result.ok ? 200 : 503));
   };
 
-  const renderForm = (req: Request, res: Response, target: PublicTarget, start: number, tz: string, formToken: string, values: Record<string, string>, errors: FormErrors, status = 200) =>
-    render(ctx, req, res, 'booking/form', bookingFormModel({ ...target, start, tz, lang: lng(res), formToken, values, errors }), status);
+  const renderForm = (
+    req: Request,
+    res: Response,
+    target: PublicTarget,
+    start: number,
+    tz: string,
+    formToken: string,
+    values: Record<string, string>,
+    errors: FormErrors,
+    status = 200,
+    again: { notice?: string; alternatives?: readonly number[] } = {},
+  ) => render(ctx, req, res, 'booking/form', bookingFormModel({ ...target, start, tz, lang: lng(res), formToken, values, errors, ...again }), status);
 
   const isOffered = async (target: PublicTarget, start: number): Promise<boolean> => {
     const connected = await ctx.calendars.forStaff(target.staff.id, target.staff.timeZone);
@@ -189,17 +199,25 @@ function clientPages(ctx: AppContext, kit: BookingKit) {
     },
 
     async submitBooking(req: Request, res: Response): Promise<void> {
+      // The rate limit is checked here rather than before the body is read, so that a client
+      // who hits it gets the form back with what they typed (DESIGN.md §5).
+      const overLimit = !postLimiter.hit(req.ip ?? 'unknown', ctx.clock.now());
       const target = await findTarget(req);
       const { staff, service } = target;
       const form = (req.body ?? {}) as Record<string, unknown>;
       const tz = clientZone(req, staff);
       const start = typeof form.start === 'string' ? parseInstant(form.start) : null;
       const bookingId = typeof form.form_token === 'string' ? verifyFormToken(ctx.keyring, form.form_token, staff.id, service.id, ctx.clock.now()) : null;
+      if (overLimit) res.setHeader('Retry-After', '600');
       if (typeof form.website === 'string' && form.website !== '') throw new AppError(400, 'booking:rejected');
-      if (!bookingId) throw new AppError(400, 'booking:form_expired');
-      if (start === null) throw new AppError(400, 'booking:bad_start');
-      const parsed = parseClientDetails(form, service.fields);
-      if (!parsed.ok) return renderForm(req, res, target, start, tz, String(form.form_token), parsed.values, parsed.errors, 422);
+      if (!bookingId) throw new AppError(overLimit ? 429 : 400, overLimit ? 'errors:too_many_requests' : 'booking:form_expired');
+      if (start === null) throw new AppError(overLimit ? 429 : 400, overLimit ? 'errors:too_many_requests' : 'booking:bad_start');
+      const parsed = parseClientDetails(form, service.fields, service.questions, t(res)('booking:answer_yes'));
+      const formToken = String(form.form_token);
+      if (overLimit) {
+        return renderForm(req, res, target, start, tz, formToken, parsed.values, {}, 429, { notice: 'errors:too_many_requests' });
+      }
+      if (!parsed.ok) return renderForm(req, res, target, start, tz, formToken, parsed.values, parsed.errors, 422);
       const connected = await ctx.calendars.forStaff(staff.id, staff.timeZone);
       if (!connected) throw new AppError(503, 'booking:unavailable');
       const outcome = await desk.book(staff, service, connected, start, parsed.value, bookingId, locals(res).lang);
@@ -207,9 +225,9 @@ function clientPages(ctx: AppContext, kit: BookingKit) {
         case 'done':
           return res.redirect(303, `/b/${outcome.token}?tz=${encodeURIComponent(tz)}`);
         case 'taken':
-          return renderPicker(req, res, target, { status: 409, notice: 'booking:slot_taken', taken: outcome.next, tz, date: dateIn(start, tz) });
+          return renderForm(req, res, target, outcome.next[0] ?? start, tz, formToken, parsed.values, {}, 409, { notice: 'booking:slot_taken', alternatives: outcome.next });
         case 'client_cap':
-          throw new AppError(429, 'booking:client_cap');
+          return renderForm(req, res, target, start, tz, formToken, parsed.values, {}, 429, { notice: 'booking:client_cap' });
         default:
           throw new AppError(503, 'booking:unavailable');
       }

@@ -224,7 +224,8 @@ export class BookingDesk {
       timeZone: staff.timeZone,
       summary: t('booking:event_summary', { service: service.title, client: name }),
       description: this.description(t, staff, service, start, client, token),
-      location: client.extra.address ?? service.location,
+      // "Where" is the service's place; a client's address is in the recap as theirs (DESIGN.md §5).
+      location: service.location,
       organizer: { name: staff.displayName, email: staff.email },
       attendee: { name, email: client.email },
       serviceSlug: service.slug,
@@ -241,9 +242,10 @@ export class BookingDesk {
       '',
       `${t('booking:label_name')}: ${client.firstName} ${client.lastName}`,
       `${t('booking:label_email')}: ${client.email}`,
-      `${t('booking:label_phone')}: ${client.phone}`,
     ];
+    if (client.phone !== '') lines.push(`${t('booking:label_phone')}: ${client.phone}`);
     for (const [k, v] of Object.entries(client.extra)) lines.push(`${t(`booking:label_${k}`)}: ${v}`);
+    for (const a of client.answers ?? []) lines.push(`${a.label}: ${a.value}`);
     lines.push('', `${t('booking:event_cancel_link')}: ${base}b/${token}`, `${t('booking:event_reschedule_link')}: ${base}b/${token}/reschedule`);
     return lines.join('\n');
   }
