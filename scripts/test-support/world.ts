@@ -164,11 +164,11 @@ export async function startWorld(opts: { provider?: 'caldav' | 'google'; env?: R
   if (radicale) {
     calendarUrl = await radicale.makeCalendar('bookings', 'Bookings');
     const res = await deps.calendars.connectCaldav(staffId, { url: radicale.url, username: radicale.username, password: radicale.password, booking: 'Bookings' });
-    if (!res.ok) throw new Error(`could not connect the test Radicale: ${res.reason}`);
+    if (!res.ok) throw new Error(`could not connect the test Radicale: ${res.error.code}`);
   } else if (google) {
     const refreshToken = google.state.issueRefreshToken();
     const res = await deps.calendars.connectGoogle(staffId, { refreshToken, email: 'alice@salon.test' });
-    if (!res.ok) throw new Error(`could not connect the Google stand-in: ${res.reason}`);
+    if (!res.ok) throw new Error(`could not connect the Google stand-in: ${res.error.code}`);
   }
   const world: World = {
     url,

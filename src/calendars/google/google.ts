@@ -354,25 +354,25 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
     for (let page = 0; page < MAX_PAGES; page += 1) {
       const q = pageToken === undefined ? query : [...query, ['pageToken', pageToken] as const];
       const res = await call({ method: 'GET', path, query: q, idempotent: true });
-      if (!res.ok) return { ok: false, reason: readFailure(res.reason) };
+      if (!res.ok) return { ok: false, error: readFailure(res.reason) };
       const parsed = schema.safeParse(res.json);
-      if (!parsed.success) return { ok: false, reason: 'malformed' };
+      if (!parsed.success) return { ok: false, error: 'malformed' };
       all.push(...(parsed.data.items ?? []));
       if (meta && meta.timeZone === undefined) meta.timeZone = parsed.data.timeZone;
       pageToken = parsed.data.nextPageToken;
       if (pageToken === undefined) return { ok: true, value: all };
     }
     // More pages than any real calendar has: refuse rather than answer with a partial list.
-    return { ok: false, reason: 'malformed' };
+    return { ok: false, error: 'malformed' };
   }
 
   async function readEvent(id: string): Promise<WriteResult<GoogleEvent>> {
     const res = await call({ method: 'GET', path: `/calendars/${bookingCal}/events/${encodeURIComponent(id)}`, idempotent: true });
-    if (!res.ok) return { ok: false, reason: res.reason };
+    if (!res.ok) return { ok: false, error: res.reason };
     const parsed = eventSchema.safeParse(res.json);
-    if (!parsed.success) return { ok: false, reason: 'malformed' };
+    if (!parsed.success) return { ok: false, error: 'malformed' };
     // A deleted Google event is still served, with status "cancelled": for us it is gone.
-    if (parsed.data.status === 'cancelled') return { ok: false, reason: 'not_found' };
+    if (parsed.data.status === 'cancelled') return { ok: false, error: 'not_found' };
     return { ok: true, value: parsed.data };
   }
 
@@ -392,26 +392,26 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
         // A query, not a write: repeating it changes nothing.
         idempotent: true,
       });
-      if (!res.ok) return { ok: false, reason: readFailure(res.reason) };
+      if (!res.ok) return { ok: false, error: readFailure(res.reason) };
       const parsed = freeBusySchema.safeParse(res.json);
-      if (!parsed.success) return { ok: false, reason: 'malformed' };
+      if (!parsed.success) return { ok: false, error: 'malformed' };
       for (const id of batch) {
         const cal = parsed.data.calendars[id];
         // A calendar missing from the answer, or answered with errors, is unknown time: fail closed.
-        if (!cal) return { ok: false, reason: 'malformed' };
+        if (!cal) return { ok: false, error: 'malformed' };
         if (cal.errors && cal.errors.length > 0) {
           const notFound = cal.errors.some((e) => e.reason === 'notFound');
-          return { ok: false, reason: notFound ? 'unauthorized' : 'unreachable' };
+          return { ok: false, error: notFound ? 'unauthorized' : 'unreachable' };
         }
         for (const b of cal.busy ?? []) {
           const start = Date.parse(b.start);
           const end = Date.parse(b.end);
-          if (Number.isNaN(start) || Number.isNaN(end)) return { ok: false, reason: 'malformed' };
+          if (Number.isNaN(start) || Number.isNaN(end)) return { ok: false, error: 'malformed' };
           busy.push({ start: Math.max(start, range.start), end: Math.min(end, range.end) });
         }
       }
     }
-    return { ok: true, busy: mergeIntervals(busy) };
+    return { ok: true, value: mergeIntervals(busy) };
   }
 
   /**
@@ -440,12 +440,12 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       if (ev.id === except || ev.status === 'cancelled' || ev.transparency === 'transparent') continue;
       const span = eventSpan(ev, zone);
       // An event we cannot place is unknown time: fail closed rather than call it free.
-      if (!span) return { ok: false, reason: 'malformed' };
+      if (!span) return { ok: false, error: 'malformed' };
       const start = Math.max(span.start, range.start);
       const end = Math.min(span.end, range.end);
       if (end > start) busy.push({ start, end });
     }
-    return { ok: true, busy };
+    return { ok: true, value: busy };
   }
 
   return {
@@ -469,7 +469,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
     },
 
     async busy(range: Interval, options?: BusyOptions): Promise<BusyResult> {
-      if (range.end <= range.start) return { ok: true, busy: [] };
+      if (range.end <= range.start) return { ok: true, value: [] };
       // The booking calendar always counts: a booking must never land on another booking.
       const ids = [...new Set([opts.bookingCalendarId, ...opts.conflictCalendarIds])];
       const except = options?.exceptBookingId;
@@ -481,12 +481,12 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       for (const id of ids) {
         const res = await eventBusy(id, range, except);
         if (res.ok) {
-          busy.push(...res.busy);
+          busy.push(...res.value);
           continue;
         }
         // A calendar shared as free/busy only cannot be listed (404/403). Our bookings live in
         // the booking calendar, so freeBusy is exact for any other one, and still fails closed.
-        if (res.reason === 'unauthorized' && id !== opts.bookingCalendarId) {
+        if (res.error === 'unauthorized' && id !== opts.bookingCalendarId) {
           freeBusyOnly.push(id);
           continue;
         }
@@ -495,9 +495,9 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       if (freeBusyOnly.length > 0) {
         const res = await freeBusyOf(freeBusyOnly, range);
         if (!res.ok) return res;
-        busy.push(...res.busy);
+        busy.push(...res.value);
       }
-      return { ok: true, busy: mergeIntervals(busy) };
+      return { ok: true, value: mergeIntervals(busy) };
     },
 
     async bookings(range: Interval): Promise<CalendarResult<BookedSummary[]>> {
@@ -543,25 +543,25 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       });
       if (res.ok) {
         const parsed = eventSchema.safeParse(res.json);
-        return parsed.success ? { ok: true, value: { etag: parsed.data.etag } } : { ok: false, reason: 'malformed' };
+        return parsed.success ? { ok: true, value: { etag: parsed.data.etag } } : { ok: false, error: 'malformed' };
       }
       if (res.reason === 'conflict' && res.retried) {
         // An earlier attempt may have been created before its answer got lost: if the event
         // under our id is the one we meant to write, that is our success, not a conflict.
         const back = await readEvent(ev.id);
-        if (!back.ok) return back.reason === 'not_found' ? { ok: false, reason: 'conflict' } : back;
-        return sameBooking(back.value, ev) ? { ok: true, value: { etag: back.value.etag } } : { ok: false, reason: 'conflict' };
+        if (!back.ok) return back.error === 'not_found' ? { ok: false, error: 'conflict' } : back;
+        return sameBooking(back.value, ev) ? { ok: true, value: { etag: back.value.etag } } : { ok: false, error: 'conflict' };
       }
       // A 404 on insert means the booking calendar itself is gone: the staff must fix the setup.
-      if (res.reason === 'not_found') return { ok: false, reason: 'unauthorized' };
-      return { ok: false, reason: res.reason };
+      if (res.reason === 'not_found') return { ok: false, error: 'unauthorized' };
+      return { ok: false, error: res.reason };
     },
 
     async getEvent(id: string): Promise<WriteResult<BookingEvent>> {
       const res = await readEvent(id);
       if (!res.ok) return res;
       const mapped = toBookingEvent(res.value);
-      return mapped ? { ok: true, value: mapped } : { ok: false, reason: 'malformed' };
+      return mapped ? { ok: true, value: mapped } : { ok: false, error: 'malformed' };
     },
 
     async moveEvent(id: string, start: number, end: number, etag: string, description?: string): Promise<WriteResult<{ etag: string }>> {
@@ -569,7 +569,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       // early on a stale etag; the write itself stays conditional (If-Match) against races.
       const current = await readEvent(id);
       if (!current.ok) return current;
-      if (current.value.etag !== etag) return { ok: false, reason: 'precondition_failed' };
+      if (current.value.etag !== etag) return { ok: false, error: 'precondition_failed' };
       const timeZone = current.value.start.timeZone;
       const res = await call({
         method: 'PATCH',
@@ -580,9 +580,9 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
         // Not repeated after a 5xx: the first attempt may have applied and changed the etag.
         idempotent: false,
       });
-      if (!res.ok) return { ok: false, reason: res.reason };
+      if (!res.ok) return { ok: false, error: res.reason };
       const parsed = eventSchema.safeParse(res.json);
-      return parsed.success ? { ok: true, value: { etag: parsed.data.etag } } : { ok: false, reason: 'malformed' };
+      return parsed.success ? { ok: true, value: { etag: parsed.data.etag } } : { ok: false, error: 'malformed' };
     },
 
     async cancelEvent(id: string): Promise<WriteResult<null>> {
@@ -595,7 +595,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       if (res.ok) return { ok: true, value: null };
       // Gone after a retry: our own lost-answer attempt most likely deleted it.
       if (res.reason === 'not_found' && res.retried) return { ok: true, value: null };
-      return { ok: false, reason: res.reason };
+      return { ok: false, error: res.reason };
     },
   };
 }
