@@ -15,8 +15,11 @@ import type { WorkerAnswer, WorkerRequest } from './busy.worker.js';
 export interface BusyEngine {
   /** Minimized texts (times only), null for each object that does not parse. */
   minimize(texts: readonly string[]): Promise<CalendarResult<(string | null)[]>>;
-  /** Busy intervals of a calendar's objects; `key` keeps that calendar's parse in one worker. */
-  busy(key: string, texts: readonly string[], window: Interval, timeZone: string): Promise<BusyResult>;
+  /**
+   * Busy intervals of a calendar's objects; `key` keeps that calendar's parse in one worker.
+   * `deadline` (epoch ms) is the read's: waiting in line counts against it.
+   */
+  busy(key: string, texts: readonly string[], window: Interval, timeZone: string, deadline?: number): Promise<BusyResult>;
 }
 
 export interface BusyPool extends BusyEngine {
@@ -35,6 +38,9 @@ export interface BusyPoolOptions {
 export const TASK_MS = 3_000;
 /** Heap one worker may use: a memory bomb kills that worker only. */
 const WORKER_HEAP_MB = 256;
+
+/** Name of the bundled worker source among the single binary's assets (scripts/build-binary.ts). */
+export const EMBEDDED_WORKER_ASSET = 'busy-worker.cjs';
 
 let embeddedSource: string | null = null;
 
@@ -61,7 +67,9 @@ interface Task {
   readonly id: number;
   readonly key: string;
   readonly payload: Payload;
-  readonly done: (a: WorkerAnswer | null) => void;
+  readonly deadline: number;
+  /** The answer, or why there is none: over its budget (`costly`) or its read's deadline passed in line (`late`). */
+  readonly done: (a: WorkerAnswer | 'costly' | 'late') => void;
 }
 
 interface Slot {
@@ -112,7 +120,7 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
     recycled++;
     if (!slot.ready && ++slot.bootFailures >= 3) {
       // The worker cannot even start: fail what waits (closed) rather than respawn in a loop.
-      for (const t of slot.queue.splice(0)) t.done(null);
+      for (const t of slot.queue.splice(0)) t.done('costly');
     }
     const task = slot.current;
     if (slot.timer) clearTimeout(slot.timer);
@@ -120,7 +128,7 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
     slot.current = null;
     void w.terminate();
     start(slot);
-    task?.done(null);
+    task?.done('costly');
     next(slot);
   }
 
@@ -140,14 +148,19 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
       if (slot.queue.length > 0) slot.worker.ref();
       return;
     }
-    const task = slot.queue.shift();
+    let task = slot.queue.shift();
+    // Reads whose deadline passed while they waited fail at once, without costing the worker anything.
+    while (task && task.deadline <= Date.now()) {
+      task.done('late');
+      task = slot.queue.shift();
+    }
     if (!task) {
       slot.worker.unref();
       return;
     }
     slot.current = task;
     slot.worker.ref();
-    slot.timer = setTimeout(() => replace(slot, slot.worker), taskMs);
+    slot.timer = setTimeout(() => replace(slot, slot.worker), Math.min(taskMs, task.deadline - Date.now()));
     slot.worker.postMessage({ id: task.id, ...task.payload } satisfies WorkerRequest);
   }
 
@@ -163,11 +176,11 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
     return all.reduce((a, b) => (b.queue.length < a.queue.length ? b : a));
   }
 
-  function run(key: string, payload: Payload): Promise<WorkerAnswer | null> {
-    if (closed) return Promise.resolve(null);
+  function run(key: string, payload: Payload, deadline = Infinity): Promise<WorkerAnswer | 'costly' | 'late'> {
+    if (closed) return Promise.resolve('costly');
     return new Promise((resolve) => {
       const slot = pick(key);
-      slot.queue.push({ id: nextId++, key, payload, done: resolve });
+      slot.queue.push({ id: nextId++, key, payload, deadline, done: resolve });
       next(slot);
     });
   }
@@ -179,7 +192,7 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
     slots.push(slot);
   }
 
-  const overBudget = (): { readonly ok: false; readonly error: CalendarFailure } => err('too_costly');
+  const failure = (a: 'costly' | 'late'): { readonly ok: false; readonly error: CalendarFailure } => err(a === 'late' ? 'timeout' : 'too_costly');
 
   return {
     get recycled() {
@@ -187,19 +200,21 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
     },
     async minimize(texts) {
       const a = await run('minimize', { op: 'minimize', texts });
-      return a?.op === 'minimize' ? ok(a.value) : overBudget();
+      if (typeof a === 'string') return failure(a);
+      return a.op === 'minimize' ? ok(a.value) : failure('costly');
     },
-    async busy(key, texts, window, timeZone) {
-      const a = await run(key, { op: 'busy', key, texts, window, timeZone });
-      if (a?.op !== 'busy') return overBudget();
+    async busy(key, texts, window, timeZone, deadline) {
+      const a = await run(key, { op: 'busy', key, texts, window, timeZone }, deadline);
+      if (typeof a === 'string') return failure(a);
+      if (a.op !== 'busy') return failure('costly');
       return a.result.ok ? ok(a.result.value) : err(a.result.error);
     },
     async close() {
       closed = true;
       for (const s of slots) {
         if (s.timer) clearTimeout(s.timer);
-        s.current?.done(null);
-        for (const t of s.queue.splice(0)) t.done(null);
+        s.current?.done('costly');
+        for (const t of s.queue.splice(0)) t.done('costly');
         await s.worker.terminate();
       }
     },

@@ -25,7 +25,7 @@ const DAY = 24 * HOUR;
 /** Iterations one recurring series may take (after skipping whole periods before the window). */
 const SERIES_ITERATION_CAP = 20_000;
 /** Iterations one busyFromIcs call may take over all series. */
-const TOTAL_ITERATION_CAP = 200_000;
+const TOTAL_ITERATION_CAP = 50_000;
 /**
  * Candidate dates the recurrence iterator may try over one read (each is one test of the rule's
  * BYxxx parts): a rule that matches rarely or never costs this much at most.
@@ -319,8 +319,8 @@ function expandMaster(m: ICAL.Component, zones: ZoneResolver, replaced: Set<stri
   for (const prop of m.getAllProperties('rrule')) {
     const rule: unknown = prop.getFirstValue();
     if (!(rule instanceof ICAL.Recur)) throw new Malformed('bad RRULE');
-    // A rule that cannot match adds nothing to DTSTART (added below); ical.js would loop or invent dates.
-    if (neverMatches(rule)) continue;
+    // A rule that cannot match is refused (fail closed): ical.js would loop on it, or invent dates.
+    if (neverMatches(rule)) throw new TooCostly('rule never matches');
     const until = rule.until ? untilTest(rule.until, start, ctx) : null;
     const recur = rule.clone();
     recur.until = null;
@@ -530,7 +530,7 @@ function zoneRuleWalls(rule: ICAL.Recur, start: ICAL.Time, from: number, horizon
     }
     return out;
   }
-  if (neverMatches(rule)) return out;
+  if (neverMatches(rule)) throw new TooCostly('rule never matches');
   const recur = rule.clone();
   recur.until = null;
   const iter = iteratorOf(recur, start);

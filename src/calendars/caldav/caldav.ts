@@ -123,7 +123,7 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
         if (!r.ok) return r;
         for (const text of r.value) if (own === null || !text.includes(own)) texts.push(text);
       }
-      return engine.busy(readerKey, texts, range, opts.timeZone);
+      return engine.busy(readerKey, texts, range, opts.timeZone, deadline);
     },
 
     async bookings(range: Interval) {
