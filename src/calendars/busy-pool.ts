@@ -74,6 +74,8 @@ interface Task {
 
 interface Slot {
   worker: Worker;
+  /** Texts this worker holds per key, to send `same` instead of the objects when nothing changed. */
+  readonly sent: Map<string, readonly string[]>;
   /** The worker has loaded its code: tasks (and their clocks) start only then. */
   ready: boolean;
   /** Workers of this slot that died before being ready, in a row (a broken build fails fast). */
@@ -94,6 +96,7 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
 
   function start(slot: Slot): void {
     slot.worker = spawn();
+    slot.sent.clear();
     slot.ready = false;
     watch(slot);
   }
@@ -161,7 +164,7 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
     slot.current = task;
     slot.worker.ref();
     slot.timer = setTimeout(() => replace(slot, slot.worker), Math.min(taskMs, task.deadline - Date.now()));
-    slot.worker.postMessage({ id: task.id, ...task.payload } satisfies WorkerRequest);
+    slot.worker.postMessage(messageOf(slot, task) satisfies WorkerRequest);
   }
 
   /** The slot already busy with this calendar, else an idle one (this calendar's usual one first), else the shortest queue. */
@@ -176,6 +179,18 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
     return all.reduce((a, b) => (b.queue.length < a.queue.length ? b : a));
   }
 
+  /** The request for a task; a calendar whose objects are the very strings this worker has is sent as `same`. */
+  function messageOf(slot: Slot, task: Task): WorkerRequest {
+    const p = task.payload;
+    if (p.op !== 'busy') return { id: task.id, ...p };
+    const id = `${p.timeZone} ${p.key}`;
+    const before = slot.sent.get(id);
+    const same = before !== undefined && before.length === p.texts.length && before.every((t, i) => t === p.texts[i]);
+    slot.sent.set(id, p.texts);
+    if (slot.sent.size > 64) slot.sent.delete(slot.sent.keys().next().value as string);
+    return { id: task.id, ...p, texts: same ? 'same' : p.texts };
+  }
+
   function run(key: string, payload: Payload, deadline = Infinity): Promise<WorkerAnswer | 'costly' | 'late'> {
     if (closed) return Promise.resolve('costly');
     return new Promise((resolve) => {
@@ -187,7 +202,7 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
 
   // Workers load at once (not at the first read), so no visitor waits for their start.
   for (let i = 0; i < size; i++) {
-    const slot: Slot = { worker: spawn(), ready: false, bootFailures: 0, current: null, timer: null, queue: [] };
+    const slot: Slot = { worker: spawn(), sent: new Map(), ready: false, bootFailures: 0, current: null, timer: null, queue: [] };
     watch(slot);
     slots.push(slot);
   }

@@ -12,7 +12,7 @@ import { minimizeIcs } from './ics-guard.js';
 
 export type WorkerRequest =
   | { readonly id: number; readonly op: 'minimize'; readonly texts: readonly string[] }
-  | { readonly id: number; readonly op: 'busy'; readonly key: string; readonly texts: readonly string[]; readonly window: Interval; readonly timeZone: string };
+  | { readonly id: number; readonly op: 'busy'; readonly key: string; readonly texts: readonly string[] | 'same'; readonly window: Interval; readonly timeZone: string };
 
 export type WorkerAnswer =
   | { readonly id: number; readonly op: 'minimize'; readonly value: (string | null)[] }
@@ -21,6 +21,8 @@ export type WorkerAnswer =
 /** Readers kept (one per calendar connection and zone), the least recently used dropped first. */
 const MAX_READERS = 256;
 const readers = new Map<string, ReturnType<typeof busyReader>>();
+/** The texts last sent for each key: an unchanged calendar is sent as `same` (no copy of its objects). */
+const lastTexts = new Map<string, readonly string[]>();
 
 function readerOf(key: string, timeZone: string): ReturnType<typeof busyReader> {
   const id = `${timeZone} ${key}`;
@@ -35,7 +37,16 @@ function readerOf(key: string, timeZone: string): ReturnType<typeof busyReader> 
 /** Answers one request. */
 export function answer(req: WorkerRequest): WorkerAnswer {
   if (req.op === 'minimize') return { id: req.id, op: 'minimize', value: req.texts.map(minimizeIcs) };
-  return { id: req.id, op: 'busy', result: readerOf(req.key, req.timeZone)(req.texts, req.window) };
+  const id = `${req.timeZone} ${req.key}`;
+  const read = readerOf(req.key, req.timeZone);
+  const texts = req.texts === 'same' ? lastTexts.get(id) : req.texts;
+  // `same` for texts this worker no longer has cannot happen (see below); refuse rather than guess.
+  if (!texts) return { id: req.id, op: 'busy', result: { ok: false, error: 'malformed' } };
+  // Least recently used last: the pool remembers fewer keys (64) than this (256), so `same` always finds its texts.
+  lastTexts.delete(id);
+  lastTexts.set(id, texts);
+  if (lastTexts.size > MAX_READERS) lastTexts.delete(lastTexts.keys().next().value as string);
+  return { id: req.id, op: 'busy', result: read(texts, req.window) };
 }
 
 parentPort?.on('message', (req: WorkerRequest) => {

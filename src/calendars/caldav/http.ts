@@ -226,25 +226,27 @@ export function createTransport(opts: TransportOptions): Transport {
     });
   }
 
-  const fetchWith = (check: (body: Buffer) => boolean, deadline?: number): typeof fetch =>
-    (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-      const headers: Record<string, string> = {};
-      new Headers(init?.headers).forEach((v, k) => {
-        headers[k] = v;
-      });
-      const body = typeof init?.body === 'string' ? init.body : undefined;
-      const result = await request({ method: init?.method ?? 'GET', url, headers, body, ...(deadline === undefined ? {} : { deadline }) });
-      if (!result.ok) throw new TransportError(result.error);
-      const res = result.value;
-      if (!check(res.body)) throw new TransportError('malformed');
-      const nullBody = res.status === 204 || res.status === 304 || res.status < 200;
-      const response = new Response(nullBody ? null : res.body, { status: res.status < 200 ? 200 : res.status, headers: res.headers });
-      Object.defineProperty(response, 'url', { value: res.url });
-      return response;
-    }) as typeof fetch;
+  return { request, fetchWith: (check, deadline) => fetchOver(request, check, deadline) };
+}
 
-  return { request, fetchWith };
+/** A `fetch` (for tsdav) over a guarded `request`; failures and refused bodies throw TransportError. */
+function fetchOver(request: Transport['request'], check: (body: Buffer) => boolean, deadline?: number): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const headers: Record<string, string> = {};
+    new Headers(init?.headers).forEach((v, k) => {
+      headers[k] = v;
+    });
+    const body = typeof init?.body === 'string' ? init.body : undefined;
+    const result = await request({ method: init?.method ?? 'GET', url, headers, body, ...(deadline === undefined ? {} : { deadline }) });
+    if (!result.ok) throw new TransportError(result.error);
+    const res = result.value;
+    if (!check(res.body)) throw new TransportError('malformed');
+    const nullBody = res.status === 204 || res.status === 304 || res.status < 200;
+    const response = new Response(nullBody ? null : res.body, { status: res.status < 200 ? 200 : res.status, headers: res.headers });
+    Object.defineProperty(response, 'url', { value: res.url });
+    return response;
+  }) as typeof fetch;
 }
 
 /** The origin of a URL, or one no URL has (so that nothing is sent) when it does not parse. */
