@@ -34,7 +34,7 @@ export type { DiscoverFailure, DiscoverOptions, Discovered } from './discovery.j
  */
 
 /** Time one busy read may take over all its requests (several calendars are read at once). */
-const READ_DEADLINE_MS = 8_000;
+const READ_DEADLINE_MS = 6_000;
 
 export interface CaldavProviderOptions {
   readonly username: string;

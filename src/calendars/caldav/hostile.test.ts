@@ -175,6 +175,27 @@ test('the staff calendar page names the other origin a server pointed to, and st
   }
 });
 
+/**
+ * Asks Alice's slot picker and /healthz, one after the other, for at least `ms` and until `done`
+ * settles; every answer must be a 200. Returns the latencies (also pushed into `into`).
+ */
+async function probeFor(base: string, ms: number, done: () => Promise<unknown>, into: number[] = []): Promise<number[]> {
+  let stop = false;
+  const end = Promise.all([new Promise((r) => setTimeout(r, ms)), done()]).then(() => (stop = true));
+  while (!stop) {
+    for (const path of ['/healthz', `/@alice/haircut/slots?from=${dayAhead(1)}&to=${dayAhead(3)}`]) {
+      const t0 = performance.now();
+      const res = await fetch(`${base}${path}`);
+      await res.arrayBuffer();
+      into.push(performance.now() - t0);
+      assert.equal(res.status, 200, path);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await end;
+  return into;
+}
+
 /** A date `n` days from now (UTC), as the pages take it. */
 function dayAhead(n: number): string {
   return new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
@@ -201,7 +222,10 @@ describe('hostile CalDAV servers in the running appliance', () => {
     const connected = await world.deps.calendars.connectCaldav(bob, { url: bad.url, username: 'bob', password: 'bob-secret' });
     assert.ok(connected.ok, JSON.stringify(connected));
     // Alice's pages are warm (templates compiled, her calendar read once), as in a running appliance.
-    for (const path of ['/healthz', `/@alice/haircut/slots?from=${dayAhead(1)}&to=${dayAhead(3)}`]) assert.equal((await fetch(`${world.url}${path}`)).status, 200);
+    // Bob's too, so the worker threads have started (a fresh pool loads its code once).
+    for (const path of ['/healthz', `/@alice/haircut/slots?from=${dayAhead(1)}&to=${dayAhead(3)}`, `/@bob/shave/slots?from=${dayAhead(28)}&to=${dayAhead(29)}`]) {
+      assert.equal((await fetch(`${world.url}${path}`)).status, 200, path);
+    }
   });
   after(async () => {
     await world.stop();
@@ -225,22 +249,15 @@ describe('hostile CalDAV servers in the running appliance', () => {
       await bad.set({ mode });
       await elsewhere.set({ reset: true });
       const day = dayAhead;
+      // What this machine shows with nothing hostile going on (a shared CI machine can be slow):
+      // the bound below is 100 ms beyond it, which on a quiet machine is the 100 ms itself.
+      const baseline = await probeFor(world.url, 1000, () => Promise.resolve());
       const latencies: number[] = [];
-      let probing = true;
       // Probes run for at least two seconds, so that p99 is taken over enough requests.
       const minimum = new Promise((r) => setTimeout(r, 2000));
-      const probe = (async () => {
-        while (probing) {
-          for (const path of ['/healthz', `/@alice/haircut/slots?from=${day(1)}&to=${day(3)}`]) {
-            const t0 = performance.now();
-            const res = await fetch(`${world.url}${path}`);
-            await res.arrayBuffer();
-            latencies.push(performance.now() - t0);
-            assert.equal(res.status, 200, path);
-          }
-          await new Promise((r) => setTimeout(r, 10));
-        }
-      })();
+      const probe = probeFor(world.url, 0, () => minimum.then(() => until), latencies);
+      let release: () => void = () => undefined;
+      const until = new Promise<void>((r) => (release = r));
       const t0 = Date.now();
       // 20 visitors ask for Bob's slots over ranges nobody asked for before (a length per scenario).
       const length = scenarios.findIndex(([n]) => n === name);
@@ -252,8 +269,7 @@ describe('hostile CalDAV servers in the running appliance', () => {
       );
       const page = await fetch(`${world.url}/@bob/shave?from=${day(21 + length)}`);
       const html = await page.text();
-      await minimum;
-      probing = false;
+      release();
       await probe;
       for (const a of answers) {
         assert.equal(a.status, 503, `${name}: ${a.body}`);
@@ -261,7 +277,7 @@ describe('hostile CalDAV servers in the running appliance', () => {
       }
       assert.match(html, /temporarily unavailable/);
       assert.ok(latencies.length >= 10, `${latencies.length} probes`);
-      assert.ok(p99(latencies) < 100, `${name}: p99 ${p99(latencies).toFixed(1)} ms over ${latencies.length} requests`);
+      assert.ok(p99(latencies) < 100 + p99(baseline), `${name}: p99 ${p99(latencies).toFixed(1)} ms over ${latencies.length} requests (quiet: ${p99(baseline).toFixed(1)} ms)`);
       assert.equal((await elsewhere.seen()).withAuth, 0, 'no credential reached the other origin');
     });
   }
