@@ -7,6 +7,13 @@ const NEEDED = [
   { bin: '/usr/bin/radicale', pkg: 'radicale' },
   { bin: '/usr/bin/htpasswd', pkg: 'apache2-utils' },
   { bin: '/usr/bin/chromium', pkg: 'chromium' },
+  // The CalDAV interop matrix (src/calendars/caldav/interop.test.ts) runs against these servers too.
+  { bin: '/usr/bin/xandikos', pkg: 'xandikos' },
+  { bin: '/usr/lib/cyrus/bin/imapd', pkg: 'cyrus-imapd' },
+  { bin: '/usr/lib/cyrus/bin/httpd', pkg: 'cyrus-caldav' },
+  // imtest/httptest, to look at a Cyrus the harness started when a test fails.
+  { bin: '/usr/lib/cyrus/bin/imtest', pkg: 'cyrus-clients' },
+  { bin: '/usr/sbin/saslpasswd2', pkg: 'sasl2-bin' },
   // The single-binary test compiles the SQLite addon for the Node 24 base (scripts/build-binary.ts).
   { bin: '/usr/bin/g++', pkg: 'g++' },
   { bin: '/usr/bin/make', pkg: 'make' },

@@ -82,7 +82,13 @@ export type RouteName =
  * - server_error (500 backendError) / unavailable (503); with `afterHandling` the request is
  *   carried out first and only the answer is lost (an insert that did happen);
  * - slow: wait `delayMs` then answer normally; redirect: 302 to `location`;
- * - oversize: a 200 with a 3 MiB body; garbage: a 200 whose body is not JSON.
+ * - oversize: a 200 with a 3 MiB body; garbage: a 200 whose body is not JSON;
+ * - answers that are well-formed JSON but not a complete, coherent Google answer (the request is
+ *   carried out, then its 200 answer is altered): missing_items (a list without `items`, a
+ *   freeBusy calendar without `busy`); page_token_loop (a list whose nextPageToken is always
+ *   `value`, default the same opaque token); endless_pages (a fresh token on every page, for
+ *   ever); bad_time (one more event, or busy block, whose start is `value`: a date-time, or a
+ *   YYYY-MM-DD all-day date); event_without_times (one more event with neither start nor end).
  */
 export interface Fault {
   kind:
@@ -95,7 +101,12 @@ export interface Fault {
     | 'slow'
     | 'redirect'
     | 'oversize'
-    | 'garbage';
+    | 'garbage'
+    | 'missing_items'
+    | 'page_token_loop'
+    | 'endless_pages'
+    | 'bad_time'
+    | 'event_without_times';
   /** Only requests to this route; any route when absent. */
   route?: RouteName;
   /** How many requests it hits (default 1). */
@@ -105,7 +116,12 @@ export interface Fault {
   location?: string;
   /** Seconds, sent as Retry-After on rate limits. */
   retryAfter?: number;
+  /** The page token (page_token_loop) or the start time (bad_time) to serve. */
+  value?: string;
 }
+
+/** Faults that alter a real answer rather than replace it. */
+const TAMPERING: ReadonlySet<Fault['kind']> = new Set(['missing_items', 'page_token_loop', 'endless_pages', 'bad_time', 'event_without_times']);
 
 export interface RecordedRequest {
   readonly method: string;
@@ -387,7 +403,9 @@ async function handle(state: StandinState, req: IncomingMessage, res: ServerResp
   const fault = takeFault(state, route);
   if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.delayMs ?? 1000));
   let reply: Reply;
-  if (fault && fault.kind !== 'slow' && !fault.afterHandling) {
+  if (fault && TAMPERING.has(fault.kind)) {
+    reply = tamper(fault, ctx, dispatch(state, ctx));
+  } else if (fault && fault.kind !== 'slow' && !fault.afterHandling) {
     reply = faultReply(fault);
   } else {
     reply = dispatch(state, ctx);
@@ -494,9 +512,46 @@ function faultReply(f: Fault): Reply {
       };
     case 'garbage':
       return { status: 200, body: '<html><body>Sorry…</body></html>', headers: { 'Content-Type': 'text/html' } };
-    case 'slow':
+    default:
       return { status: 500 };
   }
+}
+
+/** A real answer made incomplete or incoherent, still in Google's JSON shapes. */
+function tamper(f: Fault, ctx: Ctx, reply: Reply): Reply {
+  if (f.kind === 'endless_pages') {
+    // Answered whatever token came: a listing that never ends.
+    return { status: 200, body: { kind: 'calendar#events', etag: '"1"', timeZone: 'UTC', items: [], nextPageToken: randomBytes(12).toString('base64url') } };
+  }
+  if (reply.status !== 200 || typeof reply.body !== 'object' || reply.body === null) return reply;
+  const body = structuredClone(reply.body) as Record<string, unknown>;
+  const calendars = ctx.route === 'freeBusy' ? (body.calendars as Record<string, Record<string, unknown>>) : undefined;
+  const later = '2100-01-01T00:00:00Z';
+  switch (f.kind) {
+    case 'missing_items':
+      if (calendars) for (const c of Object.values(calendars)) delete c.busy;
+      else delete body.items;
+      break;
+    case 'page_token_loop':
+      body.nextPageToken = f.value ?? 'bG9vcGluZw';
+      break;
+    case 'bad_time': {
+      const at = f.value ?? '2027-13-01T10:00:00Z';
+      const time = /^\d{4}-\d{2}-\d{2}$/.test(at) ? { date: at } : { dateTime: at };
+      if (calendars) for (const c of Object.values(calendars)) (c.busy as unknown[] | undefined)?.push({ start: at, end: later });
+      else if (Array.isArray(body.items)) body.items.push({ kind: 'calendar#event', etag: '"1"', id: 'badtime0000001', status: 'confirmed', start: time, end: /^\d{4}-\d{2}-\d{2}$/.test(at) ? { date: '2100-01-01' } : { dateTime: later } });
+      else body.start = time;
+      break;
+    }
+    case 'event_without_times':
+      if (Array.isArray(body.items)) body.items.push({ kind: 'calendar#event', etag: '"1"', id: 'notimes0000001', status: 'confirmed', summary: 'Busy' });
+      else {
+        delete body.start;
+        delete body.end;
+      }
+      break;
+  }
+  return { ...reply, body };
 }
 
 function write(res: ServerResponse, reply: Reply): void {
@@ -812,15 +867,19 @@ function calendarList(state: StandinState, ctx: Ctx): Reply {
     return entry;
   });
   const page = paginate(all, ctx.url.searchParams);
+  if (!page) return apiError(400, 'global', 'invalid', 'Invalid Value');
   const body: Record<string, unknown> = { kind: 'calendar#calendarList', etag: '"p33c9vdp4r6nus0o"', items: page.items };
   if (page.next) body.nextPageToken = page.next;
   else body.nextSyncToken = 'CKCbrKvpn_sCEhphbGljZS5tYXJ0aW5AZ21haWwuY29t';
   return { status: 200, body };
 }
 
-function paginate<T>(all: T[], q: URLSearchParams): { items: T[]; next?: string } {
+function paginate<T>(all: T[], q: URLSearchParams): { items: T[]; next?: string } | undefined {
   const max = Math.min(Number(q.get('maxResults') ?? '250') || 250, 2500);
-  const offset = Number(Buffer.from(q.get('pageToken') ?? '', 'base64url').toString('utf8') || '0');
+  const token = q.get('pageToken');
+  // Only tokens this stand-in handed out are understood; Google refuses others with a 400.
+  if (token !== null && !/^[1-9]\d{0,6}$/.test(Buffer.from(token, 'base64url').toString('utf8'))) return undefined;
+  const offset = Number(Buffer.from(token ?? '', 'base64url').toString('utf8') || '0');
   const items = all.slice(offset, offset + max);
   const next = offset + max < all.length ? Buffer.from(String(offset + max)).toString('base64url') : undefined;
   return next ? { items, next } : { items };
@@ -1088,6 +1147,7 @@ function eventsList(state: StandinState, ctx: Ctx): Reply {
   });
   if (q.get('orderBy') === 'startTime') items = items.sort((a, b) => eventSpan(a, cal.timeZone).start - eventSpan(b, cal.timeZone).start);
   const page = paginate(items, q);
+  if (!page) return apiError(400, 'global', 'invalid', 'Invalid Value');
   const body: Record<string, unknown> = {
     kind: 'calendar#events',
     etag: `"${Date.now()}000"`,

@@ -19,6 +19,7 @@ import { insertService, type ServiceWrite } from '../../src/catalog/catalog.repo
 import { defaultFields } from '../../src/catalog/catalog.js';
 import type { ServiceRules } from '../../src/availability/slots.js';
 import { startRadicale, type RadicaleServer } from './radicale.js';
+import type { DavServer } from './dav-server.js';
 import { googleEnv, startGoogleStandin } from './google-standin.js';
 
 export interface Mail {
@@ -116,6 +117,8 @@ export interface World {
   readonly staffId: number;
   readonly smtp: SmtpSink;
   readonly radicale: RadicaleServer | null;
+  /** The CalDAV server the staff member is connected to (Radicale, or the one given). */
+  readonly dav: DavServer | null;
   readonly calendarUrl: string | null;
   readonly google: Awaited<ReturnType<typeof startGoogleStandin>> | null;
   /** The public pages' micro-cache (its hit count shows what was replayed). */
@@ -124,11 +127,18 @@ export interface World {
   stop(): Promise<void>;
 }
 
-/** Starts everything; `provider` picks Radicale (CalDAV, iMIP through the SMTP sink) or the Google stand-in. */
-export async function startWorld(opts: { provider?: 'caldav' | 'google'; env?: Record<string, string>; log?: Deps['log'] } = {}): Promise<World> {
+/**
+ * Starts everything; `provider` picks Radicale (CalDAV, iMIP through the SMTP sink) or the Google
+ * stand-in. A `dav` server or `smtp` sink passed in (another CalDAV server, a sink that server
+ * also mails to) is used instead and left running by stop(): its owner stops it.
+ */
+export async function startWorld(
+  opts: { provider?: 'caldav' | 'google'; env?: Record<string, string>; log?: Deps['log']; dav?: DavServer; smtp?: SmtpSink; staffEmail?: string } = {},
+): Promise<World> {
   const provider = opts.provider ?? 'caldav';
-  const smtp = await startSmtpSink();
-  const radicale = provider === 'caldav' ? await startRadicale() : null;
+  const smtp = opts.smtp ?? (await startSmtpSink());
+  const radicale = provider === 'caldav' && !opts.dav ? await startRadicale() : null;
+  const dav: DavServer | null = opts.dav ?? radicale;
   const google = provider === 'google' ? await startGoogleStandin() : null;
   const dataDir = mkdtempSync(join(tmpdir(), 'creneau-world-'));
   const env: Record<string, string> = {
@@ -157,14 +167,14 @@ export async function startWorld(opts: { provider?: 'caldav' | 'google'; env?: R
   const now = Date.now();
   const staffId = await insertStaff(
     deps.db,
-    { username: 'alice', displayName: 'Alice Martin', email: 'alice@salon.test', passwordHash: null, locale: 'en', timeZone: STAFF_ZONE, isOwner: true },
+    { username: 'alice', displayName: 'Alice Martin', email: opts.staffEmail ?? 'alice@salon.test', passwordHash: null, locale: 'en', timeZone: STAFF_ZONE, isOwner: true },
     now,
   );
   let calendarUrl: string | null = null;
-  if (radicale) {
-    calendarUrl = await radicale.makeCalendar('bookings', 'Bookings');
-    const res = await deps.calendars.connectCaldav(staffId, { url: radicale.url, username: radicale.username, password: radicale.password, booking: 'Bookings' });
-    if (!res.ok) throw new Error(`could not connect the test Radicale: ${res.error.code}`);
+  if (dav) {
+    calendarUrl = await dav.makeCalendar('bookings', 'Bookings');
+    const res = await deps.calendars.connectCaldav(staffId, { url: dav.url, username: dav.username, password: dav.password, booking: 'Bookings' });
+    if (!res.ok) throw new Error(`could not connect the test CalDAV server: ${res.error.code}`);
   } else if (google) {
     const refreshToken = google.state.issueRefreshToken();
     const res = await deps.calendars.connectGoogle(staffId, { refreshToken, email: 'alice@salon.test' });
@@ -176,6 +186,7 @@ export async function startWorld(opts: { provider?: 'caldav' | 'google'; env?: R
     staffId,
     smtp,
     radicale,
+    dav,
     calendarUrl,
     google,
     pageCache: ctx.pageCache,
@@ -190,7 +201,7 @@ export async function startWorld(opts: { provider?: 'caldav' | 'google'; env?: R
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await deps.db.destroy();
-      await smtp.stop();
+      if (!opts.smtp) await smtp.stop();
       await radicale?.stop();
       await google?.stop();
     },

@@ -13,7 +13,7 @@ import { normalizeUsername, TIME_ZONES, type ProfileInput } from './accounts.js'
 import { readLogin, readNewAccount, readPasswordForm, readProfile } from './accounts.form.js';
 import { findGoogleSub, findPicture, findStaffById, findStaffIdByGoogleSub, ownerExists, setGoogleSub, setPicture } from './accounts.repo.js';
 import { canDeleteSelf, changePassword, confirmPassword, createAccount, deleteAccount, editProfile, signIn } from './accounts.service.js';
-import { cleanPicture, PICTURE_MAX_BYTES } from './picture.js';
+import { cleanPicture, PICTURE_ERROR_KEYS, PICTURE_MAX_BYTES, PICTURE_MESSAGE_PARAMS } from './picture.js';
 import { endSession, formToken, formTokenValid, startSession } from './session.js';
 import { createThrottle } from './throttle.js';
 
@@ -280,12 +280,12 @@ export function accountsHandlers(ctx: AppContext) {
     if (Number(req.headers['content-length'] ?? 0) > PICTURE_MAX_BYTES + 64 * 1024) throw new AppError(413, 'admin:errors.picture_too_large', { max: 2 });
     const upload = await readUpload(req);
     if (!csrfMatches(res, upload.fields.get('_csrf'))) throw new AppError(403, 'admin:errors.csrf');
-    const fail = (key: string, status: number) => renderProfile(req, res, { pictureErrors: errorsFor(ctx, res, [{ field: 'picture', key, params: { max: 2 } }]), status });
+    const fail = (key: string, status: number) => renderProfile(req, res, { pictureErrors: errorsFor(ctx, res, [{ field: 'picture', key, params: PICTURE_MESSAGE_PARAMS }]), status });
     if (upload.tooLarge) return fail('admin:errors.picture_too_large', 413);
     if (!upload.file || upload.file.length === 0) return fail('admin:errors.picture_missing', 422);
     const picture = cleanPicture(upload.file);
-    if (!picture.ok) return fail(picture.reason === 'type' ? 'admin:errors.picture_type' : 'admin:errors.picture_corrupt', 422);
-    await setPicture(ctx.db, signedIn(res).id, { body: picture.body, type: picture.type }, ctx.clock.now());
+    if (!picture.ok) return fail(PICTURE_ERROR_KEYS[picture.error], 422);
+    await setPicture(ctx.db, signedIn(res).id, { body: picture.value.body, type: picture.value.type }, ctx.clock.now());
     res.redirect(303, '/admin/profile?done=picture');
   }
 

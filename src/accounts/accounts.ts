@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { LOCALES, type Locale } from '../config.js';
+import { hasLineControl, hasTextControl } from '../lib/text.js';
 import type { FieldError } from '../web/forms.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from './password.js';
 
@@ -62,7 +63,7 @@ export function usernameErrors(username: string, field = 'username'): FieldError
 /** Problems with an e-mail (already normalised). */
 export function emailErrors(email: string, field = 'email'): FieldError[] {
   if (email === '') return [{ field, key: 'admin:errors.required' }];
-  if (email.length > LIMITS.email || !EMAIL_RE.test(email)) return [{ field, key: 'admin:errors.email_format' }];
+  if (email.length > LIMITS.email || !EMAIL_RE.test(email) || hasLineControl(email)) return [{ field, key: 'admin:errors.email_format' }];
   return [];
 }
 
@@ -75,12 +76,14 @@ export function newPasswordErrors(password: string, confirm: string, field = 'pa
   return [];
 }
 
-/** Problems with a bounded free-text field. */
-export function lengthErrors(value: string, field: string, max: number, required = false): FieldError[] {
+/** Problems with a bounded free-text field: one line unless `multiline` (a bio). */
+export function lengthErrors(value: string, field: string, max: number, required = false, multiline = false): FieldError[] {
   if (required && value === '') return [{ field, key: 'admin:errors.required' }];
   if ([...value].length > max) return [{ field, key: 'admin:errors.too_long', params: { max } }];
-  // Control characters have no place in a name or a bio (newlines and tabs aside).
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value)) return [{ field, key: 'admin:errors.bad_characters' }];
+  // A name or a place ends up in e-mail headers and iCalendar properties: one clean line.
+  if (multiline ? hasTextControl(value) : hasLineControl(value)) {
+    return [{ field, key: multiline ? 'admin:errors.control_characters_text' : 'admin:errors.control_characters' }];
+  }
   return [];
 }
 
@@ -103,7 +106,7 @@ export function profileErrors(p: ProfileInput): FieldError[] {
     ...emailErrors(p.email),
     ...(isTimeZone(p.timeZone) ? [] : [{ field: 'time_zone', key: 'admin:errors.time_zone' }]),
     ...(isLocale(p.locale) ? [] : [{ field: 'locale', key: 'admin:errors.locale' }]),
-    ...lengthErrors(p.bio, 'bio', LIMITS.bio),
+    ...lengthErrors(p.bio, 'bio', LIMITS.bio, false, true),
     ...lengthErrors(p.place, 'place', LIMITS.place),
   ];
 }

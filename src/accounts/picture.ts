@@ -1,118 +1,297 @@
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { err, ok, type Result } from '../lib/result.js';
+
 /**
  * Profile pictures: the type is read from the magic bytes (never from the file name or the
- * browser's Content-Type), and metadata that can carry personal data (EXIF with GPS, XMP,
- * comments, text chunks, timestamps) is removed before the picture is stored. Pure: no I/O.
+ * browser's Content-Type) and the pixel size from the header, which is capped before anything is
+ * decoded. The picture is then decoded, turned upright, shrunk to at most 512 px a side and
+ * re-encoded by pure-JS codecs (the single binary has no native addon), so no metadata (EXIF
+ * with GPS, XMP, comments, text chunks) survives and a visitor downloads at most ~100 KB.
+ * WebP is refused: no pure-JS WebP codec is installed. Pure: no I/O.
  */
 
+/** Upload size the route accepts. */
 export const PICTURE_MAX_BYTES = 2 * 1024 * 1024;
+/**
+ * Refused from the header, before decoding: a decompression bomb declares far more. 17 MP covers
+ * phone photos (12–16 MP) and panoramas; pure-JS decoding costs about 2 s and 40 bytes per pixel, so
+ * 40 MP would need over a gigabyte.
+ */
+export const PICTURE_MAX_SIDE = 8000;
+export const PICTURE_MAX_PIXELS = 17_000_000;
+/** What visitors get: at most this many pixels a side and this many bytes. */
+export const PICTURE_SIDE = 512;
+export const PICTURE_OUTPUT_BYTES = 100 * 1024;
 
-export type PictureType = 'image/png' | 'image/jpeg' | 'image/webp';
+export type PictureType = 'image/png' | 'image/jpeg';
 
-export type PictureResult = { ok: true; type: PictureType; body: Buffer } | { ok: false; reason: 'type' | 'corrupt' };
+/** Why a picture is refused. */
+export type PictureError = 'type' | 'webp' | 'dimensions' | 'corrupt';
+
+export interface Picture {
+  readonly type: PictureType;
+  readonly body: Buffer;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** The message shown for each refusal (admin namespace). */
+export const PICTURE_ERROR_KEYS: Readonly<Record<PictureError, string>> = {
+  type: 'admin:errors.picture_type',
+  webp: 'admin:errors.picture_webp',
+  dimensions: 'admin:errors.picture_dimensions',
+  corrupt: 'admin:errors.picture_corrupt',
+};
+
+/** The numbers the refusal messages quote. */
+export const PICTURE_MESSAGE_PARAMS: Readonly<Record<string, number>> = {
+  max: PICTURE_MAX_BYTES / (1024 * 1024),
+  side: PICTURE_MAX_SIDE,
+  megapixels: PICTURE_MAX_PIXELS / 1_000_000,
+};
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** JPEG quality steps tried until the picture fits the byte budget. */
+const QUALITIES = [85, 75, 65, 50, 35, 20] as const;
 
 /** The image type by its first bytes, or null for anything else. */
-export function detectType(buf: Buffer): PictureType | null {
+export function detectType(buf: Buffer): PictureType | 'image/webp' | null {
   if (buf.length >= 8 && buf.subarray(0, 8).equals(PNG_SIGNATURE)) return 'image/png';
   if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return 'image/jpeg';
   if (buf.length >= 12 && buf.toString('latin1', 0, 4) === 'RIFF' && buf.toString('latin1', 8, 12) === 'WEBP') return 'image/webp';
   return null;
 }
 
-/** Checks an uploaded picture and returns it without metadata. */
-export function cleanPicture(buf: Buffer): PictureResult {
+/** Checks an uploaded picture and returns it re-encoded: upright, small, without metadata. */
+export function cleanPicture(buf: Buffer): Result<Picture, PictureError> {
   const type = detectType(buf);
-  if (!type) return { ok: false, reason: 'type' };
-  const body = type === 'image/png' ? stripPng(buf) : type === 'image/jpeg' ? stripJpeg(buf) : stripWebp(buf);
-  return body ? { ok: true, type, body } : { ok: false, reason: 'corrupt' };
+  if (type === null) return err('type');
+  if (type === 'image/webp') return err('webp');
+  const size = type === 'image/png' ? pngSize(buf) : jpegSize(buf);
+  if (!size) return err('corrupt');
+  if (size.width > PICTURE_MAX_SIDE || size.height > PICTURE_MAX_SIDE || size.width * size.height > PICTURE_MAX_PIXELS) return err('dimensions');
+  if (type === 'image/png' && !pngComplete(buf)) return err('corrupt');
+  const decoded = decode(buf, type);
+  if (!decoded || decoded.width !== size.width || decoded.height !== size.height) return err('corrupt');
+  const upright = orient(shrink(decoded, PICTURE_SIDE), type === 'image/jpeg' ? jpegOrientation(buf) : 1);
+  return encode(upright);
 }
 
-const PNG_DROP = new Set(['tEXt', 'zTXt', 'iTXt', 'eXIf', 'tIME']);
+// ---- Headers --------------------------------------------------------------------------------
 
-function stripPng(buf: Buffer): Buffer | null {
-  const parts: Buffer[] = [PNG_SIGNATURE];
+interface Size {
+  readonly width: number;
+  readonly height: number;
+}
+
+/** PNG: IHDR must be the first chunk. */
+function pngSize(buf: Buffer): Size | null {
+  if (buf.length < 24 || buf.readUInt32BE(8) !== 13 || buf.toString('latin1', 12, 16) !== 'IHDR') return null;
+  const width = buf.readUInt32BE(16);
+  const height = buf.readUInt32BE(20);
+  return width > 0 && height > 0 ? { width, height } : null;
+}
+
+/** Walks the chunk list without inflating anything: without IDAT the PNG decoder would invent blank pixels. */
+function pngComplete(buf: Buffer): boolean {
   let pos = 8;
-  let sawEnd = false;
+  let sawData = false;
   while (pos + 12 <= buf.length) {
-    const len = buf.readUInt32BE(pos);
+    const end = pos + 12 + buf.readUInt32BE(pos);
     const type = buf.toString('latin1', pos + 4, pos + 8);
-    const end = pos + 12 + len;
-    if (end > buf.length || !/^[A-Za-z]{4}$/.test(type)) return null;
-    if (!PNG_DROP.has(type)) parts.push(buf.subarray(pos, end));
+    if (end > buf.length) return false;
+    if (type === 'IDAT') sawData = true;
+    if (type === 'IEND') return sawData;
     pos = end;
-    if (type === 'IEND') {
-      sawEnd = true;
-      break;
-    }
   }
-  return sawEnd ? Buffer.concat(parts) : null;
+  return false;
 }
 
-function stripJpeg(buf: Buffer): Buffer | null {
-  const parts: Buffer[] = [buf.subarray(0, 2)];
+/** Walks the JPEG segments up to the frame header (SOF0–SOF15 but DHT, JPG and DAC). */
+function jpegSize(buf: Buffer): Size | null {
   let pos = 2;
   while (pos + 4 <= buf.length) {
     if (buf[pos] !== 0xff) return null;
     const marker = buf[pos + 1] as number;
     if (marker === 0xff) {
-      pos += 1; // fill byte
+      pos += 1;
       continue;
     }
-    if (marker === 0xd9) {
-      parts.push(buf.subarray(pos, pos + 2));
-      return Buffer.concat(parts);
-    }
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-      parts.push(buf.subarray(pos, pos + 2));
+    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
       pos += 2;
       continue;
     }
+    if (marker === 0xd9 || marker === 0xda) return null;
     const len = buf.readUInt16BE(pos + 2);
-    const end = pos + 2 + len;
-    if (len < 2 || end > buf.length) return null;
-    // APP1..APP15 (EXIF, XMP, ICC, Photoshop IRB...) and COM go; APP0 (JFIF) stays.
-    const drop = (marker >= 0xe1 && marker <= 0xef) || marker === 0xfe;
-    if (!drop) parts.push(buf.subarray(pos, end));
-    pos = end;
-    if (marker === 0xda) {
-      // Start of scan: the entropy-coded data runs to the end; copy it as it is.
-      parts.push(buf.subarray(pos));
-      return Buffer.concat(parts);
+    if (len < 2 || pos + 2 + len > buf.length) return null;
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      if (len < 7) return null;
+      const height = buf.readUInt16BE(pos + 5);
+      const width = buf.readUInt16BE(pos + 7);
+      return width > 0 && height > 0 ? { width, height } : null;
     }
+    pos += 2 + len;
   }
   return null;
 }
 
-const WEBP_DROP = new Set(['EXIF', 'XMP ']);
-
-function stripWebp(buf: Buffer): Buffer | null {
-  const chunks: Buffer[] = [];
-  let pos = 12;
-  const riffEnd = Math.min(buf.length, 8 + buf.readUInt32LE(4));
-  while (pos + 8 <= riffEnd) {
-    const id = buf.toString('latin1', pos, pos + 4);
-    const len = buf.readUInt32LE(pos + 4);
-    const end = pos + 8 + len + (len % 2);
-    if (pos + 8 + len > buf.length) return null;
-    if (WEBP_DROP.has(id)) {
-      pos = end;
-      continue;
-    }
-    let chunk = Buffer.from(buf.subarray(pos, Math.min(end, buf.length)));
-    if (id === 'VP8X' && len >= 1) {
-      // Clear the "has EXIF" (0x08) and "has XMP" (0x04) flags now that those chunks are gone.
-      chunk = Buffer.from(chunk);
-      chunk[8] = (chunk[8] as number) & ~0x0c;
-    }
-    chunks.push(chunk);
-    pos = end;
+/** The EXIF orientation (1–8) of a JPEG, 1 when absent or unreadable. */
+function jpegOrientation(buf: Buffer): number {
+  let pos = 2;
+  while (pos + 4 <= buf.length && buf[pos] === 0xff) {
+    const marker = buf[pos + 1] as number;
+    if (marker === 0xda || marker === 0xd9) break;
+    const len = buf.readUInt16BE(pos + 2);
+    if (marker === 0xe1 && buf.toString('latin1', pos + 4, pos + 10) === 'Exif\0\0') return tiffOrientation(buf.subarray(pos + 10, pos + 2 + len));
+    pos += 2 + len;
   }
-  if (chunks.length === 0) return null;
-  const body = Buffer.concat(chunks);
-  const header = Buffer.alloc(12);
-  header.write('RIFF', 0, 'latin1');
-  header.writeUInt32LE(4 + body.length, 4);
-  header.write('WEBP', 8, 'latin1');
-  return Buffer.concat([header, body]);
+  return 1;
+}
+
+function tiffOrientation(tiff: Buffer): number {
+  if (tiff.length < 8) return 1;
+  const le = tiff.toString('latin1', 0, 2) === 'II';
+  const u16 = (at: number) => (le ? tiff.readUInt16LE(at) : tiff.readUInt16BE(at));
+  const u32 = (at: number) => (le ? tiff.readUInt32LE(at) : tiff.readUInt32BE(at));
+  const ifd = u32(4);
+  if (ifd + 2 > tiff.length) return 1;
+  const count = u16(ifd);
+  for (let i = 0; i < count; i++) {
+    const entry = ifd + 2 + i * 12;
+    if (entry + 12 > tiff.length) return 1;
+    if (u16(entry) === 0x0112) {
+      const v = u16(entry + 8);
+      return v >= 1 && v <= 8 ? v : 1;
+    }
+  }
+  return 1;
+}
+
+// ---- Pixels ---------------------------------------------------------------------------------
+
+/** RGBA pixels, 4 bytes each, row after row. */
+interface Bitmap {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array;
+}
+
+function decode(buf: Buffer, type: PictureType): Bitmap | null {
+  try {
+    if (type === 'image/png') {
+      const png = PNG.sync.read(buf);
+      return { width: png.width, height: png.height, data: png.data };
+    }
+    const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: PICTURE_MAX_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
+    return { width: img.width, height: img.height, data: img.data };
+  } catch {
+    return null;
+  }
+}
+
+/** Area-average downscale to at most `side` pixels a side (alpha-weighted so edges keep their colour). */
+function shrink(src: Bitmap, side: number): Bitmap {
+  const scale = Math.min(1, side / Math.max(src.width, src.height));
+  if (scale === 1) return src;
+  const width = Math.max(1, Math.round(src.width * scale));
+  const height = Math.max(1, Math.round(src.height * scale));
+  const data = new Uint8Array(width * height * 4);
+  for (let oy = 0; oy < height; oy++) {
+    const y0 = Math.floor((oy * src.height) / height);
+    const y1 = Math.max(y0 + 1, Math.floor(((oy + 1) * src.height) / height));
+    for (let ox = 0; ox < width; ox++) {
+      const x0 = Math.floor((ox * src.width) / width);
+      const x1 = Math.max(x0 + 1, Math.floor(((ox + 1) * src.width) / width));
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      let a = 0;
+      for (let y = y0; y < y1; y++) {
+        let i = (y * src.width + x0) * 4;
+        for (let x = x0; x < x1; x++, i += 4) {
+          const alpha = src.data[i + 3] as number;
+          r += (src.data[i] as number) * alpha;
+          g += (src.data[i + 1] as number) * alpha;
+          b += (src.data[i + 2] as number) * alpha;
+          a += alpha;
+        }
+      }
+      const o = (oy * width + ox) * 4;
+      const n = (y1 - y0) * (x1 - x0);
+      data[o] = a === 0 ? 0 : Math.round(r / a);
+      data[o + 1] = a === 0 ? 0 : Math.round(g / a);
+      data[o + 2] = a === 0 ? 0 : Math.round(b / a);
+      data[o + 3] = Math.round(a / n);
+    }
+  }
+  return { width, height, data };
+}
+
+type SourceOf = (x: number, y: number, w: number, h: number) => readonly [number, number];
+
+/** For EXIF orientations 1–8: where the pixel shown at (x, y) sits in the stored w×h picture. */
+const ORIENTATIONS: readonly [SourceOf, ...SourceOf[]] = [
+  (x, y) => [x, y],
+  (x, y, w) => [w - 1 - x, y],
+  (x, y, w, h) => [w - 1 - x, h - 1 - y],
+  (x, y, _w, h) => [x, h - 1 - y],
+  (x, y) => [y, x],
+  (x, y, _w, h) => [y, h - 1 - x],
+  (x, y, w, h) => [w - 1 - y, h - 1 - x],
+  (x, y, w) => [w - 1 - y, x],
+];
+
+/** Turns the pixels as the EXIF orientation says, since the tag itself is not kept. */
+function orient(src: Bitmap, orientation: number): Bitmap {
+  if (orientation === 1) return src;
+  const { width: w, height: h } = src;
+  const swap = orientation >= 5;
+  const width = swap ? h : w;
+  const height = swap ? w : h;
+  const from = ORIENTATIONS[orientation - 1] ?? ORIENTATIONS[0];
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const [sx, sy] = from(x, y, w, h);
+      const s = (sy * w + sx) * 4;
+      data.set(src.data.subarray(s, s + 4), (y * width + x) * 4);
+    }
+  }
+  return { width, height, data };
+}
+
+/** PNG when the picture has transparency and fits the budget, JPEG otherwise (flattened on white). */
+function encode(img: Bitmap): Result<Picture, PictureError> {
+  let opaque = true;
+  for (let i = 3; i < img.data.length; i += 4) {
+    if (img.data[i] !== 255) {
+      opaque = false;
+      break;
+    }
+  }
+  const size = { width: img.width, height: img.height };
+  if (!opaque) {
+    const png = new PNG({ width: img.width, height: img.height });
+    Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength).copy(png.data);
+    const body = PNG.sync.write(png, { colorType: 6 });
+    if (body.length <= PICTURE_OUTPUT_BYTES) return ok({ type: 'image/png', body, ...size });
+  }
+  const flat = opaque ? img.data : onWhite(img.data);
+  for (const quality of QUALITIES) {
+    const body = jpeg.encode({ ...size, data: flat }, quality).data;
+    if (body.length <= PICTURE_OUTPUT_BYTES) return ok({ type: 'image/jpeg', body, ...size });
+  }
+  // 512 px at quality 20 is far below the budget for any real picture.
+  return err('corrupt');
+}
+
+function onWhite(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i += 4) {
+    const a = (data[i + 3] as number) / 255;
+    for (let c = 0; c < 3; c++) out[i + c] = Math.round((data[i + c] as number) * a + 255 * (1 - a));
+    out[i + 3] = 255;
+  }
+  return out;
 }

@@ -6,9 +6,9 @@ import { addDays, dateIn, dayRange, isoIn, isZone, parseInstant } from '../lib/t
 import { locals, type AppContext } from '../web/context.js';
 import { AppError, notFound } from '../web/errors.js';
 import { rememberedT, render } from '../web/render.js';
-import { mintFormToken, RateLimiter, verifyFormToken } from './booking.js';
+import { cancellationNoticeKey, invitationNoticeKey, mintFormToken, RateLimiter, verifyFormToken } from './booking.js';
 import { parseClientDetails, type FormErrors } from './booking.form.js';
-import { BookingDesk, type ManagedBooking } from './booking.service.js';
+import { BookingDesk, invitedByFor, type ManagedBooking } from './booking.service.js';
 import { bookingFormModel, manageModel, pickerModel, pickerWindow } from './booking.view.js';
 
 /**
@@ -103,8 +103,11 @@ export function bookingHandlers(ctx: AppContext) {
     throw notFound();
   };
 
-  const bookingModel = (req: Request, res: Response, b: ManagedBooking) =>
-    manageModel(b, { title: t(res)('booking:manage_title'), tz: clientZone(req, b.staff), lang: lng(res), now: ctx.clock.now(), baseUrl: ctx.config.baseUrl.toString() });
+  const bookingModel = (req: Request, res: Response, b: ManagedBooking) => ({
+    ...manageModel(b, { title: t(res)('booking:manage_title'), tz: clientZone(req, b.staff), lang: lng(res), now: ctx.clock.now(), baseUrl: ctx.config.baseUrl.toString() }),
+    // Who sent the invitation: the calendar server, Creneau by e-mail, or nobody (no SMTP).
+    invitationKey: invitationNoticeKey(invitedByFor(b.connected.provider, b.event.invitedBy), ctx.mailer !== null),
+  });
 
   return {
     /** At most 20 booking, cancel and reschedule posts per address in 10 minutes. */
@@ -211,7 +214,7 @@ export function bookingHandlers(ctx: AppContext) {
           // The event is gone; the public username in the link offers "book again" with the same person.
           const u = typeof req.query.u === 'string' && /^[a-z0-9-]{1,32}$/.test(req.query.u) ? req.query.u : '';
           const person = u ? await findStaffByUsername(ctx.db, u) : undefined;
-          return render(ctx, req, res, 'booking/cancelled', { title: t(res)('booking:cancelled_title'), person: person ?? null });
+          return render(ctx, req, res, 'booking/cancelled', { title: t(res)('booking:cancelled_title'), person: person ?? null, noticeKey: cancellationNoticeKey(req.query.sent) });
         }
         throw err;
       }
@@ -237,7 +240,7 @@ export function bookingHandlers(ctx: AppContext) {
       }
       const outcome = await desk.cancel(b, locals(res).lang);
       if (outcome === 'unavailable') throw new AppError(503, 'booking:unavailable');
-      res.redirect(303, `/b/${b.token}?cancelled=1&u=${b.staff.username}`);
+      res.redirect(303, `/b/${b.token}?cancelled=1&u=${b.staff.username}&sent=${outcome.notified}`);
     },
 
     async showReschedule(req: Request, res: Response): Promise<void> {

@@ -6,7 +6,7 @@ import type { ServiceRow } from '../catalog/catalog.js';
 import { findService } from '../catalog/catalog.repo.js';
 import type { Connected } from '../calendars/connection.service.js';
 import { buildBookingIcs } from '../calendars/ics.js';
-import type { BookingEvent, BusyResult, CalendarProvider, NewBookingEvent } from '../calendars/provider.js';
+import type { BookingEvent, BusyResult, CalendarProvider, InvitedBy, NewBookingEvent } from '../calendars/provider.js';
 import { bookingToken, parseToken, verifyBookingToken } from '../crypto/token.js';
 import type { Deps } from '../deps.js';
 import type { Interval } from '../lib/interval.js';
@@ -35,6 +35,14 @@ export interface ManagedBooking {
   readonly connected: Connected;
   readonly event: BookingEvent;
   readonly service: ServiceRow | undefined;
+}
+
+/** Who told the client: the calendar server, Creneau by e-mail, or nobody (Creneau has no SMTP). */
+export type Notified = InvitedBy | 'none';
+
+/** Who invites for an event: what the provider reported, else what the server can do. */
+export function invitedByFor(provider: CalendarProvider, reported: InvitedBy | undefined): InvitedBy {
+  return reported ?? (provider.serverSchedules ? 'server' : 'creneau');
 }
 
 export type LoadOutcome = { kind: 'found'; booking: ManagedBooking } | { kind: 'gone' } | { kind: 'unknown' } | { kind: 'unavailable' };
@@ -151,7 +159,7 @@ export class BookingDesk {
   async book(staff: StaffRow, service: ServiceRow, connected: Connected, start: number, client: ClientDetails, bookingId: string, lang: string): Promise<BookOutcome> {
     const { connection, provider } = connected;
     const token = bookingToken(this.deps.keyring, { staffId: staff.id, connectionId: connection.id, bookingId });
-    const outcome = await this.lock.run(connection.id, async (): Promise<BookOutcome & { event?: NewBookingEvent }> => {
+    const outcome = await this.lock.run(connection.id, async (): Promise<BookOutcome & { event?: NewBookingEvent; invitedBy?: InvitedBy }> => {
       const now = this.deps.clock.now();
       const guard = { start: start - service.rules.bufferBeforeMinutes * 60_000, end: start + (service.rules.durationMinutes + service.rules.bufferAfterMinutes) * 60_000 };
       const recent = (this.recent.get(connection.id) ?? []).filter((r) => now - r.at < BUSY_CACHE_TTL_MS);
@@ -174,7 +182,7 @@ export class BookingDesk {
       this.forget(connection.id);
       if (created.ok) {
         recent.push({ id: bookingId, start: event.start, end: event.end, at: now });
-        return { kind: 'done', token, event };
+        return { kind: 'done', token, event, invitedBy: invitedByFor(provider, created.value.invitedBy) };
       }
       if (created.error === 'conflict') {
         if (await this.isSameBooking(provider, bookingId, start, client.email)) return { kind: 'done', token };
@@ -183,7 +191,7 @@ export class BookingDesk {
       this.deps.log.debug('calendar.create_failed', { provider: provider.kind, reason: created.error });
       return { kind: 'unavailable' };
     });
-    if (outcome.kind === 'done' && outcome.event && !provider.serverSchedules) {
+    if (outcome.kind === 'done' && outcome.event && outcome.invitedBy === 'creneau') {
       await this.sendInvitation(outcome.event, 0, 'REQUEST', lang);
     }
     return outcome.kind === 'done' ? { kind: 'done', token } : outcome;
@@ -250,9 +258,9 @@ export class BookingDesk {
   }
 
   /** iMIP for CalDAV servers that do not schedule: REQUEST on create/move, CANCEL on cancel. */
-  private async sendInvitation(event: NewBookingEvent, sequence: number, method: 'REQUEST' | 'CANCEL', lang: string, bookAgain?: string): Promise<void> {
+  private async sendInvitation(event: NewBookingEvent, sequence: number, method: 'REQUEST' | 'CANCEL', lang: string, bookAgain?: string): Promise<boolean> {
     const mailer = this.deps.mailer;
-    if (!mailer) return;
+    if (!mailer) return false;
     const t = this.deps.i18n.getFixedT(lang);
     const ics = buildBookingIcs(event, {
       uidHost: this.deps.config.baseUrl.hostname,
@@ -274,6 +282,7 @@ export class BookingDesk {
       calendar: { method, content: ics },
     });
     if (!sent) this.deps.log.error(new MailError(), 'booking.sendInvitation');
+    return sent;
   }
 
   /** Finds a booking by its token: verified against every connection in constant time, then read live. */
@@ -295,14 +304,20 @@ export class BookingDesk {
     return { kind: 'unknown' };
   }
 
-  /** Cancels (deletes) the event; idempotent: cancelling twice is "already cancelled". */
-  async cancel(b: ManagedBooking, lang: string): Promise<'cancelled' | 'unavailable'> {
+  /**
+   * Cancels (deletes) the event; idempotent: cancelling twice is "already cancelled". Says who
+   * told the client: the server (it sends the CANCEL for an event it scheduled), Creneau, or nobody.
+   */
+  async cancel(b: ManagedBooking, lang: string): Promise<{ notified: Notified } | 'unavailable'> {
     const { connection, provider } = b.connected;
     const res = await this.lock.run(connection.id, () => provider.cancelEvent(b.event.id));
     this.forget(connection.id);
     if (!res.ok && res.error !== 'not_found') return 'unavailable';
-    if (res.ok && !provider.serverSchedules) await this.sendInvitation(b.event, b.event.sequence + 1, 'CANCEL', lang, `${this.deps.config.baseUrl.toString()}@${b.staff.username}`);
-    return 'cancelled';
+    if (!res.ok) return { notified: 'none' };
+    if (invitedByFor(provider, b.event.invitedBy) === 'server') return { notified: 'server' };
+    await this.sendInvitation(b.event, b.event.sequence + 1, 'CANCEL', lang, `${this.deps.config.baseUrl.toString()}@${b.staff.username}`);
+    // A message the SMTP server did not take at once is retried in the background (mailer.ts).
+    return { notified: this.deps.mailer ? 'creneau' : 'none' };
   }
 
   /** Moves the booking to `start` with the same rules as a new booking (its own slot does not block it). */
@@ -312,18 +327,18 @@ export class BookingDesk {
     const { connection, provider } = connected;
     const own = { id: b.event.id, start: b.event.start, end: b.event.end };
     const description = this.movedDescription(b.event.description, b.event.start, start, staff.timeZone);
-    const outcome = await this.lock.run(connection.id, async (): Promise<BookOutcome & { etag?: string }> => {
+    const outcome = await this.lock.run(connection.id, async (): Promise<BookOutcome & { etag?: string; invitedBy?: InvitedBy }> => {
       const live = await this.offeredSlots(staff, service, connected, this.dayAround(start, staff.timeZone), { live: true, exclude: own });
       if (!live.ok) return { kind: 'unavailable' };
       if (start === b.event.start) return { kind: 'done', token: b.token };
       if (!live.slots.includes(start)) return { kind: 'taken', next: await this.nextSlots(staff, service, connected, start) };
       const moved = await provider.moveEvent(b.event.id, start, start + service.rules.durationMinutes * 60_000, b.event.etag, description);
       this.forget(connection.id);
-      if (moved.ok) return { kind: 'done', token: b.token, etag: moved.value.etag };
+      if (moved.ok) return { kind: 'done', token: b.token, etag: moved.value.etag, invitedBy: invitedByFor(provider, moved.value.invitedBy) };
       if (moved.error === 'precondition_failed') return { kind: 'taken', next: live.slots.filter((s) => s !== start).slice(0, 6) };
       return { kind: 'unavailable' };
     });
-    if (outcome.kind === 'done' && outcome.etag !== undefined && !provider.serverSchedules) {
+    if (outcome.kind === 'done' && outcome.etag !== undefined && outcome.invitedBy === 'creneau') {
       const end = start + (b.event.end - b.event.start);
       await this.sendInvitation({ ...b.event, start, end, description }, b.event.sequence + 1, 'REQUEST', lang);
     }

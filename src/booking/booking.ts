@@ -128,3 +128,24 @@ export class RateLimiter {
     for (const [k, ts] of this.hits) if (ts.every((t) => now - t >= this.windowMs)) this.hits.delete(k);
   }
 }
+
+/** Who told the client about a booking or its cancellation, as a query value and message keys. */
+export const NOTICES = ['server', 'creneau', 'none'] as const;
+export type NoticeBy = (typeof NOTICES)[number];
+
+/**
+ * The confirmation page's sentence about the invitation: sent by the calendar server, by
+ * Creneau's own e-mail, or not at all (Creneau invites but has no SMTP configured).
+ */
+export function invitationNoticeKey(invitedBy: 'server' | 'creneau', canMail: boolean): string {
+  if (invitedBy === 'server') return 'booking:invitation_by_calendar';
+  return canMail ? 'booking:invitation_by_email' : 'booking:invitation_none';
+}
+
+/** The cancelled page's sentence about the cancellation notice (`sent` query value; unknown = none shown). */
+export function cancellationNoticeKey(sent: unknown): string | null {
+  if (sent === 'server') return 'booking:cancellation_by_calendar';
+  if (sent === 'creneau') return 'booking:cancellation_by_email';
+  if (sent === 'none') return 'booking:cancellation_none';
+  return null;
+}

@@ -20,6 +20,11 @@ export interface BookingIcsOptions {
   readonly stamp: number;
   /** iTIP method when the ICS travels by e-mail (iMIP); absent for the calendar resource. */
   readonly method?: 'REQUEST' | 'CANCEL';
+  /**
+   * Creneau e-mails the invitation itself: the stored attendee says SCHEDULE-AGENT=CLIENT
+   * (RFC 6638 §7.1) so a scheduling server does not send a second one. Never in iMIP messages.
+   */
+  readonly scheduleAgentClient?: boolean;
 }
 
 /** A booking read back from its ICS (everything but the ETag, which comes from HTTP). */
@@ -107,7 +112,7 @@ export function buildBookingIcs(event: NewBookingEvent, opts: BookingIcsOptions)
     ...(event.description ? [`DESCRIPTION:${text('description', event.description.replace(/\r\n?/g, '\n'), true)}`] : []),
     ...(event.location ? [`LOCATION:${text('location', event.location)}`] : []),
     `ORGANIZER;CN=${param('organizer', event.organizer.name)}:${mailto('organizer', event.organizer.email)}`,
-    `ATTENDEE;CN=${param('attendee', event.attendee.name)};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:${mailto('attendee', event.attendee.email)}`,
+    `ATTENDEE;CN=${param('attendee', event.attendee.name)}${opts.scheduleAgentClient && !opts.method ? ';SCHEDULE-AGENT=CLIENT' : ''};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:${mailto('attendee', event.attendee.email)}`,
     `X-CRENEAU-SERVICE:${event.serviceSlug}`,
     `X-CRENEAU-TIMEZONE:${event.timeZone}`,
     'END:VEVENT',

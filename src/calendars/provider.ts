@@ -22,6 +22,9 @@ export type CalendarResult<T> = Result<T, CalendarFailure>;
 /** Busy intervals, merged and clipped to the range asked for. */
 export type BusyResult = Result<Interval[], CalendarFailure>;
 
+/** Who e-mails the client about a booking: the calendar server (RFC 6638, Google) or Creneau (iMIP). */
+export type InvitedBy = 'server' | 'creneau';
+
 /** Outcome of a write; `conflict` = the id already exists, `precondition_failed` = stale ETag. */
 export type WriteFailure = CalendarFailure | 'conflict' | 'not_found' | 'precondition_failed';
 export type WriteResult<T> = Result<T, WriteFailure>;
@@ -62,6 +65,14 @@ export interface BookingEvent extends NewBookingEvent {
   /** Opaque version tag for conditional moves (CalDAV ETag / Google etag). */
   readonly etag: string;
   readonly sequence: number;
+  /** Who invites for this event; absent = as `serverSchedules` says. */
+  readonly invitedBy?: InvitedBy;
+}
+
+/** A successful create or move; `invitedBy` absent = as `serverSchedules` says. */
+export interface Written {
+  readonly etag: string;
+  readonly invitedBy?: InvitedBy;
 }
 
 /** A Creneau-created event in a range, for caps (per service per day, per client e-mail per day). */
@@ -97,15 +108,16 @@ export interface CalendarProvider {
   /** Creneau-created, non-cancelled events in the booking calendar overlapping the range. */
   bookings(range: Interval): Promise<CalendarResult<BookedSummary[]>>;
   /** Conditional create (If-None-Match: * / fixed Google id): `conflict` if the id exists. */
-  createEvent(event: NewBookingEvent): Promise<WriteResult<{ etag: string }>>;
+  createEvent(event: NewBookingEvent): Promise<WriteResult<Written>>;
   getEvent(id: string): Promise<WriteResult<BookingEvent>>;
   /** Conditional move (If-Match / Google etag); increments SEQUENCE; `description`, when given, replaces it. */
-  moveEvent(id: string, start: number, end: number, etag: string, description?: string): Promise<WriteResult<{ etag: string }>>;
+  moveEvent(id: string, start: number, end: number, etag: string, description?: string): Promise<WriteResult<Written>>;
   /** Deletes (or cancels) the event; `not_found` when already gone. */
   cancelEvent(id: string): Promise<WriteResult<null>>;
   /**
-   * True when the server sends invitations itself (Google with sendUpdates=all; CalDAV with
-   * RFC 6638 auto-schedule). When false, Creneau sends iMIP e-mails itself.
+   * True when the server can send invitations itself (Google with sendUpdates=all; CalDAV with
+   * RFC 6638 auto-schedule). When false, Creneau sends iMIP e-mails itself. CalDAV decides per
+   * booking on top of it (`invitedBy` of writes and reads).
    */
   readonly serverSchedules: boolean;
 }

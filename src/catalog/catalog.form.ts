@@ -1,4 +1,5 @@
 import { LIMITS, validateRules, type ServiceRules, type TimeRange, type Weekday } from '../availability/slots.js';
+import { hasLineControl, hasTextControl } from '../lib/text.js';
 import { bodyOf, checked, text, type FieldError } from '../web/forms.js';
 import { DAYS, FIELD_MODES, FIELD_NAMES, SLUG_RE, type FieldMode, type ServiceFields, type ServiceRow } from './catalog.js';
 
@@ -187,6 +188,10 @@ export function checkServiceForm(v: ServiceFormValues, timeZone: string): { ok: 
   for (const [k, max] of Object.entries(TEXT_LIMITS)) {
     const value = v[k as keyof typeof TEXT_LIMITS];
     if ([...value].length > max) errors.push({ field: k, key: 'admin:errors.too_long', params: { max } });
+    // The title and the place go into invitations' subject lines and iCalendar properties.
+    else if (k === 'description' ? hasTextControl(value) : hasLineControl(value)) {
+      errors.push({ field: k, key: k === 'description' ? 'admin:errors.control_characters_text' : 'admin:errors.control_characters' });
+    }
   }
   const slug = v.slug.normalize('NFKC').toLowerCase();
   if (slug === '') errors.push({ field: 'slug', key: 'admin:errors.required' });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOCALES } from '../config.js';
+import { hasLineControl, hasTextControl } from '../lib/text.js';
 import { fieldsSchema, rulesSchema } from './catalog.js';
 
 /**
@@ -11,25 +12,29 @@ import { fieldsSchema, rulesSchema } from './catalog.js';
 export const FORMAT = 'creneau/1';
 
 const shortText = (max: number) => z.string().max(max);
+/** One line that reaches e-mail headers or iCalendar properties: no control character, no line break. */
+const lineText = (max: number) => shortText(max).refine((v) => !hasLineControl(v), { message: 'contains a line break or an invisible control character (this field is one line of plain text)' });
+/** A multi-line text: line feeds and tabs only. */
+const multiText = (max: number) => shortText(max).refine((v) => !hasTextControl(v), { message: 'contains an invisible control character (only line feeds and tabs are allowed)' });
 
 export const profileSchema = z
   .object({
-    username: shortText(64),
-    displayName: shortText(80),
-    email: shortText(254),
-    timeZone: shortText(64),
+    username: lineText(64),
+    displayName: lineText(80),
+    email: lineText(254),
+    timeZone: lineText(64),
     locale: z.enum(LOCALES as unknown as ['en', 'fr']),
-    bio: shortText(1000),
-    place: shortText(200),
+    bio: multiText(1000),
+    place: lineText(200),
   })
   .strict();
 
 export const portableServiceSchema = z
   .object({
-    slug: shortText(64),
-    title: shortText(120),
-    description: shortText(4000),
-    location: shortText(300),
+    slug: lineText(64),
+    title: lineText(120),
+    description: multiText(4000),
+    location: lineText(300),
     ...rulesSchema.shape,
     fields: fieldsSchema,
     active: z.boolean(),

@@ -19,9 +19,9 @@ export function readControllerForm(body: unknown): ControllerInput {
   return { name: text(b, 'controller_name'), contact: text(b, 'controller_contact') };
 }
 
-// One-line fields: no C0/C1 control characters at all (newlines included), no bidi overrides
+// One-line fields: no C0/C1 control characters at all (newlines and U+2028/9 included), no bidi overrides
 // that could make the privacy page read differently from what was typed.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /** The link for a contact: mailto: for an e-mail, the URL for an http(s) address, else null. */
 export function contactHref(contact: string): string | null {

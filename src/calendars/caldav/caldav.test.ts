@@ -125,7 +125,7 @@ test('create, read, list, move and cancel a booking; conflicts and stale ETags a
 
   const read = await p.getEvent(ev.id);
   assert.ok(read.ok);
-  assert.deepEqual(read.value, { ...ev, cancelled: false, sequence: 0, etag: created.value.etag });
+  assert.deepEqual(read.value, { ...ev, cancelled: false, sequence: 0, etag: created.value.etag, invitedBy: 'creneau' });
 
   const day = { start: Date.parse('2026-12-01T00:00:00Z'), end: Date.parse('2026-12-02T00:00:00Z') };
   assert.deepEqual(await p.bookings(day), { ok: true, value: [{ id: ev.id, start: ev.start, end: ev.end, serviceSlug: 'haircut', attendeeEmail: 'zoe@example.net' }] });

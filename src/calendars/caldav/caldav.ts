@@ -11,17 +11,20 @@ import type {
   CalendarFailure,
   CalendarProvider,
   CalendarResult,
+  InvitedBy,
   NewBookingEvent,
   WriteResult,
+  Written,
 } from '../provider.js';
 import { sharedBusyPool } from '../busy-pool.js';
 import type { BusyEngine } from '../busy-pool.js';
 import { buildBookingIcs, moveBookingIcs, parseBookingIcs } from '../ics.js';
 import { dav, failed, failureOfStatus, NS, propfind, XML_HEAD } from './dav.js';
-import { discoverCaldav } from './discovery.js';
+import { calendarUserAddresses, discoverCaldav } from './discovery.js';
 import { createTransport } from './http.js';
 import type { HttpResponse } from './http.js';
 import { collectionUrl, objectsOf, textOf } from './map.js';
+import { attendeeScheduling, invitedByOf, inviterFor } from './scheduling.js';
 import { createCalendarViews } from './view.js';
 
 export { discoverCaldav } from './discovery.js';
@@ -70,6 +73,23 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
   const views = createCalendarViews(t, (texts) => engine.minimize(texts));
   // The worker keeps each calendar's parsed objects under this key between reads.
   const readerKey = `caldav:${origin}:${booking}:${opts.username}`;
+  const autoSchedule = opts.serverSchedules ?? false;
+  let ownAddresses: string[] | undefined;
+
+  /** The account's calendar-user addresses, read once (only needed when the server can schedule); null when unreadable. */
+  async function addresses(): Promise<string[] | null> {
+    if (!autoSchedule) return null;
+    if (ownAddresses) return ownAddresses;
+    const read = await calendarUserAddresses(t, booking);
+    if (read) ownAddresses = read;
+    return read;
+  }
+
+  /** Who is expected to invite for a stored booking (its attendee's SCHEDULE-AGENT first). */
+  async function expectedInviter(ics: string, organizerEmail: string): Promise<InvitedBy> {
+    if (attendeeScheduling(ics)?.agent === 'CLIENT') return 'creneau';
+    return inviterFor(autoSchedule, await addresses(), organizerEmail);
+  }
 
   async function etagOf(url: string): Promise<CalendarResult<string>> {
     const r = await propfind(t, url, '0', '<d:getetag/>');
@@ -87,6 +107,27 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
     if (etag && !etag.startsWith('W/')) return ok({ etag });
     const read = await etagOf(url);
     return read.ok ? ok({ etag: read.value }) : read;
+  }
+
+  /**
+   * After a write: the ETag, and who invited. A server expected to schedule must report it in
+   * the attendee's SCHEDULE-STATUS (RFC 6638 §3.2.9), so the stored event is read back.
+   */
+  async function settled(res: HttpResponse, url: string, expected: InvitedBy): Promise<WriteResult<Written>> {
+    if (expected === 'creneau') {
+      const w = await written(res, url);
+      return w.ok ? ok({ etag: w.value.etag, invitedBy: 'creneau' }) : w;
+    }
+    const back = await http('GET', url, { accept: 'text/calendar' });
+    if (!back.ok) return back;
+    if (back.value.status !== 200) return err(failureOfStatus(back.value.status));
+    let etag = back.value.headers['etag'];
+    if (!etag || etag.startsWith('W/')) {
+      const e = await etagOf(url);
+      if (!e.ok) return e;
+      etag = e.value;
+    }
+    return ok({ etag, invitedBy: invitedByOf(expected, attendeeScheduling(back.value.body.toString('utf8'))) });
   }
 
   /** The current booking event's resource, or why there is none. */
@@ -145,19 +186,21 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
 
     async createEvent(event: NewBookingEvent) {
       const url = eventUrl(event.id);
-      const ics = buildBookingIcs(event, { uidHost: opts.uidHost, sequence: 0, status: 'CONFIRMED', stamp: clock.now() });
+      const expected = inviterFor(autoSchedule, await addresses(), event.organizer.email);
+      const ics = buildBookingIcs(event, { uidHost: opts.uidHost, sequence: 0, status: 'CONFIRMED', stamp: clock.now(), scheduleAgentClient: expected === 'creneau' });
       const r = await http('PUT', url, { ...ICS_TYPE, 'if-none-match': '*' }, ics);
       if (!r.ok) return r;
       const { status } = r.value;
       if (status === 412 || status === 409) return err('conflict');
       if (status !== 201 && status !== 204 && status !== 200) return err(failureOfStatus(status));
-      return written(r.value, url);
+      return settled(r.value, url, expected);
     },
 
     async getEvent(id: string): Promise<WriteResult<BookingEvent>> {
       const r = await current(id);
       if (!r.ok) return r;
-      const ev = parseBookingIcs(r.value.body.toString('utf8'));
+      const body = r.value.body.toString('utf8');
+      const ev = parseBookingIcs(body);
       if (!ev || ev.id !== id) return err('malformed');
       let etag = r.value.headers['etag'];
       if (!etag || etag.startsWith('W/')) {
@@ -165,7 +208,8 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
         if (!e.ok) return e;
         etag = e.value;
       }
-      return ok({ ...ev, etag });
+      const invitedBy = invitedByOf(await expectedInviter(body, ev.organizer.email), attendeeScheduling(body));
+      return ok({ ...ev, etag, invitedBy });
     },
 
     async moveEvent(id: string, start: number, end: number, etag: string, description?: string) {
@@ -173,8 +217,10 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
       if (!now.ok) return now;
       const currentEtag = now.value.headers['etag'];
       if (currentEtag && currentEtag !== etag) return err('precondition_failed');
-      const moved = moveBookingIcs(now.value.body.toString('utf8'), start, end, clock.now(), description);
+      const currentIcs = now.value.body.toString('utf8');
+      const moved = moveBookingIcs(currentIcs, start, end, clock.now(), description);
       if (!moved) return err('malformed');
+      const expected = await expectedInviter(currentIcs, parseBookingIcs(currentIcs)?.organizer.email ?? '');
       const url = eventUrl(id);
       const r = await http('PUT', url, { ...ICS_TYPE, 'if-match': etag }, moved);
       if (!r.ok) return r;
@@ -182,7 +228,7 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
       if (status === 412) return err('precondition_failed');
       if (status === 404) return err('not_found');
       if (status !== 200 && status !== 204 && status !== 201) return err(failureOfStatus(status));
-      return written(r.value, url);
+      return settled(r.value, url, expected);
     },
 
     async cancelEvent(id: string) {

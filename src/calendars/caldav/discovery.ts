@@ -4,7 +4,9 @@ import type { CalendarFailure, CalendarInfo } from '../provider.js';
 import { propfind } from './dav.js';
 import type { DavResult } from './dav.js';
 import { createTransport } from './http.js';
+import type { Transport } from './http.js';
 import { calendarInfoOf, hrefsOf } from './map.js';
+import { mailtoAddresses } from './scheduling.js';
 
 /**
  * Finding a user's calendars from what the staff member typed: a server root,
@@ -112,4 +114,25 @@ export async function discoverCaldav(opts: DiscoverOptions): Promise<Result<Disc
     if (o.ok) serverSchedules = /(^|,)\s*calendar-auto-schedule\s*(,|$)/i.test(o.value.headers['dav'] ?? '');
   }
   return ok({ calendars: all, serverSchedules });
+}
+
+/**
+ * The account's calendar-user addresses (RFC 6638 calendar-user-address-set of its principal),
+ * lower-case, mailto: only; null when they cannot be read or the principal is on another origin
+ * (then Creneau invites itself, which never leads to two invitations).
+ */
+export async function calendarUserAddresses(t: Transport, url: string): Promise<string[] | null> {
+  const r = await propfind(t, url, '0', '<d:current-user-principal/>');
+  const href = r.ok ? hrefsOf(r.value.items[0]?.props['currentUserPrincipal'])[0] : undefined;
+  if (!href) return null;
+  let principal: URL;
+  try {
+    principal = new URL(href, url);
+  } catch {
+    return null;
+  }
+  if (principal.origin !== new URL(url).origin) return null;
+  const p = await propfind(t, principal.href, '0', '<c:calendar-user-address-set/>');
+  if (!p.ok) return null;
+  return mailtoAddresses(hrefsOf(p.value.items[0]?.props['calendarUserAddressSet']));
 }

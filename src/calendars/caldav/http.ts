@@ -241,7 +241,9 @@ function fetchOver(request: Transport['request'], check: (body: Buffer) => boole
     const result = await request({ method: init?.method ?? 'GET', url, headers, body, ...(deadline === undefined ? {} : { deadline }) });
     if (!result.ok) throw new TransportError(result.error);
     const res = result.value;
-    if (!check(res.body)) throw new TransportError('malformed');
+    // tsdav parses only successful answers; an error page (Cyrus's 401 is HTML with a DOCTYPE)
+    // must still report its status, so only those answers are checked.
+    if (res.status >= 200 && res.status < 300 && !check(res.body)) throw new TransportError('malformed');
     const nullBody = res.status === 204 || res.status === 304 || res.status < 200;
     const response = new Response(nullBody ? null : res.body, { status: res.status < 200 ? 200 : res.status, headers: res.headers });
     Object.defineProperty(response, 'url', { value: res.url });

@@ -589,7 +589,7 @@ describe('outbound requests', () => {
       assert.ok((await provider.bookings(day)).ok);
       assert.ok((await provider.cancelEvent(ev.id)).ok);
       g.state.inject({ kind: 'redirect', route: 'freeBusy', location: trapUrl, times: 5 });
-      assert.deepEqual(await provider.busy(day), { ok: false, error: 'unreachable' });
+      assert.deepEqual(await provider.busy(day), { ok: false, error: 'refused' });
       g.state.expireAccessTokens();
       assert.ok((await provider.listCalendars()).ok);
 

@@ -1,0 +1,312 @@
+// The real-server matrix (issue #14, DESIGN.md §6): the same checks against Radicale, Xandikos
+// and Cyrus IMAP's CalDAV (Fastmail's engine, which schedules invitations itself). Each server
+// starts once for its block; the app, SQLite and the SMTP sink are real too. Cyrus mails its own
+// iMIP messages to the same SMTP sink as Creneau (smtp_backend: host), so "exactly one
+// invitation" is counted where the client would receive it.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { readdirSync, readFileSync } from 'node:fs';
+import ICAL from 'ical.js';
+import { startRadicale } from '../../../scripts/test-support/radicale.js';
+import { startXandikos } from '../../../scripts/test-support/xandikos.js';
+import { startCyrus } from '../../../scripts/test-support/cyrus.js';
+import { basicAuth, type DavServer } from '../../../scripts/test-support/dav-server.js';
+import { Browser, hiddenValue } from '../../../scripts/test-support/app.js';
+import { client, iso, openForm, postForm, soon, startSmtpSink, startWorld, STAFF_ZONE, type Mail, type SmtpSink, type World } from '../../../scripts/test-support/world.js';
+import { findStaffById, setPasswordHash, updateProfile } from '../../accounts/accounts.repo.js';
+import { hashPassword } from '../../accounts/password.js';
+import { createCaldavProvider, discoverCaldav } from './caldav.js';
+import type { NewBookingEvent } from '../provider.js';
+
+const FIXTURES = new URL('../fixtures/busy/', import.meta.url);
+const allowHosts = ['127.0.0.1'];
+const STAFF_PASSWORD = 'interop staff password';
+/** How long to wait for a second (unwanted) message after the first one arrived. */
+const SETTLE_MS = 700;
+
+interface Server {
+  readonly name: string;
+  start(smtp: SmtpSink): Promise<DavServer & { readonly address?: string }>;
+  /** The principal URL a staff member might paste. */
+  principal(dav: DavServer): string;
+  /** Advertises RFC 6638 `calendar-auto-schedule` (and so may invite by itself). */
+  readonly autoSchedule: boolean;
+  /**
+   * Fixture files the server will not store (403), with why. They hold no busy time, so the
+   * reference intervals stay the same without them; the test checks they are still refused.
+   */
+  readonly refuses?: Readonly<Record<string, string>>;
+}
+
+const SERVERS: readonly Server[] = [
+  { name: 'Radicale', start: () => startRadicale(), principal: (d) => new URL(`/${d.username}/`, d.url).href, autoSchedule: false },
+  { name: 'Xandikos', start: () => startXandikos(), principal: (d) => new URL(`/${d.username}/`, d.url).href, autoSchedule: false },
+  {
+    name: 'Cyrus',
+    start: (smtp) => startCyrus({ smtp: { host: '127.0.0.1', port: Number(new URL(smtp.url).port) } }),
+    principal: (d) => new URL(`/dav/principals/user/${d.username}/`, d.url).href,
+    autoSchedule: true,
+    refuses: {
+      '22-zero-length.1.ics': 'Cyrus refuses an event with neither DTEND nor DURATION (403 valid-calendar-data, "DTEND must occur after DTSTART")',
+      '22-zero-length.2.ics': 'Cyrus refuses DURATION:PT0S (403 valid-calendar-data, "DTEND must occur after DTSTART")',
+    },
+  },
+];
+
+interface Fixture {
+  readonly files: string[];
+  readonly timeZone: string;
+  readonly window: { start: string; end: string };
+  readonly busy: [string, string][];
+}
+
+const isoZ = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+/** The calendar objects of a collection as the server stores them (file name → ICS). */
+async function objects(dav: DavServer, calendarUrl: string): Promise<Map<string, string>> {
+  const auth = basicAuth(dav.username, dav.password);
+  const res = await fetch(calendarUrl, {
+    method: 'PROPFIND',
+    headers: { authorization: auth, depth: '1', 'content-type': 'application/xml' },
+    body: '<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getetag/></prop></propfind>',
+  });
+  assert.equal(res.status, 207);
+  const xml = await res.text();
+  const hrefs = [...xml.matchAll(/<(?:\w+:)?href>([^<]+\.ics)<\/(?:\w+:)?href>/g)].map((m) => m[1] as string);
+  const out = new Map<string, string>();
+  for (const href of hrefs) {
+    const r = await fetch(new URL(href, calendarUrl), { headers: { authorization: auth } });
+    out.set(decodeURIComponent(href.split('/').pop() as string), await r.text());
+  }
+  return out;
+}
+
+function attendeeOf(ics: string): ICAL.Property {
+  const ev = new ICAL.Component(ICAL.parse(ics) as unknown[]).getFirstSubcomponent('vevent');
+  const attendee = ev?.getFirstProperty('attendee');
+  assert.ok(attendee, 'the stored event has an attendee');
+  return attendee;
+}
+
+function startOf(ics: string): number {
+  const ev = new ICAL.Component(ICAL.parse(ics) as unknown[]).getFirstSubcomponent('vevent');
+  return (ev?.getFirstPropertyValue('dtstart') as ICAL.Time).toJSDate().getTime();
+}
+
+/** What reached the client's mailbox, after giving a second message the time to arrive. */
+async function mailsTo(smtp: SmtpSink, address: string, atLeast: number): Promise<Mail[]> {
+  const until = Date.now() + 8000;
+  while (smtp.mails.filter((m) => m.to === address).length < atLeast && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  return smtp.mails.filter((m) => m.to === address);
+}
+
+/** Who wrote an iMIP message: Creneau or the calendar server (by its PRODID). */
+function senderOf(m: Mail): 'creneau' | 'server' {
+  return /PRODID:-\/\/Creneau\/\//.test(m.raw) ? 'creneau' : 'server';
+}
+
+function methodOf(m: Mail): string | null {
+  return m.method ?? /^METHOD:(\w+)/m.exec(m.raw)?.[1] ?? null;
+}
+
+const sample = (id: string, start: number, organizer: string): NewBookingEvent => ({
+  id,
+  start,
+  end: start + 30 * 60_000,
+  timeZone: STAFF_ZONE,
+  summary: 'Race',
+  description: '',
+  location: '',
+  organizer: { name: 'Alice', email: organizer },
+  attendee: { name: 'Racer', email: 'racer@example.com' },
+  serviceSlug: 'haircut',
+});
+
+for (const server of SERVERS) {
+  describe(`CalDAV interop: ${server.name}`, () => {
+    let smtp: SmtpSink;
+    let dav: DavServer & { readonly address?: string };
+    let w: World;
+    let calendar: string;
+    const creds = () => ({ username: dav.username, password: dav.password, allowHosts });
+    const provider = () =>
+      createCaldavProvider({ ...creds(), bookingCalendarUrl: calendar, conflictCalendarUrls: [calendar], uidHost: '127.0.0.1', timeZone: STAFF_ZONE, serverSchedules: server.autoSchedule });
+
+    before(async () => {
+      smtp = await startSmtpSink();
+      dav = await server.start(smtp);
+      w = await startWorld({ dav, smtp });
+      calendar = w.calendarUrl as string;
+    });
+    after(async () => {
+      await w?.stop();
+      await dav?.stop();
+      await smtp?.stop();
+    });
+
+    test('discovery finds the same calendars from the root, the principal and a calendar URL; a wrong password is unauthorized', async () => {
+      const lists: string[][] = [];
+      for (const url of [dav.url, server.principal(dav), calendar]) {
+        const res = await discoverCaldav({ url, ...creds() });
+        assert.ok(res.ok, `${url}: ${JSON.stringify(res)}`);
+        const bookings = res.value.calendars.find((c) => c.id === calendar);
+        assert.ok(bookings, `${url}: the Bookings calendar is found`);
+        assert.equal(bookings.name, 'Bookings');
+        assert.equal(bookings.writable, true);
+        assert.equal(res.value.serverSchedules, server.autoSchedule, `${url}: calendar-auto-schedule`);
+        lists.push(res.value.calendars.map((c) => c.id).sort());
+      }
+      assert.deepEqual(lists[1], lists[0]);
+      assert.deepEqual(lists[2], lists[0]);
+      assert.deepEqual(await discoverCaldav({ url: dav.url, ...creds(), password: 'wrong' }), { ok: false, error: 'unauthorized' });
+    });
+
+    test('busy time of every fixture (recurring series with exceptions, all-day, floating, DST) matches the reference', async () => {
+      const cases = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort();
+      assert.ok(cases.length >= 20);
+      for (const name of cases) {
+        const fx = JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as Fixture;
+        const cal = await dav.makeCalendar(`fx-${name.replace('.json', '')}`, name, ['VEVENT', 'VTODO', 'VJOURNAL']);
+        for (const f of fx.files) {
+          const status = await dav.put(cal, f, readFileSync(new URL(f, FIXTURES), 'utf8'));
+          const refused = server.refuses?.[f];
+          if (refused) assert.equal(status, 403, `${name}: still refused? ${refused}`);
+          else assert.ok(status === 201 || status === 204, `${name}: PUT ${f} → ${status}`);
+        }
+        const p = createCaldavProvider({ ...creds(), bookingCalendarUrl: cal, conflictCalendarUrls: [cal], uidHost: 'b.test', timeZone: fx.timeZone });
+        const res = await p.busy({ start: Date.parse(fx.window.start), end: Date.parse(fx.window.end) });
+        assert.ok(res.ok, `${name}: ${JSON.stringify(res)}`);
+        assert.deepEqual(res.value.map((b) => [isoZ(b.start), isoZ(b.end)]), fx.busy, name);
+      }
+    });
+
+    /**
+     * Book, reschedule and cancel through the public pages; the client receives exactly one
+     * message each time, from `by` (Creneau or the server), and the pages say which.
+     */
+    async function bookMoveCancel(label: string, daysAhead: number, by: 'creneau' | 'server'): Promise<void> {
+      const who = client(label);
+      const email = who.email as string;
+      const start = soon('10:00', daysAhead);
+      const form = await openForm(w, 'haircut', start);
+      const res = await postForm(`${w.url}/@alice/haircut/book`, { ...form, ...who });
+      assert.equal(res.status, 303, await res.text());
+      const location = res.headers.get('location') ?? '';
+      const token = /^\/b\/([0-9a-v]{26}\.[0-9a-v]{32})/.exec(location)?.[1];
+      assert.ok(token, location);
+      const id = token.slice(0, 26);
+
+      const stored = (await objects(dav, calendar)).get(`${id}.ics`);
+      assert.ok(stored, 'the event is in the calendar under our id');
+      assert.equal(startOf(stored), start);
+      const attendee = attendeeOf(stored);
+      assert.match(String(attendee.getFirstValue()), new RegExp(`mailto:${email}`, 'i'));
+      if (by === 'creneau') assert.equal(attendee.getParameter('schedule-agent'), 'CLIENT', 'Creneau invites: the server is told not to');
+      else {
+        assert.equal(attendee.getParameter('schedule-agent'), undefined, 'the server invites');
+        assert.match(String(attendee.getParameter('schedule-status')), /^1\./, 'the server reports it sent the invitation');
+      }
+
+      let mails = await mailsTo(smtp, email, 1);
+      assert.equal(mails.length, 1, `exactly one invitation (got ${mails.map((m) => `${senderOf(m)}:${methodOf(m)}`).join(', ')})`);
+      assert.equal(methodOf(mails[0] as Mail), 'REQUEST');
+      assert.equal(senderOf(mails[0] as Mail), by);
+
+      const page = await (await fetch(`${w.url}${location}`, { headers: { 'accept-language': 'en' } })).text();
+      assert.match(page, /Your booking is confirmed/);
+      const en = by === 'server' ? `An invitation was sent to ${email} from Alice Martin’s calendar.` : `An invitation was sent to ${email} by e-mail.`;
+      assert.ok(page.includes(en), `the confirmation says who sent the invitation: ${en}`);
+      const fr = await (await fetch(`${w.url}/b/${token}`, { headers: { 'accept-language': 'fr' } })).text();
+      const frText = by === 'server' ? `Une invitation a été envoyée à ${email} depuis l’agenda de Alice Martin.` : `Une invitation a été envoyée à ${email} par e-mail.`;
+      assert.ok(fr.includes(frText), frText);
+
+      const to = soon('14:00', daysAhead);
+      const moved = await postForm(`${w.url}/b/${token}/reschedule`, { start: iso(to), tz: STAFF_ZONE });
+      assert.equal(moved.status, 303, await moved.text());
+      const after = (await objects(dav, calendar)).get(`${id}.ics`);
+      assert.ok(after);
+      assert.equal(startOf(after), to, 'the event moved');
+      mails = await mailsTo(smtp, email, 2);
+      assert.equal(mails.length, 2, `exactly one update (got ${mails.map((m) => `${senderOf(m)}:${methodOf(m)}`).join(', ')})`);
+      assert.equal(methodOf(mails[1] as Mail), 'REQUEST');
+      assert.equal(senderOf(mails[1] as Mail), by);
+
+      const cancelled = await postForm(`${w.url}/b/${token}/cancel`, {});
+      assert.equal(cancelled.status, 303);
+      const gone = cancelled.headers.get('location') ?? '';
+      assert.match(gone, new RegExp(`sent=${by}$`));
+      assert.equal((await objects(dav, calendar)).has(`${id}.ics`), false, 'the event is gone');
+      mails = await mailsTo(smtp, email, 3);
+      assert.equal(mails.length, 3, `exactly one cancellation (got ${mails.map((m) => `${senderOf(m)}:${methodOf(m)}`).join(', ')})`);
+      assert.equal(methodOf(mails[2] as Mail), 'CANCEL');
+      assert.equal(senderOf(mails[2] as Mail), by);
+      const goneHtml = await (await fetch(`${w.url}${gone}`, { headers: { 'accept-language': 'en' } })).text();
+      assert.match(goneHtml, by === 'server' ? /A cancellation notice was sent to you from the calendar\./ : /A cancellation notice was sent to you by e-mail\./);
+      const goneFr = await (await fetch(`${w.url}${gone}`, { headers: { 'accept-language': 'fr' } })).text();
+      assert.match(goneFr, by === 'server' ? /Un avis d’annulation vous a été envoyé depuis l’agenda\./ : /Un avis d’annulation vous a été envoyé par e-mail\./);
+    }
+
+    test('book, reschedule, cancel through the app when the staff e-mail is not one of the server account’s addresses: Creneau sends exactly one message each time', async () => {
+      await bookMoveCancel(`${server.name.toLowerCase()}-own-mail`, 3, 'creneau');
+    });
+
+    if (server.autoSchedule) {
+      test('book, reschedule, cancel when the staff e-mail is the account’s own address: the server sends exactly one message each time, Creneau none', async () => {
+        const staff = await findStaffById(w.deps.db, w.staffId);
+        assert.ok(staff && dav.address);
+        await updateProfile(w.deps.db, w.staffId, { ...staff, email: dav.address }, Date.now());
+        try {
+          await bookMoveCancel(`${server.name.toLowerCase()}-server-mail`, 4, 'server');
+        } finally {
+          await updateProfile(w.deps.db, w.staffId, staff, Date.now());
+        }
+      });
+    }
+
+    test('20 clients race for one slot: exactly one event, one invitation, the others get 409', async () => {
+      const start = soon('16:00', 5);
+      const forms: Record<string, string>[] = [];
+      for (let i = 0; i < 20; i++) forms.push(await openForm(w, 'haircut', start));
+      const label = `${server.name.toLowerCase()}-race`;
+      const answers = await Promise.all(forms.map((f, i) => postForm(`${w.url}/@alice/haircut/book`, { ...f, ...client(`${label}${i}`) })));
+      const statuses = answers.map((a) => a.status).sort();
+      assert.deepEqual(statuses, [303, ...Array<number>(19).fill(409)]);
+      const atStart = [...(await objects(dav, calendar)).values()].filter((ics) => startOf(ics) === start);
+      assert.equal(atStart.length, 1, 'exactly one event for the slot');
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      const invitations = smtp.mails.filter((m) => m.to.startsWith(`client${label}`));
+      assert.equal(invitations.length, 1, 'exactly one invitation');
+
+      // Twenty processes writing the same booking id at once: the server's If-None-Match lets one through.
+      const id = 'racerace000000000000000000';
+      const writes = await Promise.all(Array.from({ length: 20 }, () => provider().createEvent(sample(id, soon('16:30', 5), 'alice@salon.test'))));
+      assert.equal(writes.filter((r) => r.ok).length, 1, JSON.stringify(writes.filter((r) => !r.ok)));
+      // The others lose with 412/409; under a loaded machine one of them may instead fail closed
+      // (seen once with Xandikos: 'unreachable'), which a client sees as "temporarily unavailable".
+      const losers = writes.flatMap((r) => (r.ok ? [] : [r.error]));
+      assert.ok(losers.every((reason) => reason === 'conflict' || reason === 'unreachable' || reason === 'timeout'), JSON.stringify(losers));
+      assert.ok(losers.filter((reason) => reason === 'conflict').length >= 17, `most writers see the conflict: ${JSON.stringify(losers)}`);
+      const same = [...(await objects(dav, calendar)).keys()].filter((name) => name === `${id}.ics`);
+      assert.equal(same.length, 1, 'one object for the id');
+      assert.deepEqual(await provider().cancelEvent(id), { ok: true, value: null });
+    });
+
+    test('the connection check: connect from the server root through the staff pages, then "Test the connection"', async () => {
+      await setPasswordHash(w.deps.db, w.staffId, await hashPassword(STAFF_PASSWORD), Date.now());
+      const b = new Browser(w.url);
+      const login = await b.get('/login');
+      const signedIn = await b.post('/login', { _form: hiddenValue(login.text, '_form'), login: 'alice', password: STAFF_PASSWORD, next: '' });
+      assert.equal(signedIn.status, 303);
+      const csrf = hiddenValue((await b.get('/admin/calendar')).text, '_csrf');
+      const wrong = await b.post('/admin/calendar/caldav', { _csrf: csrf, url: dav.url, username: dav.username, password: 'not-the-password' });
+      assert.equal(wrong.status, 422);
+      assert.match(wrong.text, /user name or password was refused/);
+      const connected = await b.post('/admin/calendar/caldav', { _csrf: csrf, url: dav.url, username: dav.username, password: dav.password });
+      assert.equal(connected.status, 303, connected.text.slice(0, 300));
+      const tested = await b.post('/admin/calendar/test', { _csrf: csrf });
+      assert.equal(tested.status, 303);
+      assert.match((await b.get(tested.location ?? '')).text, /The connection works/);
+    });
+  });
+}
