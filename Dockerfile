@@ -9,8 +9,9 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-# dist/.build caches the Node 24 package and the compiled addon between builds (BuildKit).
-RUN --mount=type=cache,target=/src/dist/.build \
+# The build cache (Node 24 package, compiled addon; scripts/build-binary.ts) is kept between
+# image builds by BuildKit.
+RUN --mount=type=cache,target=/root/.cache/creneau-build \
     npm run build:binary \
  && install -d -m 0700 /out/data /out/data/.cache \
  && install -m 0755 dist/creneau /out/creneau

@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import * as slots from './bench/slots.bench.js';
 import * as booking from './bench/booking.bench.js';
 import * as untrusted from './bench/untrusted.bench.js';
+import * as startup from './bench/startup.bench.js';
 
 interface BenchModule {
   run(): Promise<string>;
@@ -15,6 +16,7 @@ const BENCHES: readonly [string, BenchModule][] = [
   ['slots', slots],
   ['booking', booking],
   ['untrusted', untrusted],
+  ['startup', startup],
 ];
 
 const only = process.argv.slice(2);

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildBinary, missingToolchain, type BuildResult } from './build-binary.js';
 
-// Builds dist/creneau (the Node 24 base and the compiled addon are cached in dist/.build, so
-// only the first build on a machine compiles SQLite) and uses it the way an admin would: from
-// a folder with no checkout in sight.
+// Builds dist/creneau (the Node 24 base and the compiled addon are cached outside the clone,
+// see buildCacheDir(), so only the first build on a machine compiles SQLite) and uses it the
+// way an admin would: from a folder with no checkout in sight.
 
 const why = missingToolchain();
 const tmp = mkdtempSync(join(tmpdir(), 'creneau-binary-'));
@@ -95,7 +95,11 @@ test('the single binary builds, starts anywhere, serves, backs up and stops on S
     const base = `http://127.0.0.1:${server.port}`;
     const home = await fetch(`${base}/`, { redirect: 'manual' });
     assert.ok(home.status === 200 || home.status === 303 || home.status === 302, `GET / answered ${home.status}`);
-    const page = home.status === 200 ? home : await fetch(new URL(home.headers.get('location') ?? '/', base));
+    const locked = await fetch(new URL(home.headers.get('location') ?? '/', base));
+    assert.equal(locked.status, 403, 'the first-run wizard needs the token from the start-up line');
+    const token = /\/setup\?token=([\w-]+)/.exec(server.output())?.[1];
+    assert.ok(token, `the start-up line carries the setup URL:\n${server.output()}`);
+    const page = await fetch(`${base}/setup?token=${token}`);
     assert.equal(page.status, 200);
     const html = await page.text();
     assert.match(html, /<html lang="en">/, 'views and locales come from the binary');

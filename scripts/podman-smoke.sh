@@ -54,7 +54,8 @@ ROOTFS="$WORK/context/rootfs"
 mkdir -p "$ROOTFS/usr/local/bin" "$ROOTFS/tmp" "$ROOTFS/data"
 chmod 1777 "$ROOTFS/tmp"
 cp "$BIN" "$ROOTFS/usr/local/bin/creneau"
-ADDON=$(ls -d "$ROOT"/dist/.build/better-sqlite3-*/build/Release/better_sqlite3.node 2>/dev/null | head -n 1 || true)
+BUILD_CACHE=${CRENEAU_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/creneau-build}
+ADDON=$(ls -d "$BUILD_CACHE"/better-sqlite3-*/build/Release/better_sqlite3.node 2>/dev/null | head -n 1 || true)
 libs=$( { ldd "$BIN"; [ -n "$ADDON" ] && ldd "$ADDON"; } | awk '/=> \//{print $3} /^[ \t]*\/[^ ]+ \(/{print $1}' | sort -u)
 for lib in $libs; do
   cp --parents -L "$lib" "$ROOTFS/"

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Config } from './config.js';
 import { loadKeyring } from './crypto/key.service.js';
 import { openDb } from './db/database.js';
@@ -7,7 +8,7 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/log.js';
 import { createI18n } from './web/i18n.js';
 import { CalendarDirectory } from './calendars/connection.service.js';
-import { createMailer } from './mail/mailer.js';
+import type { Mailer } from './mail/mailer.js';
 
 /** Opens the database, applies migrations and proves the key: the start of every command. */
 export async function boot(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<Deps> {
@@ -21,11 +22,31 @@ export async function boot(config: Config, opts: { clock?: Clock; log?: Logger }
     const calendars = new CalendarDirectory({ config, db, keyring, clock, log });
     return {
       config, db, sqlite, keyring, i18n, clock, log, calendars,
-      mailer: createMailer(config, { log }),
+      mailer: lazyMailer(config, log),
       beforeAccountDelete: (staffId: number) => calendars.disconnect(staffId),
+      // Never stored: a restart prints a new one, so a leaked start-up line ages out.
+      setupToken: randomBytes(16).toString('base64url'),
     };
   } catch (err) {
     await db.destroy();
     throw err;
   }
+}
+
+/**
+ * The SMTP mailer, but nodemailer (~15 MiB resident, ~0.3 s to load) is only imported when the
+ * first message goes out: most installations send none, and none at start.
+ */
+function lazyMailer(config: Config, log: Logger): Mailer | null {
+  if (!config.smtp) return null;
+  let loaded: Mailer | null = null;
+  let loading: Promise<Mailer | null> | null = null;
+  return {
+    send: async (mail) => {
+      loading ??= import('./mail/mailer.js').then((m) => (loaded = m.createMailer(config, { log })), () => null);
+      const mailer = await loading;
+      return mailer ? mailer.send(mail) : false;
+    },
+    pending: () => loaded?.pending() ?? 0,
+  };
 }

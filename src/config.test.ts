@@ -98,3 +98,26 @@ test('a base URL on this machine with another port than the listening one is rep
   // A public name is served through a proxy: its port says nothing about the listening one.
   assert.equal(loadConfig({ CRENEAU_PORT: '8080', CRENEAU_BASE_URL: 'https://booking.example.com' }).warnings.length, 0);
 });
+
+test('OpenID Connect: all three variables or none, https unless on this machine, a _FILE secret, SSO-only needs it', () => {
+  const oidc = { CRENEAU_OIDC_ISSUER: 'https://auth.example.com/application/o/creneau/', CRENEAU_OIDC_CLIENT_ID: 'creneau', CRENEAU_OIDC_CLIENT_SECRET: 'oidc-secret-value' };
+  assert.equal(loadConfig({}).oidc, null);
+  assert.equal(loadConfig({}).passwordLogin, true);
+  fails({ CRENEAU_OIDC_ISSUER: oidc.CRENEAU_OIDC_ISSUER }, 'CRENEAU_OIDC_CLIENT_ID', /none of them/);
+  fails({ CRENEAU_OIDC_ISSUER: oidc.CRENEAU_OIDC_ISSUER, CRENEAU_OIDC_CLIENT_ID: 'x' }, 'CRENEAU_OIDC_CLIENT_SECRET', /none of them/);
+  fails({ ...oidc, CRENEAU_OIDC_ISSUER: 'auth.example.com' }, 'CRENEAU_OIDC_ISSUER', /issuer URL/);
+  fails({ ...oidc, CRENEAU_OIDC_ISSUER: 'http://auth.example.com' }, 'CRENEAU_OIDC_ISSUER', /https:\/\//);
+  fails({ ...oidc, CRENEAU_OIDC_ISSUER: 'https://auth.example.com/?x=1' }, 'CRENEAU_OIDC_ISSUER', /query/);
+  fails({ CRENEAU_PASSWORD_LOGIN: 'off' }, 'CRENEAU_PASSWORD_LOGIN', /CRENEAU_OIDC_ISSUER/);
+  fails({ ...oidc, CRENEAU_PASSWORD_LOGIN: 'sometimes' }, 'CRENEAU_PASSWORD_LOGIN', /on or off/);
+  const local = loadConfig({ ...oidc, CRENEAU_OIDC_ISSUER: 'http://127.0.0.1:9000/oidc' });
+  assert.equal(local.oidc?.issuer.toString(), 'http://127.0.0.1:9000/oidc');
+  assert.equal(local.oidc?.label, 'Single sign-on');
+  const dir = mkdtempSync(join(tmpdir(), 'creneau-config-'));
+  writeFileSync(join(dir, 'oidc'), 'oidc-secret-from-file\n');
+  const c = loadConfig({ ...oidc, CRENEAU_OIDC_CLIENT_SECRET: '', CRENEAU_OIDC_CLIENT_SECRET_FILE: join(dir, 'oidc'), CRENEAU_OIDC_LABEL: 'Authentik', CRENEAU_PASSWORD_LOGIN: 'off' });
+  assert.equal(c.oidc?.clientSecret, 'oidc-secret-from-file');
+  assert.equal(c.oidc?.label, 'Authentik');
+  assert.equal(c.passwordLogin, false);
+  assert.ok(!JSON.stringify(redactedConfig(c)).includes('oidc-secret-from-file'), 'secret redacted');
+});

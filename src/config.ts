@@ -31,6 +31,10 @@ export interface Config {
   readonly embedOrigins: readonly string[];
   /** Settings that start but are probably wrong (printed at start, never secret). */
   readonly warnings: readonly string[];
+  /** OpenID Connect sign-in (DESIGN.md §5), or null when CRENEAU_OIDC_ISSUER is unset. */
+  readonly oidc: { readonly issuer: URL; readonly clientId: string; readonly clientSecret: string; readonly label: string } | null;
+  /** false with CRENEAU_PASSWORD_LOGIN=off: sign-in through OIDC or a passkey only. */
+  readonly passwordLogin: boolean;
 }
 
 /** A configuration error: one line naming the variable and the fix. */
@@ -199,6 +203,16 @@ export function loadConfig(env: Env): Config {
     return url.origin;
   });
 
+  const oidc = readOidc(env);
+  const passwordText = (env.CRENEAU_PASSWORD_LOGIN || 'on').toLowerCase();
+  if (!truthy.includes(passwordText) && !falsy.includes(passwordText)) {
+    throw new ConfigError('CRENEAU_PASSWORD_LOGIN', 'must be on or off');
+  }
+  const passwordLogin = truthy.includes(passwordText);
+  if (!passwordLogin && !oidc) {
+    throw new ConfigError('CRENEAU_PASSWORD_LOGIN', 'off needs single sign-on: set CRENEAU_OIDC_ISSUER, CRENEAU_OIDC_CLIENT_ID and CRENEAU_OIDC_CLIENT_SECRET first');
+  }
+
   const dataDir = resolve(env.CRENEAU_DATA_DIR || './data');
 
   return Object.freeze({
@@ -217,6 +231,8 @@ export function loadConfig(env: Env): Config {
     caldavAllowHosts: Object.freeze(caldavAllowHosts),
     embedOrigins: Object.freeze(embedOrigins),
     warnings: Object.freeze(baseUrlWarnings(baseUrl, port)),
+    oidc: oidc ? Object.freeze(oidc) : null,
+    passwordLogin,
   });
 }
 
@@ -237,6 +253,34 @@ function baseUrlWarnings(baseUrl: URL, port: number): string[] {
   return [];
 }
 
+function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** The OpenID Connect block: all three of issuer, client id and secret, or none. */
+function readOidc(env: Env): Config['oidc'] {
+  const issuerText = env.CRENEAU_OIDC_ISSUER || undefined;
+  const clientId = env.CRENEAU_OIDC_CLIENT_ID || undefined;
+  const clientSecret = secret(env, 'CRENEAU_OIDC_CLIENT_SECRET');
+  if (issuerText === undefined && clientId === undefined && clientSecret === undefined) return null;
+  const missing = issuerText === undefined ? 'CRENEAU_OIDC_ISSUER' : clientId === undefined ? 'CRENEAU_OIDC_CLIENT_ID' : clientSecret === undefined ? 'CRENEAU_OIDC_CLIENT_SECRET' : null;
+  if (missing || issuerText === undefined || clientId === undefined || clientSecret === undefined) {
+    throw new ConfigError(missing ?? 'CRENEAU_OIDC_ISSUER', 'single sign-on needs CRENEAU_OIDC_ISSUER, CRENEAU_OIDC_CLIENT_ID and CRENEAU_OIDC_CLIENT_SECRET (or none of them)');
+  }
+  const issuer = parseUrl('CRENEAU_OIDC_ISSUER', issuerText, 'must be the issuer URL of your identity provider, such as https://auth.example.com/application/o/creneau/');
+  if (issuer.search || issuer.hash || issuer.username || issuer.password) {
+    throw new ConfigError('CRENEAU_OIDC_ISSUER', 'must not contain credentials, a query or a fragment');
+  }
+  // Tokens travel over this connection: plain http only to this machine (a provider in a test or beside the app).
+  if (issuer.protocol === 'http:' && !isLoopback(issuer.hostname)) {
+    throw new ConfigError('CRENEAU_OIDC_ISSUER', 'must use https:// (plain http:// is accepted only for a provider on this machine, such as http://127.0.0.1:9000)');
+  }
+  const label = (env.CRENEAU_OIDC_LABEL ?? '').trim() || 'Single sign-on';
+  if (label.length > 60) throw new ConfigError('CRENEAU_OIDC_LABEL', 'use at most 60 characters for the button text');
+  return { issuer, clientId, clientSecret, label };
+}
+
 /** The configuration with secrets removed, for `audit` and debug output. */
 export function redactedConfig(config: Config): Record<string, unknown> {
   return {
@@ -252,6 +296,8 @@ export function redactedConfig(config: Config): Record<string, unknown> {
     smtp: config.smtp ? { host: smtpHost(config.smtp.url), from: config.smtp.from } : null,
     caldavAllowHosts: config.caldavAllowHosts,
     embedOrigins: config.embedOrigins,
+    oidc: config.oidc ? { issuer: config.oidc.issuer.toString(), clientId: config.oidc.clientId, clientSecret: '(set)', label: config.oidc.label } : null,
+    passwordLogin: config.passwordLogin,
   };
 }
 

@@ -23,4 +23,6 @@ export interface Deps {
   readonly mailer: Mailer | null;
   /** Called before a staff account is deleted (the calendar area revokes its access here). */
   readonly beforeAccountDelete?: (staffId: number) => Promise<void>;
+  /** The one-time first-run token (128 bits, in memory only): /setup needs it while no owner exists. */
+  readonly setupToken: string;
 }

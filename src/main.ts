@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { ConfigError, loadConfig, processEnvironment } from './config.js';
 import { COMMANDS, USAGE } from './cli/index.js';
 import { UsageError } from './cli/args.js';
@@ -12,17 +13,20 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   if (args.length === 0 || args[0]?.startsWith('-')) args = ['serve', ...args];
   let name = args.shift() as string;
   if (name === 'user' && args[0] === 'create') name = `user ${args.shift() as string}`;
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
     console.error(`creneau: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
+  let help = '';
   try {
+    const command = await load();
+    help = command.help;
     const config = loadConfig(env);
     return await command.run(args, config);
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`creneau ${name}: ${err.message}\n\n${command.help}`);
+      console.error(`creneau ${name}: ${err.message}\n\n${help}`);
       return 2;
     }
     if (err instanceof ConfigError) {
@@ -38,7 +42,17 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   }
 }
 
-const isEntry = process.argv[1] !== undefined && /main\.(ts|js|cjs|mjs)$/.test(process.argv[1]);
+/** The script Node was started with, symlinks resolved (npm's `creneau` bin link points at dist/main.js). */
+function entryScript(): string {
+  const given = process.argv[1] ?? '';
+  try {
+    return realpathSync(given);
+  } catch {
+    return given;
+  }
+}
+
+const isEntry = /main\.(ts|js|cjs|mjs)$/.test(entryScript());
 if (isEntry) {
   main(process.argv.slice(2), processEnvironment()).then(
     (code) => {

@@ -23,14 +23,20 @@ export interface TestApp {
 /** Starts the app with its own data directory; `env` adds or overrides CRENEAU_* variables. */
 export async function startTestApp(
   env: Record<string, string> = {},
-  opts: { clock?: Clock; /** Adjusts the deps before the app is built (e.g. to observe a hook). */ deps?: (deps: Deps) => Deps } = {},
+  opts: {
+    clock?: Clock;
+    /** Adjusts the deps before the app is built (e.g. to observe a hook). */
+    deps?: (deps: Deps) => Deps;
+    /** A port chosen beforehand (when another server must know the app's URL first); 0 by default. */
+    port?: number;
+  } = {},
 ): Promise<TestApp> {
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
     res.writeHead(503);
     res.end();
   };
   const server = createServer((req, res) => handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const dataDir = env.CRENEAU_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'creneau-test-'));
   const config = loadConfig({ CRENEAU_LOG: 'off', ...env, CRENEAU_DATA_DIR: dataDir, CRENEAU_BASE_URL: env.CRENEAU_BASE_URL ?? url });

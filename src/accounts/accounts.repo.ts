@@ -309,3 +309,27 @@ export async function deleteRememberTokensOf(db: Db, staffId: number): Promise<v
 export async function truncateWal(db: Db): Promise<void> {
   await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
 }
+
+// Single sign-on ------------------------------------------------------------------------------
+
+/** The staff member an OpenID Connect subject is linked to. */
+export async function findStaffIdByOidcSub(db: Db, sub: string): Promise<number | undefined> {
+  const row = await db.selectFrom('staff').select('id').where('oidc_sub', '=', sub).executeTakeFirst();
+  return row?.id;
+}
+
+/** The staff member with this (normalised) e-mail and the subject linked to them, if any. */
+export async function findOidcCandidate(db: Db, email: string): Promise<{ id: number; oidcSub: string | null } | undefined> {
+  const row = await db.selectFrom('staff').select(['id', 'oidc_sub']).where('email', '=', email).executeTakeFirst();
+  return row ? { id: row.id, oidcSub: row.oidc_sub } : undefined;
+}
+
+/** Links (or with null, unlinks) an OpenID Connect subject. */
+export async function setOidcSub(db: Db, id: number, sub: string | null, now: number): Promise<void> {
+  await db.updateTable('staff').set({ oidc_sub: sub, updated_at: now }).where('id', '=', id).execute();
+}
+
+/** Removes the password (sign-in by passkey or single sign-on only). */
+export async function clearPasswordHash(db: Db, id: number, now: number): Promise<void> {
+  await db.updateTable('staff').set({ password_hash: null, updated_at: now }).where('id', '=', id).execute();
+}

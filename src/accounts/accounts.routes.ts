@@ -11,11 +11,13 @@ import { csrfMatches, signedIn } from '../web/guards.js';
 import { render } from '../web/render.js';
 import { normalizeUsername, TIME_ZONES, type ProfileInput } from './accounts.js';
 import { readLogin, readNewAccount, readPasswordForm, readProfile } from './accounts.form.js';
-import { findGoogleSub, findPicture, findStaffById, findStaffIdByGoogleSub, ownerExists, setGoogleSub, setPicture } from './accounts.repo.js';
+import { findGoogleSub, findPasswordHash, findPicture, findStaffById, findStaffIdByGoogleSub, ownerExists, setGoogleSub, setPicture } from './accounts.repo.js';
 import { canDeleteSelf, changePassword, confirmPassword, createAccount, deleteAccount, editProfile, signIn } from './accounts.service.js';
 import { cleanPicture, PICTURE_ERROR_KEYS, PICTURE_MAX_BYTES, PICTURE_MESSAGE_PARAMS } from './picture.js';
 import { endSession, formToken, formTokenValid, startSession } from './session.js';
-import { createThrottle } from './throttle.js';
+import { signInThrottle } from './throttle.js';
+import { setupTokenMatches } from './setup-token.js';
+import { listPasskeys } from './passkeys.repo.js';
 
 /**
  * Staff accounts in the browser: first-run setup, sign-in (password or a linked Google
@@ -69,7 +71,7 @@ const GOOGLE_PENDING_MAX = 1000;
 
 /** The staff accounts handlers; account deletion runs the deps' `beforeAccountDelete` (calendar revocation). */
 export function accountsHandlers(ctx: AppContext) {
-  const throttle = createThrottle(ctx.clock);
+  const throttle = signInThrottle(ctx);
   const googlePending = new Map<string, GooglePending>();
   const redirectUri = new URL('auth/google/callback', ctx.config.baseUrl).toString();
   const google = ctx.config.google;
@@ -78,15 +80,17 @@ export function accountsHandlers(ctx: AppContext) {
   // --- First run -------------------------------------------------------------------------
 
   const renderSetup = (req: Request, res: Response, values: ProfileInput, errors: FormErrors, status = 200) =>
-    render(ctx, req, res, 'accounts/setup', { values, errors, formToken: formToken(ctx, 'setup'), ...choices(ctx, res) }, status);
+    render(ctx, req, res, 'accounts/setup', { values, errors, formToken: formToken(ctx, 'setup'), setupToken: ctx.setupToken, ...choices(ctx, res) }, status);
 
   async function showSetup(req: Request, res: Response): Promise<void> {
     if (await ownerExists(ctx.db)) throw notFound();
+    if (!setupTokenMatches(ctx.setupToken, req.query.token)) return render(ctx, req, res, 'accounts/setup-locked', {}, 403);
     renderSetup(req, res, EMPTY_PROFILE(ctx), NO_ERRORS);
   }
 
   async function createOwner(req: Request, res: Response): Promise<void> {
     if (await ownerExists(ctx.db)) throw notFound();
+    if (!setupTokenMatches(ctx.setupToken, bodyOf(req.body)['_setup'])) return render(ctx, req, res, 'accounts/setup-locked', {}, 403);
     if (!formTokenValid(ctx, 'setup', bodyOf(req.body)['_form'])) throw new AppError(403, 'admin:errors.form_expired');
     const f = readNewAccount(req.body);
     const result = await createAccount(ctx, { ...f, isOwner: true });
@@ -103,7 +107,15 @@ export function accountsHandlers(ctx: AppContext) {
       req,
       res,
       'accounts/login',
-      { login: m.login ?? '', next: safeNext(m.next), message: m.message ?? '', formToken: formToken(ctx, 'login'), google: google !== null },
+      {
+        login: m.login ?? '',
+        next: safeNext(m.next),
+        message: m.message ?? '',
+        formToken: formToken(ctx, 'login'),
+        google: google !== null,
+        oidcLabel: ctx.config.oidc?.label ?? '',
+        passwordLogin: ctx.config.passwordLogin,
+      },
       status,
     );
 
@@ -118,6 +130,7 @@ export function accountsHandlers(ctx: AppContext) {
   async function submitLogin(req: Request, res: Response): Promise<void> {
     const f = readLogin(req.body);
     const t = ctx.i18n.getFixedT(locals(res).lang);
+    if (!ctx.config.passwordLogin) return renderLogin(req, res, { next: f.next, message: t('admin:login.password_off') }, 403);
     if (!formTokenValid(ctx, 'login', bodyOf(req.body)['_form'])) {
       return renderLogin(req, res, { login: f.login, next: f.next, message: t('admin:errors.form_expired') }, 403);
     }
@@ -231,7 +244,11 @@ export function accountsHandlers(ctx: AppContext) {
     status?: number;
   }
 
-  const DONE = ['saved', 'password', 'picture', 'picture_removed', 'google_linked', 'google_unlinked', 'google_taken', 'google_failed'];
+  const DONE = [
+    'saved', 'password', 'picture', 'picture_removed', 'google_linked', 'google_unlinked', 'google_taken', 'google_failed',
+    'passkey_added', 'passkey_invalid', 'passkey_name', 'passkey_renamed', 'passkey_removed', 'passkey_last',
+    'password_off', 'password_off_no_passkey', 'password_off_current_password',
+  ];
 
   const renderProfile = async (req: Request, res: Response, p: ProfilePage) => {
     const id = signedIn(res).id;
@@ -252,6 +269,8 @@ export function accountsHandlers(ctx: AppContext) {
         done,
         google: google !== null,
         googleLinked: (await findGoogleSub(ctx.db, id)) !== null,
+        passkeys: await listPasskeys(ctx.db, id),
+        hasPassword: (await findPasswordHash(ctx.db, id)) !== null,
         ...choices(ctx, res),
       },
       p.status ?? 200,
@@ -325,7 +344,9 @@ export function accountsHandlers(ctx: AppContext) {
     if (!(await canDeleteSelf(ctx, id))) return renderData(req, res, errorsFor(ctx, res, [{ field: 'password', key: 'admin:data.owner_with_staff' }]), 409);
     const b = bodyOf(req.body);
     const errors: FieldError[] = [];
-    if (!(await confirmPassword(ctx, id, raw(b, 'password')))) errors.push({ field: 'password', key: 'admin:errors.current_password' });
+    // Without a password (passkeys only) the signed-in session and the tick box confirm.
+    const hasPassword = (await findPasswordHash(ctx.db, id)) !== null;
+    if (hasPassword && !(await confirmPassword(ctx, id, raw(b, 'password')))) errors.push({ field: 'password', key: 'admin:errors.current_password' });
     if (!checked(b, 'confirm')) errors.push({ field: 'confirm', key: 'admin:data.confirm_required' });
     if (errors.length > 0) return renderData(req, res, errorsFor(ctx, res, errors), 422);
     await endSession(ctx, req, res);

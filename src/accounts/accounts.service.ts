@@ -65,6 +65,11 @@ function isUniqueViolation(err: unknown): boolean {
 
 export const THROTTLE = { perAccount: 5, perAddress: 30 } as const;
 
+/** The throttle key of a client address (a keyed hash: the address itself is never kept), shared by every sign-in method. */
+export function addressThrottleKey(deps: Pick<Deps, 'keyring'>, address: string): string {
+  return `a:${keyedHash(deps.keyring, 'sign-in address', address)}`;
+}
+
 export type SignInResult = { ok: true; staffId: number } | { ok: false; reason: 'invalid' | 'throttled' };
 
 /**
@@ -73,7 +78,7 @@ export type SignInResult = { ok: true; staffId: number } | { ok: false; reason: 
  * address, in memory only.
  */
 export async function signIn(deps: Pick<Deps, 'db' | 'keyring'>, throttle: Throttle, f: { login: string; password: string; address: string }): Promise<SignInResult> {
-  const addressKey = `a:${keyedHash(deps.keyring, 'sign-in address', f.address)}`;
+  const addressKey = addressThrottleKey(deps, f.address);
   const login = f.login.includes('@') ? normalizeEmail(f.login) : normalizeUsername(f.login);
   const creds = login === '' ? undefined : await findCredentials(deps.db, login);
   const accountKey = creds ? `s:${creds.id}` : `n:${keyedHash(deps.keyring, 'sign-in name', login)}`;
@@ -113,7 +118,8 @@ export async function changePassword(
   keepSessionHash: string,
 ): Promise<Outcome> {
   const stored = await findPasswordHash(deps.db, staffId);
-  if (!(await verifyPassword(f.current, stored))) return { ok: false, errors: [{ field: 'current_password', key: 'admin:errors.current_password' }] };
+  // Someone who turned their password off (passkeys only) sets a new one from their signed-in session.
+  if (stored !== null && !(await verifyPassword(f.current, stored))) return { ok: false, errors: [{ field: 'current_password', key: 'admin:errors.current_password' }] };
   const errors = newPasswordErrors(f.password, f.passwordConfirm);
   if (errors.length > 0) return { ok: false, errors };
   const hash = await hashPassword(f.password);

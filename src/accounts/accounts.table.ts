@@ -8,6 +8,8 @@ export interface StaffTable {
   email: string;
   password_hash: string | null;
   google_sub: string | null;
+  /** The OpenID Connect subject (`sub`) linked to this account (migration 002). */
+  oidc_sub: string | null;
   locale: string;
   time_zone: string;
   bio: string;
@@ -50,4 +52,20 @@ export interface InvitationTable {
 export interface SettingTable {
   key: string;
   value: string;
+}
+
+/** Passkeys (WebAuthn credentials): only the public key and the credential id, never a secret. */
+export interface PasskeyTable {
+  id: Generated<number>;
+  staff_id: number;
+  /** base64url, as the browser reports it. */
+  credential_id: string;
+  /** COSE public key. */
+  public_key: Buffer;
+  sign_count: number;
+  /** JSON array of transports hints (internal, usb, hybrid, …). */
+  transports: string;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
 }

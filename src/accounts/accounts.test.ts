@@ -28,6 +28,47 @@ describe('first run', () => {
   });
 });
 
+describe('setup token', () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp();
+  });
+  after(() => app.stop());
+
+  test('no owner can be created without the one-time token; the page says where to find it', async () => {
+    const b = new Browser(app.url);
+    for (const path of ['/setup', '/setup?token=', '/setup?token=AAAAAAAAAAAAAAAAAAAAAA']) {
+      const page = await b.get(path);
+      assert.equal(page.status, 403, path);
+      assert.match(page.text, /docker compose logs creneau/, path);
+      assert.doesNotMatch(page.text, /name="password"/, `${path}: no form without the token`);
+    }
+    // A complete, well-formed form (valid anti-forgery token) but a missing or wrong setup token.
+    const real = await b.get(`/setup?token=${app.deps.setupToken}`);
+    const form = {
+      _form: hiddenValue(real.text, '_form'),
+      username: 'mallory',
+      display_name: 'Mallory',
+      email: 'mallory@example.com',
+      password: PASSWORD,
+      password_confirm: PASSWORD,
+      time_zone: 'Europe/Paris',
+      locale: 'en',
+    };
+    for (const setup of [undefined, '', 'AAAAAAAAAAAAAAAAAAAAAA', `${app.deps.setupToken}x`]) {
+      const res = await b.post('/setup', setup === undefined ? form : { ...form, _setup: setup });
+      assert.equal(res.status, 403, String(setup));
+      assert.ok(![...b.cookies.keys()].some((k) => k.endsWith('creneau_session')), 'not signed in');
+    }
+    const { n } = app.deps.sqlite.prepare('select count(*) as n from staff').get() as { n: number };
+    assert.equal(n, 0, 'no account was created');
+    assert.equal((await b.get('/login')).location, '/setup', 'still no owner');
+    // The same form with the token printed at start-up creates the owner.
+    const ok = await b.post('/setup', { ...form, _setup: hiddenValue(real.text, '_setup') });
+    assert.equal(ok.status, 303);
+  });
+});
+
 describe('setup form checks', () => {
   let app: TestApp;
   before(async () => {
@@ -37,16 +78,16 @@ describe('setup form checks', () => {
 
   test('without the form token the setup POST is refused', async () => {
     const b = new Browser(app.url);
-    const res = await b.post('/setup', { username: 'alice', display_name: 'A', email: 'a@example.com', password: PASSWORD, password_confirm: PASSWORD, time_zone: 'UTC', locale: 'en' });
+    const res = await b.post('/setup', { _setup: app.deps.setupToken, username: 'alice', display_name: 'A', email: 'a@example.com', password: PASSWORD, password_confirm: PASSWORD, time_zone: 'UTC', locale: 'en' });
     assert.equal(res.status, 403);
-    const forged = await b.post('/setup', { _form: '123.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', username: 'alice' });
+    const forged = await b.post('/setup', { _form: '123.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', _setup: app.deps.setupToken, username: 'alice' });
     assert.equal(forged.status, 403);
   });
 
   test('a cross-site POST (foreign Origin) is refused', async () => {
     const b = new Browser(app.url);
-    const page = await b.get('/setup');
-    const res = await b.post('/setup', { _form: hiddenValue(page.text, '_form'), username: 'alice' }, { origin: 'https://evil.example' });
+    const page = await b.get(`/setup?token=${app.deps.setupToken}`);
+    const res = await b.post('/setup', { _form: hiddenValue(page.text, '_form'), _setup: app.deps.setupToken, username: 'alice' }, { origin: 'https://evil.example' });
     assert.equal(res.status, 403);
   });
 
@@ -61,9 +102,10 @@ describe('setup form checks', () => {
       ['al ice', /3 to 32/],
     ];
     for (const [username, message] of cases) {
-      const page = await b.get('/setup');
+      const page = await b.get(`/setup?token=${app.deps.setupToken}`);
       const res = await b.post('/setup', {
         _form: hiddenValue(page.text, '_form'),
+        _setup: hiddenValue(page.text, '_setup'),
         username,
         display_name: 'A',
         email: 'a@example.com',
@@ -77,9 +119,10 @@ describe('setup form checks', () => {
       assert.match(res.text, /class="error-summary"/);
       assert.match(res.text, /id="username"[^>]*aria-invalid="true"/);
     }
-    const page = await b.get('/setup');
+    const page = await b.get(`/setup?token=${app.deps.setupToken}`);
     const res = await b.post('/setup', {
       _form: hiddenValue(page.text, '_form'),
+      _setup: app.deps.setupToken,
       username: 'ok-name',
       display_name: '',
       email: 'nope',

@@ -85,6 +85,8 @@ export function invitationsHandlers(ctx: AppContext) {
         values,
         errors,
         formToken: formToken(ctx, 'invite'),
+        oidcLabel: ctx.config.oidc?.label ?? '',
+        inviteToken: String(req.params.token),
         timeZones: TIME_ZONES,
         languages: LOCALES.map((l) => ({ value: l, label: t(res)(`common:lang_${l}`) })),
       },

@@ -95,6 +95,8 @@ export async function startSession(ctx: AppContext, req: Request, res: Response,
   const csrfToken = randomBytes(32).toString('base64url');
   await insertSession(ctx.db, { idHash, staffId, csrfToken, now, expiresAt: now + SESSION_MAX_MS });
   setCookie(res, ctx.config, 'session', id);
+  // Signed in: a pending single sign-on or passkey round trip has no use any more (staff keep two cookies).
+  if (readCookie(req, ctx.config, 'signin')) clearCookie(res, ctx.config, 'signin');
   if (remember) {
     const selector = randomBytes(16).toString('base64url');
     const validator = randomBytes(32).toString('base64url');

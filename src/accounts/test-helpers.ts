@@ -13,11 +13,12 @@ export interface Person {
 /** Runs the setup wizard in a fresh browser; returns it signed in as the owner. */
 export async function setupOwner(app: TestApp, who: Partial<Person> & Record<string, string> = {}): Promise<Browser> {
   const b = new Browser(app.url);
-  const page = await b.get('/setup');
+  const page = await b.get(`/setup?token=${app.deps.setupToken}`);
   assert.equal(page.status, 200);
   const { username = 'alice', email = 'alice@example.com', password = PASSWORD, ...extra } = who;
   const res = await b.post('/setup', {
     _form: hiddenValue(page.text, '_form'),
+    _setup: hiddenValue(page.text, '_setup'),
     username,
     display_name: 'Alice Martin',
     email,

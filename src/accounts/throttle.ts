@@ -50,3 +50,18 @@ export function createThrottle(clock: Clock, windowMs = 15 * 60_000): Throttle {
     },
   };
 }
+
+const shared = new WeakMap<object, Throttle>();
+
+/**
+ * The one throttle of an app, shared by every sign-in method (password, single sign-on,
+ * passkey), so switching method does not reset the count.
+ */
+export function signInThrottle(owner: { readonly clock: Clock }): Throttle {
+  let t = shared.get(owner);
+  if (!t) {
+    t = createThrottle(owner.clock);
+    shared.set(owner, t);
+  }
+  return t;
+}

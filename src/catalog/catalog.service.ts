@@ -1,3 +1,4 @@
+import { listPasskeys } from '../accounts/passkeys.repo.js';
 import type { TFunction } from 'i18next';
 import { validateRules } from '../availability/slots.js';
 import { normalizeEmail, normalizeUsername, profileErrors } from '../accounts/accounts.js';
@@ -33,6 +34,7 @@ export async function exportAccount(db: Db, staffId: number): Promise<Portable |
   const me = await findStaffById(db, staffId);
   if (!me) return undefined;
   const services = await listServices(db, staffId);
+  const passkeys = await listPasskeys(db, staffId);
   return {
     format: FORMAT,
     profile: { username: me.username, displayName: me.displayName, email: me.email, timeZone: me.timeZone, locale: me.locale, bio: me.bio, place: me.place },
@@ -53,6 +55,18 @@ export async function exportAccount(db: Db, staffId: number): Promise<Portable |
       fields: { ...s.fields },
       active: s.active,
     })),
+    // Public parts only: the private keys never left the staff member's devices.
+    ...(passkeys.length > 0
+      ? {
+          passkeys: passkeys.map((p) => ({
+            name: p.name,
+            credentialId: p.credentialId,
+            publicKey: Buffer.from(p.publicKey).toString('base64url'),
+            createdAt: new Date(p.createdAt).toISOString(),
+            lastUsedAt: p.lastUsedAt === null ? null : new Date(p.lastUsedAt).toISOString(),
+          })),
+        }
+      : {}),
   };
 }
 

@@ -6,7 +6,9 @@ import { fieldsSchema, rulesSchema } from './catalog.js';
 /**
  * The portability format `creneau/1` (DESIGN.md §5 "Import / export format"), shared by
  * `creneau import`/`export` and /admin/data. Every object is strict: an unknown key is refused
- * and named. `calendar` is accepted on import only and never written by export.
+ * and named. `calendar` is accepted on import only and never written by export. `passkeys`
+ * (public parts only) is written by export and ignored on import: a passkey is bound to the site
+ * that registered it.
  */
 
 export const FORMAT = 'creneau/1';
@@ -52,12 +54,23 @@ export const calendarSchema = z
   })
   .strict();
 
+export const passkeySchema = z
+  .object({
+    name: shortText(60),
+    credentialId: shortText(2000),
+    publicKey: shortText(4000),
+    createdAt: shortText(40),
+    lastUsedAt: shortText(40).nullable(),
+  })
+  .strict();
+
 export const portableSchema = z
   .object({
     format: z.literal(FORMAT),
     profile: profileSchema,
     services: z.array(portableServiceSchema).max(500),
     calendar: calendarSchema.optional(),
+    passkeys: z.array(passkeySchema).max(100).optional(),
   })
   .strict();
 

@@ -34,6 +34,9 @@ describe('creneau audit', () => {
       CRENEAU_DATA_DIR: dataDir,
       CRENEAU_LOG: 'errors',
       CRENEAU_SMTP_URL: 'smtps://mailuser:SmtpPassw0rd@smtp.mail-provider.test:465',
+      CRENEAU_OIDC_ISSUER: 'https://sso.identity-provider.test/application/o/creneau/',
+      CRENEAU_OIDC_CLIENT_ID: 'creneau',
+      CRENEAU_OIDC_CLIENT_SECRET: 'OidcClientS3cret',
       CRENEAU_MAIL_FROM: 'booking@salon.test',
     };
     app = await startTestApp(base);
@@ -64,11 +67,11 @@ describe('creneau audit', () => {
     assert.equal(r.tables.find((t) => t.table === 'staff')?.rows, 1);
     assert.equal(r.tables.find((t) => t.table === 'calendar_connections')?.columns.secret_sealed, 'credential-sealed');
     assert.ok(r.tables.some((t) => t.table === 'kysely_migration'));
-    assert.deepEqual(r.cookies.map((c) => c.name), ['creneau_session', 'creneau_remember', 'creneau_lang']);
-    assert.deepEqual(r.outboundHosts, ['dav.calendar-host.test', 'smtp.mail-provider.test']);
+    assert.deepEqual(r.cookies.map((c) => c.name), ['creneau_session', 'creneau_remember', 'creneau_lang', 'creneau_signin']);
+    assert.deepEqual(r.outboundHosts, ['dav.calendar-host.test', 'smtp.mail-provider.test', 'sso.identity-provider.test']);
     assert.equal(r.files.key.source, 'file');
     assert.equal(r.files.key.mode, '0600');
-    for (const secret of ['SmtpPassw0rd', 'mailuser', 'inlinepw', 'davuser', 'alice-private', 'alice-dav-login', 'sealed-secret-value', 'alice@salon.test']) {
+    for (const secret of ['OidcClientS3cret', 'SmtpPassw0rd', 'mailuser', 'inlinepw', 'davuser', 'alice-private', 'alice-dav-login', 'sealed-secret-value', 'alice@salon.test']) {
       assert.ok(!out.includes(secret), `the audit printed ${secret}`);
     }
   });

@@ -118,7 +118,7 @@ export async function audit(config: Config) {
       tables,
       cookies: facts.cookies.map((c) => ({ name: c.realName, who: c.who, maxAgeSeconds: c.maxAgeSeconds, purpose: en(`privacy:${c.purposeKey}`) })),
       outboundHosts: hosts,
-      thirdParties: { google: facts.thirdParties.google, smtpHost: facts.thirdParties.smtpHost, caldavHosts: facts.thirdParties.caldavHosts },
+      thirdParties: { google: facts.thirdParties.google, smtpHost: facts.thirdParties.smtpHost, caldavHosts: facts.thirdParties.caldavHosts, oidcHost: facts.thirdParties.oidcHost },
       files: { dataDir: { path: config.dataDir, mode: dirMode }, database: dbFiles, key },
     };
   } finally {
@@ -139,7 +139,7 @@ function text(r: Report): string {
   }
   out.push('  Not stored: bookings, client names, e-mails, phones, notes, addresses, IP addresses, requests.', '');
   out.push('Cookies:');
-  for (const c of r.cookies) out.push(`  ${c.name} (${c.who === 'staff' ? 'signed-in staff only' : 'only after an explicit language choice'}; ${c.maxAgeSeconds === null ? 'browser session' : `${Math.round(c.maxAgeSeconds / 86400)} days`}): ${c.purpose}`);
+  for (const c of r.cookies) out.push(`  ${c.name} (${c.who === 'staff' ? 'signed-in staff only' : 'only after an explicit language choice'}; ${c.maxAgeSeconds === null ? 'browser session' : c.maxAgeSeconds < 86400 ? `${Math.round(c.maxAgeSeconds / 60)} minutes` : `${Math.round(c.maxAgeSeconds / 86400)} days`}): ${c.purpose}`);
   out.push('', `Log mode: ${r.logMode}`, '', 'Outbound hosts configured:');
   if (r.outboundHosts.length === 0) out.push('  (none: this server contacts nobody)');
   for (const h of r.outboundHosts) out.push(`  ${h}`);

@@ -1,12 +1,4 @@
 import type { Config } from '../config.js';
-import * as audit from './audit.js';
-import * as backup from './backup.js';
-import * as exportCommand from './export.js';
-import * as importCommand from './import.js';
-import * as userCreate from './user-create.js';
-import * as healthcheck from './healthcheck.js';
-import * as rotateKey from './rotate-key.js';
-import * as serve from './serve.js';
 
 /** A CLI command: its help text and what it does; returns the exit code. */
 export interface Command {
@@ -14,16 +6,20 @@ export interface Command {
   run(argv: readonly string[], config: Config): Promise<number>;
 }
 
-/** Every command (DESIGN.md §5 "CLI"); "user create" is two words. */
-export const COMMANDS: Readonly<Record<string, Command>> = {
-  serve,
-  backup,
-  'user create': userCreate,
-  import: importCommand,
-  export: exportCommand,
-  audit,
-  'rotate-key': rotateKey,
-  healthcheck,
+/**
+ * Every command (DESIGN.md §5 "CLI"); "user create" is two words. Each module is imported only
+ * when its command runs, so `serve` does not load the import/export/audit code and the
+ * one-shot commands do not load the web server.
+ */
+export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  serve: () => import('./serve.js'),
+  backup: () => import('./backup.js'),
+  'user create': () => import('./user-create.js'),
+  import: () => import('./import.js'),
+  export: () => import('./export.js'),
+  audit: () => import('./audit.js'),
+  'rotate-key': () => import('./rotate-key.js'),
+  healthcheck: () => import('./healthcheck.js'),
 };
 
 export const USAGE = `Usage: creneau <command> [options]

@@ -3,6 +3,8 @@ import { createApp } from '../app.js';
 import { boot } from '../boot.js';
 import type { Config } from '../config.js';
 import { parse } from './args.js';
+import { ownerExists } from '../accounts/accounts.repo.js';
+import { setupUrl } from '../accounts/setup-token.js';
 
 export const help = `Usage: creneau serve
 
@@ -28,7 +30,9 @@ export async function run(argv: readonly string[], config: Config): Promise<numb
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   for (const warning of config.warnings) deps.log.startup(`warning ${warning}`);
-  deps.log.startup(`creneau listening on ${config.host}:${port}, public URL ${config.baseUrl.toString()}, log ${config.log}`);
+  // The start-up line is printed in every log mode, so the first-run link is always reachable.
+  const firstRun = (await ownerExists(deps.db)) ? '' : `; first run: open ${setupUrl(config, deps.setupToken)} to create the owner account`;
+  deps.log.startup(`creneau listening on ${config.host}:${port}, public URL ${config.baseUrl.toString()}, log ${config.log}${firstRun}`);
   return new Promise((resolve) => {
     let stopping = false;
     const stop = () => {

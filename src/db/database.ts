@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, openSync, readSync, closeSync } from 
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import type { InvitationTable, RememberTokenTable, SessionTable, SettingTable, StaffTable } from '../accounts/accounts.table.js';
+import type { InvitationTable, PasskeyTable, RememberTokenTable, SessionTable, SettingTable, StaffTable } from '../accounts/accounts.table.js';
 import type { ServiceTable } from '../catalog/catalog.table.js';
 import type { CalendarConnectionTable } from '../calendars/connection.table.js';
 
@@ -14,6 +14,7 @@ export interface Database {
   sessions: SessionTable;
   remember_tokens: RememberTokenTable;
   invitations: InvitationTable;
+  passkeys: PasskeyTable;
   settings: SettingTable;
   key_canary: { key_id: string; sealed: string };
 }

@@ -1,5 +1,6 @@
 import { COOKIE_BASE_NAMES, type CookieName } from '../web/cookies.js';
 import { REMEMBER_MS } from '../accounts/session.js';
+import { SIGN_IN_COOKIE_SECONDS } from '../accounts/sign-in-cookie.js';
 
 /**
  * The one source of truth for what Creneau stores (DESIGN.md §1.2): every table and every
@@ -37,6 +38,7 @@ export const INVENTORY: readonly TableEntry[] = Object.freeze([
     email: 'personal',
     password_hash: 'credential-sealed',
     google_sub: 'personal',
+    oidc_sub: 'personal',
     locale: 'personal',
     time_zone: 'personal',
     bio: 'personal',
@@ -74,6 +76,17 @@ export const INVENTORY: readonly TableEntry[] = Object.freeze([
     server_schedules: 'technical',
     created_at: 'technical',
     updated_at: 'technical',
+  }),
+  t('passkeys', 'contract', {
+    id: 'technical',
+    staff_id: 'technical',
+    credential_id: 'personal',
+    public_key: 'personal',
+    sign_count: 'technical',
+    transports: 'technical',
+    name: 'personal',
+    created_at: 'technical',
+    last_used_at: 'technical',
   }),
   t('sessions', 'legitimate_interest', {
     id_hash: 'session',
@@ -142,6 +155,8 @@ export const COOKIES: readonly CookieEntry[] = Object.freeze(
         return { name, who: 'staff', purposeKey: 'cookies.remember', maxAgeSeconds: REMEMBER_MS / 1000 };
       case 'lang':
         return { name, who: 'explicit_choice', purposeKey: 'cookies.lang', maxAgeSeconds: LANG_MAX_AGE };
+      case 'signin':
+        return { name, who: 'staff', purposeKey: 'cookies.signin', maxAgeSeconds: SIGN_IN_COOKIE_SECONDS };
     }
   }),
 );

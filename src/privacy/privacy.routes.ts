@@ -21,6 +21,7 @@ function privacyModel(facts: PrivacyFacts, t: T) {
   for (const host of tp.caldavHosts) parties.push({ text: p('third.caldav', { host }), detail: null });
   if (tp.google) parties.push({ text: p('third.google'), detail: tp.google.configured ? p('third.google_hosts', { hosts: tp.google.hosts.join(', ') }) : null });
   if (tp.smtpHost) parties.push({ text: p('third.smtp', { host: tp.smtpHost }), detail: null });
+  if (tp.oidcHost) parties.push({ text: p('third.oidc', { host: tp.oidcHost }), detail: null });
   return {
     title: p('title'),
     controller: facts.controller,
@@ -31,7 +32,12 @@ function privacyModel(facts: PrivacyFacts, t: T) {
       name: c.realName,
       purpose: p(c.purposeKey),
       who: p(`cookies.who_${c.who}`),
-      lifetime: c.maxAgeSeconds === null ? p('cookies.lifetime_session') : p('cookies.lifetime_days', { count: Math.round(c.maxAgeSeconds / 86_400) }),
+      lifetime:
+        c.maxAgeSeconds === null
+          ? p('cookies.lifetime_session')
+          : c.maxAgeSeconds < 86_400
+            ? p('cookies.lifetime_minutes', { count: Math.round(c.maxAgeSeconds / 60) })
+            : p('cookies.lifetime_days', { count: Math.round(c.maxAgeSeconds / 86_400) }),
     })),
     tables: facts.inventory.map((e) => ({
       table: e.table,

@@ -31,6 +31,8 @@ export interface ThirdParties {
   readonly smtpHost: string | null;
   /** Distinct hosts of the CalDAV connections. */
   readonly caldavHosts: readonly string[];
+  /** The OpenID Connect provider's host (discovery, tokens, keys), when single sign-on is configured. */
+  readonly oidcHost: string | null;
 }
 
 export interface CookieFact extends CookieEntry {
@@ -98,6 +100,7 @@ export async function findThirdParties(config: Config, db: Db): Promise<ThirdPar
     google: config.google || googleConnections > 0 ? { configured: config.google !== null, connections: googleConnections, hosts: googleHosts(config) } : null,
     smtpHost: config.smtp ? smtpHost(config.smtp.url) : null,
     caldavHosts,
+    oidcHost: config.oidc ? config.oidc.issuer.hostname : null,
   };
 }
 
@@ -106,6 +109,7 @@ export function outboundHosts(config: Config, parties: ThirdParties): string[] {
   const hosts = [...parties.caldavHosts];
   if (config.google) hosts.push(...googleHosts(config));
   if (parties.smtpHost) hosts.push(parties.smtpHost);
+  if (parties.oidcHost) hosts.push(parties.oidcHost);
   return unique(hosts);
 }
 

@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
  * SameSite, Secure and the __Host- prefix over HTTPS. Clients get none unless they pick a
  * language.
  */
-export const COOKIE_BASE_NAMES = ['session', 'remember', 'lang'] as const;
+export const COOKIE_BASE_NAMES = ['session', 'remember', 'lang', 'signin'] as const;
 export type CookieName = (typeof COOKIE_BASE_NAMES)[number];
 
 /** The real cookie name: `__Host-creneau_x` over HTTPS, `creneau_x` otherwise. */

@@ -63,3 +63,18 @@ for (const mode of ['off', 'errors', 'debug']) {
     if (mode === 'off') assert.equal(out.trim().split('\n').length, 1, `off mode printed more than the start-up line:\n${out}`);
   });
 }
+
+test('CRENEAU_LOG=off: the start-up line carries the one-time setup link, and only that link opens /setup', async () => {
+  const server = await run('off');
+  try {
+    const link = /first run: open (\S+\/setup\?token=([A-Za-z0-9_-]{22})) /.exec(server.out)?.[1];
+    assert.ok(link, `no setup link in the start-up line: ${server.out}`);
+    const path = new URL(link).pathname + new URL(link).search;
+    assert.equal((await fetch(`${server.url}${path}`)).status, 200, 'the printed link opens the wizard');
+    const without = await fetch(`${server.url}/setup`);
+    assert.equal(without.status, 403);
+    assert.match(await without.text(), /docker compose logs creneau/);
+  } finally {
+    await server.stop();
+  }
+});
