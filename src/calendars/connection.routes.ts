@@ -41,14 +41,14 @@ export function calendarHandlers(ctx: AppContext) {
   const staffId = (res: Response): number => signedIn(res).id;
   const connectedOf = (res: Response) => ctx.calendars.forStaff(signedIn(res).id, signedIn(res).timeZone);
 
-  const show = async (req: Request, res: Response, extra: { status?: number; error?: ConnectFailure | null; values?: Record<string, string>; notice?: string | null } = {}) => {
+  const show = async (req: Request, res: Response, extra: { status?: number; error?: ConnectFailure | null; origin?: string; values?: Record<string, string>; notice?: string | null } = {}) => {
     const connected = await connectedOf(res);
     let calendars: CalendarInfo[] | null = null;
     let listError: string | null = null;
     if (connected) {
       const listed = await connected.provider.listCalendars();
       if (listed.ok) calendars = listed.value;
-      else listError = listed.reason;
+      else listError = listed.error;
     }
     const notice = extra.notice ?? (typeof req.query.done === 'string' && /^[a-z_]{1,32}$/.test(req.query.done) ? req.query.done : null);
     render(
@@ -62,6 +62,7 @@ export function calendarHandlers(ctx: AppContext) {
         calendars,
         listError,
         error: extra.error ?? null,
+        errorOrigin: extra.origin ?? '',
         values: extra.values ?? { url: '', username: '' },
         notice,
         googleEnabled: g !== null,
@@ -88,14 +89,14 @@ export function calendarHandlers(ctx: AppContext) {
       return show(req, res, { status: 422, error: 'malformed', values });
     }
     const result = await ctx.calendars.connectCaldav(staffId(res), { url: values.url, username: values.username, password });
-    if (!result.ok) return show(req, res, { status: 422, error: result.reason, values });
+    if (!result.ok) return show(req, res, { status: 422, error: result.error.code, ...(result.error.origin ? { origin: result.error.origin } : {}), values });
     res.redirect(303, '/admin/calendar?done=connected');
   }
 
   async function chooseCalendars(req: Request, res: Response): Promise<void> {
     const booking = text(req.body, 'booking');
     const result = await ctx.calendars.chooseCalendars(staffId(res), signedIn(res).timeZone, booking, list(req.body, 'conflicts'));
-    if (!result.ok) return show(req, res, { status: 422, error: result.reason });
+    if (!result.ok) return show(req, res, { status: 422, error: result.error.code });
     res.redirect(303, '/admin/calendar?done=saved');
   }
 
@@ -104,7 +105,7 @@ export function calendarHandlers(ctx: AppContext) {
     if (!connected) return res.redirect(303, '/admin/calendar');
     const now = ctx.clock.now();
     const busy = await connected.provider.busy({ start: now, end: now + 7 * 86_400_000 });
-    if (!busy.ok) return show(req, res, { status: 200, error: busy.reason });
+    if (!busy.ok) return show(req, res, { status: 200, error: busy.error });
     res.redirect(303, '/admin/calendar?done=tested');
   }
 
@@ -137,7 +138,7 @@ export function calendarHandlers(ctx: AppContext) {
     if (missingScopes(tokens.value.scopes, CALENDAR_SCOPES).length > 0) return res.redirect(303, '/admin/calendar?done=google_scopes');
     const email = tokens.value.idClaims?.email ?? 'Google';
     const result = await ctx.calendars.connectGoogle(p.staffId, { refreshToken: tokens.value.refreshToken, email });
-    if (!result.ok) return show(req, res, { status: 502, error: result.reason });
+    if (!result.ok) return show(req, res, { status: 502, error: result.error.code });
     res.redirect(303, '/admin/calendar?done=connected');
   }
 

@@ -9,7 +9,9 @@ import { createCaldavProvider, discoverCaldav } from './caldav/caldav.js';
 import { deleteConnection, findConnection, listConnections, replaceConnection, setStatus, updateCalendars, type ConnectionRow } from './connection.repo.js';
 import { createGoogleProvider } from './google/google.js';
 import { googleEndpoints, revokeToken } from './google/oauth.js';
-import type { CalendarFailure, CalendarInfo, CalendarProvider } from './provider.js';
+import type { CalendarFailure, CalendarInfo, CalendarProvider, CalendarResult } from './provider.js';
+import { err, ok } from '../lib/result.js';
+import type { Result } from '../lib/result.js';
 
 /**
  * Calendar connections: connect (CalDAV form, Google OAuth, CLI import), choose calendars,
@@ -31,7 +33,15 @@ export interface Connected {
 }
 
 /** Why connecting failed, as an i18n-able code (one uniform "could not connect" for refusals). */
-export type ConnectFailure = CalendarFailure | 'no_writable_calendar' | 'unknown_calendar';
+export type ConnectFailure = CalendarFailure | 'no_writable_calendar' | 'unknown_calendar' | 'foreign_origin';
+
+/** A failed connection: its code, and for `foreign_origin` the origin the server pointed to. */
+export interface ConnectError {
+  readonly code: ConnectFailure;
+  readonly origin?: string;
+}
+
+const failure = (code: ConnectFailure): { readonly ok: false; readonly error: ConnectError } => err({ code });
 
 export class CalendarDirectory {
   private readonly providers = new Map<number, { updatedAt: number; timeZone: string; provider: CalendarProvider }>();
@@ -69,6 +79,8 @@ export class CalendarDirectory {
       allowHosts: this.env.config.caldavAllowHosts,
       uidHost: this.env.config.baseUrl.hostname,
       serverSchedules: connection.serverSchedules,
+      // Credentials go only to the origin the staff member entered (older rows: the booking calendar's).
+      origin: new URL(connection.url ?? connection.bookingCalendar).origin,
       timeZone,
       clock: this.env.clock,
     });
@@ -97,11 +109,11 @@ export class CalendarDirectory {
   async connectCaldav(
     staffId: number,
     input: { url: string; username: string; password: string; booking?: string; conflicts?: readonly string[] },
-  ): Promise<{ ok: true; calendars: CalendarInfo[] } | { ok: false; reason: ConnectFailure }> {
+  ): Promise<Result<CalendarInfo[], ConnectError>> {
     const prepared = await this.prepareCaldav(input);
     if (!prepared.ok) return prepared;
-    await prepared.save(staffId);
-    return { ok: true, calendars: prepared.calendars };
+    await prepared.value.save(staffId);
+    return ok(prepared.value.calendars);
   }
 
   /**
@@ -114,12 +126,12 @@ export class CalendarDirectory {
     password: string;
     booking?: string;
     conflicts?: readonly string[];
-  }): Promise<{ ok: true; calendars: CalendarInfo[]; save: (staffId: number, db?: Db) => Promise<void> } | { ok: false; reason: ConnectFailure }> {
+  }): Promise<Result<{ calendars: CalendarInfo[]; save: (staffId: number, db?: Db) => Promise<void> }, ConnectError>> {
     const found = await discoverCaldav({ url: input.url, username: input.username, password: input.password, allowHosts: this.env.config.caldavAllowHosts });
-    if (!found.ok) return found;
+    if (!found.ok) return err(typeof found.error === 'string' ? { code: found.error } : { code: 'foreign_origin', origin: found.error.foreignOrigin });
     const calendars = found.value.calendars;
     const chosen = resolveChoice(calendars, input.booking, input.conflicts);
-    if (!chosen.ok) return chosen;
+    if (!chosen.ok) return failure(chosen.error);
     const save = async (staffId: number, db: Db = this.env.db) => {
       await replaceConnection(
         db,
@@ -128,24 +140,24 @@ export class CalendarDirectory {
           provider: 'caldav',
           url: input.url,
           username: input.username,
-          bookingCalendar: chosen.booking,
-          conflictCalendars: chosen.conflicts,
+          bookingCalendar: chosen.value.booking,
+          conflictCalendars: chosen.value.conflicts,
           serverSchedules: found.value.serverSchedules,
         },
         (id) => seal(this.env.keyring, input.password, connectionSecretAad(id)),
         this.env.clock.now(),
       );
     };
-    return { ok: true, calendars, save };
+    return ok({ calendars, save });
   }
 
   /** Stores a Google connection after OAuth (refresh token sealed), booking into a chosen or the primary calendar. */
   async connectGoogle(
     staffId: number,
     input: { refreshToken: string; email: string; booking?: string; conflicts?: readonly string[] },
-  ): Promise<{ ok: true; calendars: CalendarInfo[] } | { ok: false; reason: ConnectFailure }> {
+  ): Promise<Result<CalendarInfo[], ConnectError>> {
     const g = this.env.config.google;
-    if (!g) return { ok: false, reason: 'refused' };
+    if (!g) return failure('refused');
     const probe = createGoogleProvider({
       endpoints: googleEndpoints(g.oauthUrl ?? undefined, g.apiUrl ?? undefined),
       clientId: g.clientId,
@@ -156,28 +168,28 @@ export class CalendarDirectory {
       clock: this.env.clock,
     });
     const listed = await probe.listCalendars();
-    if (!listed.ok) return listed;
+    if (!listed.ok) return failure(listed.error);
     const chosen = resolveChoice(listed.value, input.booking, input.conflicts);
-    if (!chosen.ok) return chosen;
+    if (!chosen.ok) return failure(chosen.error);
     await replaceConnection(
       this.env.db,
-      { staffId, provider: 'google', url: null, username: input.email, bookingCalendar: chosen.booking, conflictCalendars: chosen.conflicts, serverSchedules: true },
+      { staffId, provider: 'google', url: null, username: input.email, bookingCalendar: chosen.value.booking, conflictCalendars: chosen.value.conflicts, serverSchedules: true },
       (id) => seal(this.env.keyring, input.refreshToken, connectionSecretAad(id)),
       this.env.clock.now(),
     );
-    return { ok: true, calendars: listed.value };
+    return ok(listed.value);
   }
 
   /** Sets which calendar receives bookings and which count as busy (names or ids). */
-  async chooseCalendars(staffId: number, timeZone: string, booking: string, conflicts: readonly string[]): Promise<{ ok: true } | { ok: false; reason: ConnectFailure }> {
+  async chooseCalendars(staffId: number, timeZone: string, booking: string, conflicts: readonly string[]): Promise<Result<null, ConnectError>> {
     const c = await this.forStaff(staffId, timeZone);
-    if (!c) return { ok: false, reason: 'unknown_calendar' };
+    if (!c) return failure('unknown_calendar');
     const listed = await c.provider.listCalendars();
-    if (!listed.ok) return listed;
+    if (!listed.ok) return failure(listed.error);
     const chosen = resolveChoice(listed.value, booking, conflicts);
-    if (!chosen.ok) return chosen;
-    await updateCalendars(this.env.db, c.connection.id, chosen.booking, chosen.conflicts, this.env.clock.now());
-    return { ok: true };
+    if (!chosen.ok) return failure(chosen.error);
+    await updateCalendars(this.env.db, c.connection.id, chosen.value.booking, chosen.value.conflicts, this.env.clock.now());
+    return ok(null);
   }
 
   /** Disconnect and forget: revoke at Google when it is Google, then delete the row and its secret. */
@@ -205,28 +217,28 @@ function resolveChoice(
   calendars: readonly CalendarInfo[],
   booking: string | undefined,
   conflicts: readonly string[] | undefined,
-): { ok: true; booking: string; conflicts: string[] } | { ok: false; reason: ConnectFailure } {
+): Result<{ booking: string; conflicts: string[] }, ConnectFailure> {
   const find = (ref: string) => calendars.find((c) => c.id === ref || c.name === ref);
   let target: CalendarInfo | undefined;
   if (booking !== undefined && booking !== '') {
     target = find(booking);
-    if (!target) return { ok: false, reason: 'unknown_calendar' };
-    if (!target.writable) return { ok: false, reason: 'no_writable_calendar' };
+    if (!target) return err('unknown_calendar');
+    if (!target.writable) return err('no_writable_calendar');
   } else {
     target = calendars.find((c) => c.writable && c.primary) ?? calendars.find((c) => c.writable);
-    if (!target) return { ok: false, reason: 'no_writable_calendar' };
+    if (!target) return err('no_writable_calendar');
   }
   const ids: string[] = [];
   for (const ref of conflicts ?? []) {
     const c = find(ref);
-    if (!c) return { ok: false, reason: 'unknown_calendar' };
+    if (!c) return err('unknown_calendar');
     ids.push(c.id);
   }
-  return { ok: true, booking: target.id, conflicts: withBooking(target.id, ids) };
+  return ok({ booking: target.id, conflicts: withBooking(target.id, ids) });
 }
 
 /** A provider that fails closed (Google connection while Google is no longer configured). */
 function unavailableProvider(kind: 'caldav' | 'google'): CalendarProvider {
-  const fail = async () => ({ ok: false as const, reason: 'unauthorized' as const });
+  const fail = async () => err('unauthorized' as const);
   return { kind, serverSchedules: false, excludesFromBusy: false, listCalendars: fail, busy: fail, bookings: fail, createEvent: fail, getEvent: fail, moveEvent: fail, cancelEvent: fail };
 }

@@ -30,7 +30,7 @@ test('a booking round-trips through its ICS', () => {
   for (const line of ics.split('\r\n')) assert.ok(Buffer.byteLength(line) <= 75, line);
   assert.deepEqual(parseBookingIcs(ics), { ...base, cancelled: false, sequence: 0 });
   const busy = busyFromIcs([ics], { start: base.start - 3_600_000, end: base.end + 3_600_000 }, 'UTC');
-  assert.deepEqual(busy, { ok: true, busy: [{ start: base.start, end: base.end }] });
+  assert.deepEqual(busy, { ok: true, value: [{ start: base.start, end: base.end }] });
 });
 
 test('METHOD and STATUS for iMIP cancel', () => {

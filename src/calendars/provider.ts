@@ -1,4 +1,5 @@
 import type { Interval } from '../lib/interval.js';
+import type { Result } from '../lib/result.js';
 
 /**
  * One interface for every calendar backend (CalDAV, Google). Expected outcomes are values,
@@ -12,19 +13,21 @@ export type CalendarFailure =
   | 'unauthorized' // 401/403 on credentials that might work again after the staff fixes them
   | 'needs_reconnect' // Google invalid_grant and friends
   | 'rate_limited'
-  | 'malformed' // unparsable XML / ICS / JSON, or response over the size caps
+  | 'malformed' // unparsable or incomplete XML / ICS / JSON, or response over the size caps
+  | 'too_costly' // calendar data over the parsing budget (time, occurrences, rule iterations)
   | 'refused'; // SSRF guard / policy refusal (one uniform reason)
 
-export type CalendarResult<T> = { ok: true; value: T } | { ok: false; reason: CalendarFailure };
+export type CalendarResult<T> = Result<T, CalendarFailure>;
 
-export type BusyResult = { ok: true; busy: Interval[] } | { ok: false; reason: CalendarFailure };
+/** Busy intervals, merged and clipped to the range asked for. */
+export type BusyResult = Result<Interval[], CalendarFailure>;
 
 /** Who e-mails the client about a booking: the calendar server (RFC 6638, Google) or Creneau (iMIP). */
 export type InvitedBy = 'server' | 'creneau';
 
 /** Outcome of a write; `conflict` = the id already exists, `precondition_failed` = stale ETag. */
 export type WriteFailure = CalendarFailure | 'conflict' | 'not_found' | 'precondition_failed';
-export type WriteResult<T> = { ok: true; value: T } | { ok: false; reason: WriteFailure };
+export type WriteResult<T> = Result<T, WriteFailure>;
 
 export interface CalendarInfo {
   /** CalDAV: absolute calendar URL; Google: calendar id. */

@@ -57,10 +57,10 @@ export async function run(argv: readonly string[], config: Config): Promise<numb
         conflicts: calendar.conflictCalendars,
       });
       if (!prepared.ok) {
-        console.error(`creneau import: calendar: could not connect to ${new URL(calendar.url).host} (${prepared.reason}); nothing was imported`);
+        console.error(`creneau import: calendar: could not connect to ${new URL(calendar.url).host} (${prepared.error.code}); nothing was imported`);
         return 1;
       }
-      saveCalendar = (trx, staffId) => prepared.save(staffId, trx);
+      saveCalendar = (trx, staffId) => prepared.value.save(staffId, trx);
     }
     const result = await importAccount(deps, deps.i18n.getFixedT('en'), values.user, parsed.value, saveCalendar);
     if (!result.ok) {

@@ -38,13 +38,13 @@ test('discovery finds the same calendars from the root, well-known, principal an
 
 test('wrong password is unauthorized, not an empty calendar list', async () => {
   const res = await discoverCaldav({ url: dav.url, ...creds(), password: 'wrong' });
-  assert.deepEqual(res, { ok: false, reason: 'unauthorized' });
+  assert.deepEqual(res, { ok: false, error: 'unauthorized' });
   const p = createCaldavProvider({ ...creds(), password: 'wrong', bookingCalendarUrl: work, conflictCalendarUrls: [work], uidHost: 'b.test', timeZone: 'UTC' });
-  assert.deepEqual(await p.busy({ start: 0, end: 86_400_000 }), { ok: false, reason: 'unauthorized' });
+  assert.deepEqual(await p.busy({ start: 0, end: 86_400_000 }), { ok: false, error: 'unauthorized' });
 });
 
 test('the test server itself is refused unless allow-listed (also by CIDR)', async () => {
-  assert.deepEqual(await discoverCaldav({ url: dav.url, ...creds(), allowHosts: [] }), { ok: false, reason: 'refused' });
+  assert.deepEqual(await discoverCaldav({ url: dav.url, ...creds(), allowHosts: [] }), { ok: false, error: 'refused' });
   const res = await discoverCaldav({ url: dav.url, ...creds(), allowHosts: ['127.0.0.0/8'] });
   assert.ok(res.ok);
 });
@@ -66,7 +66,7 @@ test('every busy fixture, served by Radicale, gives the reference intervals', as
     const p = createCaldavProvider({ ...creds(), bookingCalendarUrl: cal, conflictCalendarUrls: [cal], uidHost: 'b.test', timeZone: fx.timeZone });
     const res = await p.busy({ start: Date.parse(fx.window.start), end: Date.parse(fx.window.end) });
     assert.ok(res.ok, `${name}: ${JSON.stringify(res)}`);
-    assert.deepEqual(res.busy.map((b) => [iso(b.start), iso(b.end)]), fx.busy, name);
+    assert.deepEqual(res.value.map((b) => [iso(b.start), iso(b.end)]), fx.busy, name);
   }
 });
 
@@ -80,26 +80,26 @@ test('busy sees a series from 2015, and every change made between two reads', as
   assert.equal(await dav.put(cal, 'old.ics', vevent('old', ['DTSTART;TZID=Europe/Paris:20150105T090000', 'DTEND;TZID=Europe/Paris:20150105T100000', 'RRULE:FREQ=WEEKLY;BYDAY=MO'])), 201);
   let res = await p.busy(week);
   assert.ok(res.ok);
-  assert.deepEqual(res.busy.map((b) => iso(b.start)), ['2026-03-23T08:00:00Z']);
+  assert.deepEqual(res.value.map((b) => iso(b.start)), ['2026-03-23T08:00:00Z']);
 
   assert.equal(await dav.put(personal, 'new.ics', vevent('new', ['DTSTART:20260325T120000Z', 'DTEND:20260325T130000Z'])), 201);
   res = await p.busy(week);
   assert.ok(res.ok);
-  assert.deepEqual(res.busy.map((b) => iso(b.start)), ['2026-03-23T08:00:00Z', '2026-03-25T12:00:00Z']);
+  assert.deepEqual(res.value.map((b) => iso(b.start)), ['2026-03-23T08:00:00Z', '2026-03-25T12:00:00Z']);
 
   assert.equal(await dav.put(cal, 'old.ics', vevent('old', ['DTSTART;TZID=Europe/Paris:20150106T090000', 'DTEND;TZID=Europe/Paris:20150106T100000', 'RRULE:FREQ=WEEKLY;BYDAY=TU'])) < 300, true);
   res = await p.busy(week);
   assert.ok(res.ok);
-  assert.deepEqual(res.busy.map((b) => iso(b.start)), ['2026-03-24T08:00:00Z', '2026-03-25T12:00:00Z']);
+  assert.deepEqual(res.value.map((b) => iso(b.start)), ['2026-03-24T08:00:00Z', '2026-03-25T12:00:00Z']);
 
   const del = await fetch(new URL('new.ics', personal), { method: 'DELETE', headers: { authorization: `Basic ${Buffer.from(`${dav.username}:${dav.password}`).toString('base64')}` } });
   assert.equal(del.status, 200);
   res = await p.busy(week);
   assert.ok(res.ok);
-  assert.deepEqual(res.busy.map((b) => iso(b.start)), ['2026-03-24T08:00:00Z']);
+  assert.deepEqual(res.value.map((b) => iso(b.start)), ['2026-03-24T08:00:00Z']);
 
   assert.equal(await dav.put(cal, 'broken.ics', vevent('broken', ['DTSTART;TZID=Nowhere/Atlantis:20260325T120000', 'DURATION:PT1H'])), 201);
-  assert.deepEqual(await p.busy(week), { ok: false, reason: 'malformed' }, 'an unreadable event makes the calendar unreadable, not free');
+  assert.deepEqual(await p.busy(week), { ok: false, error: 'malformed' }, 'an unreadable event makes the calendar unreadable, not free');
 });
 
 const booking = (id: string, startIso: string): NewBookingEvent => ({
@@ -121,7 +121,7 @@ test('create, read, list, move and cancel a booking; conflicts and stale ETags a
   const ev = booking('0123456789abcdefghijklmnopqrstuv', '2026-12-01T09:00:00Z');
   const created = await p.createEvent(ev);
   assert.ok(created.ok, JSON.stringify(created));
-  assert.deepEqual(await p.createEvent(ev), { ok: false, reason: 'conflict' });
+  assert.deepEqual(await p.createEvent(ev), { ok: false, error: 'conflict' });
 
   const read = await p.getEvent(ev.id);
   assert.ok(read.ok);
@@ -129,23 +129,23 @@ test('create, read, list, move and cancel a booking; conflicts and stale ETags a
 
   const day = { start: Date.parse('2026-12-01T00:00:00Z'), end: Date.parse('2026-12-02T00:00:00Z') };
   assert.deepEqual(await p.bookings(day), { ok: true, value: [{ id: ev.id, start: ev.start, end: ev.end, serviceSlug: 'haircut', attendeeEmail: 'zoe@example.net' }] });
-  assert.deepEqual(await p.busy(day), { ok: true, busy: [{ start: ev.start, end: ev.end }] });
+  assert.deepEqual(await p.busy(day), { ok: true, value: [{ start: ev.start, end: ev.end }] });
 
   const later = Date.parse('2026-12-01T14:00:00Z');
   const moved = await p.moveEvent(ev.id, later, later + 30 * 60_000, created.value.etag);
   assert.ok(moved.ok, JSON.stringify(moved));
   assert.notEqual(moved.value.etag, created.value.etag);
-  assert.deepEqual(await p.moveEvent(ev.id, ev.start, ev.end, created.value.etag), { ok: false, reason: 'precondition_failed' });
+  assert.deepEqual(await p.moveEvent(ev.id, ev.start, ev.end, created.value.etag), { ok: false, error: 'precondition_failed' });
   const after = await p.getEvent(ev.id);
   assert.ok(after.ok);
   assert.equal(after.value.start, later);
   assert.equal(after.value.sequence, 1);
-  assert.deepEqual(await p.busy(day), { ok: true, busy: [{ start: later, end: later + 30 * 60_000 }] });
+  assert.deepEqual(await p.busy(day), { ok: true, value: [{ start: later, end: later + 30 * 60_000 }] });
 
   assert.deepEqual(await p.cancelEvent(ev.id), { ok: true, value: null });
-  assert.deepEqual(await p.cancelEvent(ev.id), { ok: false, reason: 'not_found' });
-  assert.deepEqual(await p.getEvent(ev.id), { ok: false, reason: 'not_found' });
-  assert.deepEqual(await p.moveEvent(ev.id, ev.start, ev.end, moved.value.etag), { ok: false, reason: 'not_found' });
+  assert.deepEqual(await p.cancelEvent(ev.id), { ok: false, error: 'not_found' });
+  assert.deepEqual(await p.getEvent(ev.id), { ok: false, error: 'not_found' });
+  assert.deepEqual(await p.moveEvent(ev.id, ev.start, ev.end, moved.value.etag), { ok: false, error: 'not_found' });
   assert.deepEqual(await p.bookings(day), { ok: true, value: [] });
-  assert.deepEqual(await p.busy(day), { ok: true, busy: [] });
+  assert.deepEqual(await p.busy(day), { ok: true, value: [] });
 });

@@ -46,14 +46,14 @@ const RANGE = { start: Date.parse('2026-03-23T00:00:00Z'), end: Date.parse('2026
 
 test('server down: unreachable, never an empty busy list', async () => {
   const url = `http://127.0.0.1:${await closedPort()}/cal/`;
-  assert.deepEqual(await provider(url).busy(RANGE), { ok: false, reason: 'unreachable' });
-  assert.deepEqual(await discoverCaldav({ url, username: 'u', password: 'p', allowHosts: ['127.0.0.1'] }), { ok: false, reason: 'unreachable' });
+  assert.deepEqual(await provider(url).busy(RANGE), { ok: false, error: 'unreachable' });
+  assert.deepEqual(await discoverCaldav({ url, username: 'u', password: 'p', allowHosts: ['127.0.0.1'] }), { ok: false, error: 'unreachable' });
 });
 
 test('slow server: timeout within the deadline', async () => {
   const s = await serve(() => undefined);
   const t0 = Date.now();
-  assert.deepEqual(await provider(s.url, { timeoutMs: 300 }).busy(RANGE), { ok: false, reason: 'timeout' });
+  assert.deepEqual(await provider(s.url, { timeoutMs: 300 }).busy(RANGE), { ok: false, error: 'timeout' });
   assert.ok(Date.now() - t0 < 2000);
 });
 
@@ -63,8 +63,8 @@ test('HTTP errors map to typed failures', async () => {
       res.writeHead(status, { 'content-type': 'text/plain' });
       res.end('no');
     });
-    assert.deepEqual(await provider(s.url).busy(RANGE), { ok: false, reason }, String(status));
-    assert.deepEqual(await provider(s.url).createEvent({ id: 'abc', start: RANGE.start, end: RANGE.start + 1, timeZone: 'UTC', summary: 's', description: '', location: '', organizer: { name: 'a', email: 'a@b.c' }, attendee: { name: 'c', email: 'c@d.e' }, serviceSlug: 'x' }), { ok: false, reason }, `PUT ${status}`);
+    assert.deepEqual(await provider(s.url).busy(RANGE), { ok: false, error: reason }, String(status));
+    assert.deepEqual(await provider(s.url).createEvent({ id: 'abc', start: RANGE.start, end: RANGE.start + 1, timeZone: 'UTC', summary: 's', description: '', location: '', organizer: { name: 'a', email: 'a@b.c' }, attendee: { name: 'c', email: 'c@d.e' }, serviceSlug: 'x' }), { ok: false, error: reason }, `PUT ${status}`);
   }
 });
 
@@ -73,18 +73,18 @@ test('malformed XML and malformed ICS are malformed', async () => {
     res.writeHead(207, { 'content-type': 'application/xml' });
     res.end('<?xml version="1.0"?><d:multistatus xmlns:d="DAV:"><d:response><d:href>/cal/a.ics</d:href><d:propstat>');
   });
-  assert.deepEqual(await provider(badXml.url).busy(RANGE), { ok: false, reason: 'malformed' });
+  assert.deepEqual(await provider(badXml.url).busy(RANGE), { ok: false, error: 'malformed' });
   const badIcs = await serve((req, res) => {
     res.writeHead(207, { 'content-type': 'application/xml' });
     if (req.method === 'PROPFIND') return res.end(listing('/cal/a.ics'));
     res.end(MS('<d:response><d:href>/cal/a.ics</d:href><d:propstat><d:prop><d:getetag>"1"</d:getetag><c:calendar-data>BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:garbage\r\nEND:VEVENT\r\nEND:VCALENDAR</c:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>'));
   });
-  assert.deepEqual(await provider(badIcs.url).busy(RANGE), { ok: false, reason: 'malformed' });
+  assert.deepEqual(await provider(badIcs.url).busy(RANGE), { ok: false, error: 'malformed' });
   const missing = await serve((req, res) => {
     res.writeHead(207, { 'content-type': 'application/xml' });
     res.end(req.method === 'PROPFIND' ? listing('/cal/a.ics') : MS(''));
   });
-  assert.deepEqual(await provider(missing.url).busy(RANGE), { ok: false, reason: 'malformed' }, 'an object listed but not delivered');
+  assert.deepEqual(await provider(missing.url).busy(RANGE), { ok: false, error: 'malformed' }, 'an object listed but not delivered');
 });
 
 test('XML external entities are not resolved', async () => {
@@ -101,8 +101,8 @@ test('response size cap', async () => {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end('x'.repeat(200_000));
   });
-  const t = createTransport({ username: 'u', password: 'p', allowHosts: ['127.0.0.1'], maxBytes: 100_000 });
-  assert.deepEqual(await t.request({ method: 'GET', url: s.url }), { ok: false, reason: 'malformed' });
+  const t = createTransport({ username: 'u', password: 'p', allowHosts: ['127.0.0.1'], origin: new URL(s.url).origin, maxBytes: 100_000 });
+  assert.deepEqual(await t.request({ method: 'GET', url: s.url }), { ok: false, error: 'malformed' });
 });
 
 test('SSRF: private, loopback, link-local, metadata and mapped addresses are refused without connecting', async () => {
@@ -123,8 +123,8 @@ test('SSRF: private, loopback, link-local, metadata and mapped addresses are ref
   ];
   for (const url of targets) {
     const t0 = Date.now();
-    assert.deepEqual(await discoverCaldav({ url, username: 'u', password: 'p', allowHosts: [] }), { ok: false, reason: 'refused' }, url);
-    assert.deepEqual(await provider(url, { allowHosts: [] }).busy(RANGE), { ok: false, reason: 'refused' }, url);
+    assert.deepEqual(await discoverCaldav({ url, username: 'u', password: 'p', allowHosts: [] }), { ok: false, error: 'refused' }, url);
+    assert.deepEqual(await provider(url, { allowHosts: [] }).busy(RANGE), { ok: false, error: 'refused' }, url);
     assert.ok(Date.now() - t0 < 1000, `${url} was refused before connecting`);
   }
   assert.equal(s.hits(), 0);
@@ -137,7 +137,7 @@ test('SSRF: a redirect from an allowed host to loopback is refused', async () =>
     res.end();
   });
   const url = `http://localhost:${s.port}/cal/`;
-  assert.deepEqual(await provider(url, { allowHosts: ['localhost'] }).busy(RANGE), { ok: false, reason: 'refused' });
+  assert.deepEqual(await provider(url, { allowHosts: ['localhost'] }).busy(RANGE), { ok: false, error: 'refused' });
   assert.equal(target.hits(), 0);
   assert.ok(s.hits() > 0, 'the allow-listed host itself was reachable');
 });
@@ -149,7 +149,7 @@ test('allowed when listed: loopback by address, name or CIDR', async () => {
   });
   for (const [host, allowHosts] of [['127.0.0.1', ['127.0.0.1']], ['localhost', ['localhost']], ['127.0.0.1', ['127.0.0.0/8']], ['[::ffff:127.0.0.1]', ['127.0.0.1']]] as const) {
     const url = `http://${host}:${s.port}/cal/`;
-    assert.deepEqual(await provider(url, { allowHosts }).busy(RANGE), { ok: true, busy: [] }, url);
+    assert.deepEqual(await provider(url, { allowHosts }).busy(RANGE), { ok: true, value: [] }, url);
   }
 });
 
@@ -171,13 +171,13 @@ test('reads keep connections alive, and one the server drops as it is reused is 
     res.end(listing('/cal/a.ics').replace(/<d:response><d:href>\/cal\/a\.ics[\s\S]*<\/d:response>/, ''));
   });
   const p = provider(s.url);
-  assert.deepEqual(await p.busy(RANGE), { ok: true, busy: [] }); // also learns the server has no CTag
+  assert.deepEqual(await p.busy(RANGE), { ok: true, value: [] }); // also learns the server has no CTag
   const before = s.hits();
-  assert.deepEqual(await p.busy(RANGE), { ok: true, busy: [] });
+  assert.deepEqual(await p.busy(RANGE), { ok: true, value: [] });
   assert.equal(s.hits(), before + 1);
   assert.equal(sockets.size, 1, 'every read so far used the first connection');
   dropNext = true;
-  assert.deepEqual(await p.busy(RANGE), { ok: true, busy: [] }, 'the dropped request was sent again');
+  assert.deepEqual(await p.busy(RANGE), { ok: true, value: [] }, 'the dropped request was sent again');
   assert.equal(s.hits(), before + 3);
   assert.equal(sockets.size, 2, 'on a new connection');
   const created = await p.createEvent({ id: 'abc', start: RANGE.start, end: RANGE.start + 1, timeZone: 'UTC', summary: 's', description: '', location: '', organizer: { name: 'a', email: 'a@b.c' }, attendee: { name: 'c', email: 'c@d.e' }, serviceSlug: 'x' });
@@ -214,7 +214,7 @@ test('an unchanged CTag spares listing the calendar; a new one lists it again; a
       res.end(MS(`<d:response><d:href>/cal/a.ics</d:href><d:propstat><d:prop><d:getetag>"1"</d:getetag><c:calendar-data>${event}</c:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>`));
     });
     const p = provider(s.url);
-    const busy = { ok: true, busy: [{ start: Date.parse('2026-03-24T09:00:00Z'), end: Date.parse('2026-03-24T10:00:00Z') }] };
+    const busy = { ok: true, value: [{ start: Date.parse('2026-03-24T09:00:00Z'), end: Date.parse('2026-03-24T10:00:00Z') }] };
     assert.deepEqual(await p.busy(RANGE), busy, prop);
     assert.equal(listings, 1);
     assert.deepEqual(await p.busy(RANGE), busy, `${prop}: the same busy time`);

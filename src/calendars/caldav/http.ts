@@ -6,12 +6,15 @@ import { isIP } from 'node:net';
 import type { Socket } from 'node:net';
 import { mayConnect, parseAllowList } from './net-guard.js';
 import type { AllowList } from './net-guard.js';
+import { err, ok } from '../../lib/result.js';
+import type { Result } from '../../lib/result.js';
 
 /**
  * The only way CalDAV code reaches the network. Every connection goes through the SSRF policy
  * on the address actually connected to (custom `lookup`, so DNS rebinding does not pass), with
  * a connect timeout, a whole-request deadline, a response size cap, Basic auth only over HTTPS
- * (or to allow-listed hosts) and redirects followed only within the same origin.
+ * (or to allow-listed hosts), and credentials sent to one origin only: the one the staff member
+ * entered. A request or a redirect to any other origin is refused before anything is sent.
  */
 
 export type TransportFailure = 'refused' | 'timeout' | 'unreachable' | 'malformed';
@@ -20,6 +23,8 @@ export interface TransportOptions {
   readonly username: string;
   readonly password: string;
   readonly allowHosts: readonly string[];
+  /** The only origin (scheme, host, port) credentials are sent to: the one the staff member entered. */
+  readonly origin: string;
   /** Whole request deadline, redirects included. */
   readonly timeoutMs?: number;
   readonly connectTimeoutMs?: number;
@@ -35,13 +40,15 @@ export interface HttpResponse {
   readonly url: string;
 }
 
-export type TransportResult = { ok: true; res: HttpResponse } | { ok: false; reason: TransportFailure };
+export type TransportResult = Result<HttpResponse, TransportFailure>;
 
 export interface RequestInput {
   readonly method: string;
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string;
+  /** Epoch ms after which the request fails with `timeout` (a read made of several requests shares one). */
+  readonly deadline?: number;
 }
 
 /** Thrown by `fetch` (the tsdav adapter) so the failure kind survives tsdav. */
@@ -80,8 +87,11 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS', 'PROPFIND', 'REPORT']);
 
 export interface Transport {
   request(input: RequestInput): Promise<TransportResult>;
-  /** A `fetch` for tsdav: same guard; throws TransportError on failure. */
-  readonly fetch: typeof fetch;
+  /**
+   * A `fetch` for tsdav: same guard; throws TransportError on failure. `check` sees the body
+   * before tsdav parses it and may refuse it (`malformed`); `deadline` bounds the exchange.
+   */
+  fetchWith(check: (body: Buffer) => boolean, deadline?: number): typeof fetch;
 }
 
 /** A guarded HTTP client bound to one set of credentials and one allow list. */
@@ -90,6 +100,7 @@ export function createTransport(opts: TransportOptions): Transport {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const connectTimeoutMs = Math.min(opts.connectTimeoutMs ?? 5_000, timeoutMs);
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const origin = originOf(opts.origin);
   const auth = `Basic ${Buffer.from(`${opts.username}:${opts.password}`, 'utf8').toString('base64')}`;
   // Connections are kept alive per transport (one calendar account) for reads: a busy read after
   // another skips the TCP and TLS handshakes. Every new connection still goes through the guarded lookup.
@@ -97,13 +108,14 @@ export function createTransport(opts: TransportOptions): Transport {
   const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
 
   async function request(input: RequestInput): Promise<TransportResult> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Math.min(Date.now() + timeoutMs, input.deadline ?? Infinity);
     let url: URL;
     try {
       url = new URL(input.url);
     } catch {
-      return { ok: false, reason: 'refused' };
+      return err('refused');
     }
+    if (url.origin !== origin) return err('refused');
     let method = input.method;
     let body = input.body;
     try {
@@ -118,10 +130,10 @@ export function createTransport(opts: TransportOptions): Transport {
         }
         const location = res.headers['location'];
         if ([301, 302, 303, 307, 308].includes(res.status) && location) {
-          if (hop >= MAX_REDIRECTS) return { ok: false, reason: 'unreachable' };
+          if (hop >= MAX_REDIRECTS) return err('unreachable');
           const next = new URL(location, url);
           // Credentials never follow a redirect to another origin.
-          if (next.origin !== url.origin) return { ok: false, reason: 'refused' };
+          if (next.origin !== origin) return err('refused');
           if (res.status === 303) {
             method = 'GET';
             body = undefined;
@@ -129,10 +141,10 @@ export function createTransport(opts: TransportOptions): Transport {
           url = next;
           continue;
         }
-        return { ok: true, res };
+        return ok(res);
       }
-    } catch (err) {
-      return { ok: false, reason: err instanceof Failure ? err.reason : 'unreachable' };
+    } catch (e) {
+      return err(e instanceof Failure ? e.reason : 'unreachable');
     }
   }
 
@@ -178,13 +190,13 @@ export function createTransport(opts: TransportOptions): Transport {
         socket.once('close', () => clearTimeout(t));
       });
       let answered = false;
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        if (!answered && !settled && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        if (!answered && !settled && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {
           settled = true;
           clearTimeout(whole);
           return reject(new StaleConnection());
         }
-        fail(err instanceof Failure ? err.reason : 'unreachable');
+        fail(e instanceof Failure ? e.reason : 'unreachable');
       });
       req.on('response', (res) => {
         answered = true;
@@ -214,23 +226,38 @@ export function createTransport(opts: TransportOptions): Transport {
     });
   }
 
-  const guardedFetch = (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+  return { request, fetchWith: (check, deadline) => fetchOver(request, check, deadline) };
+}
+
+/** A `fetch` (for tsdav) over a guarded `request`; failures and refused bodies throw TransportError. */
+function fetchOver(request: Transport['request'], check: (body: Buffer) => boolean, deadline?: number): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const headers: Record<string, string> = {};
     new Headers(init?.headers).forEach((v, k) => {
       headers[k] = v;
     });
     const body = typeof init?.body === 'string' ? init.body : undefined;
-    const result = await request({ method: init?.method ?? 'GET', url, headers, body });
-    if (!result.ok) throw new TransportError(result.reason);
-    const { res } = result;
+    const result = await request({ method: init?.method ?? 'GET', url, headers, body, ...(deadline === undefined ? {} : { deadline }) });
+    if (!result.ok) throw new TransportError(result.error);
+    const res = result.value;
+    // tsdav parses only successful answers; an error page (Cyrus's 401 is HTML with a DOCTYPE)
+    // must still report its status, so only those answers are checked.
+    if (res.status >= 200 && res.status < 300 && !check(res.body)) throw new TransportError('malformed');
     const nullBody = res.status === 204 || res.status === 304 || res.status < 200;
     const response = new Response(nullBody ? null : res.body, { status: res.status < 200 ? 200 : res.status, headers: res.headers });
     Object.defineProperty(response, 'url', { value: res.url });
     return response;
   }) as typeof fetch;
+}
 
-  return { request, fetch: guardedFetch };
+/** The origin of a URL, or one no URL has (so that nothing is sent) when it does not parse. */
+function originOf(u: string): string {
+  try {
+    return new URL(u).origin;
+  } catch {
+    return 'null:';
+  }
 }
 
 /** dns.lookup that keeps only addresses the policy allows, refusing when none is left. */

@@ -159,7 +159,7 @@ for (const server of SERVERS) {
       }
       assert.deepEqual(lists[1], lists[0]);
       assert.deepEqual(lists[2], lists[0]);
-      assert.deepEqual(await discoverCaldav({ url: dav.url, ...creds(), password: 'wrong' }), { ok: false, reason: 'unauthorized' });
+      assert.deepEqual(await discoverCaldav({ url: dav.url, ...creds(), password: 'wrong' }), { ok: false, error: 'unauthorized' });
     });
 
     test('busy time of every fixture (recurring series with exceptions, all-day, floating, DST) matches the reference', async () => {
@@ -177,7 +177,7 @@ for (const server of SERVERS) {
         const p = createCaldavProvider({ ...creds(), bookingCalendarUrl: cal, conflictCalendarUrls: [cal], uidHost: 'b.test', timeZone: fx.timeZone });
         const res = await p.busy({ start: Date.parse(fx.window.start), end: Date.parse(fx.window.end) });
         assert.ok(res.ok, `${name}: ${JSON.stringify(res)}`);
-        assert.deepEqual(res.busy.map((b) => [isoZ(b.start), isoZ(b.end)]), fx.busy, name);
+        assert.deepEqual(res.value.map((b) => [isoZ(b.start), isoZ(b.end)]), fx.busy, name);
       }
     });
 
@@ -284,7 +284,7 @@ for (const server of SERVERS) {
       assert.equal(writes.filter((r) => r.ok).length, 1, JSON.stringify(writes.filter((r) => !r.ok)));
       // The others lose with 412/409; under a loaded machine one of them may instead fail closed
       // (seen once with Xandikos: 'unreachable'), which a client sees as "temporarily unavailable".
-      const losers = writes.flatMap((r) => (r.ok ? [] : [r.reason]));
+      const losers = writes.flatMap((r) => (r.ok ? [] : [r.error]));
       assert.ok(losers.every((reason) => reason === 'conflict' || reason === 'unreachable' || reason === 'timeout'), JSON.stringify(losers));
       assert.ok(losers.filter((reason) => reason === 'conflict').length >= 17, `most writers see the conflict: ${JSON.stringify(losers)}`);
       const same = [...(await objects(dav, calendar)).keys()].filter((name) => name === `${id}.ics`);

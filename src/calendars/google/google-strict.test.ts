@@ -48,8 +48,8 @@ function makeProvider(over: Partial<GoogleProviderOptions> = {}) {
   });
 }
 
-const malformed = { ok: false, reason: 'malformed' };
-const expectedBusy = { ok: true, busy: [{ start: BASE + HOUR, end: BASE + 2 * HOUR }] };
+const malformed = { ok: false, error: 'malformed' };
+const expectedBusy = { ok: true, value: [{ start: BASE + HOUR, end: BASE + 2 * HOUR }] };
 
 describe('strict Google answers', () => {
   it('a list without items is a failed read, never an empty calendar', async () => {
@@ -175,10 +175,10 @@ describe('Google tokens go to the configured origins only', () => {
       for (const route of ['freeBusy', 'events.list', 'calendarList', 'events.get', 'events.insert', 'events.delete'] as const) {
         g.state.inject(redirect(route));
       }
-      assert.deepEqual(await p.busy(range), { ok: false, reason: 'refused' });
-      assert.deepEqual(await p.busy(range, viaEvents), { ok: false, reason: 'refused' });
-      assert.deepEqual(await p.listCalendars(), { ok: false, reason: 'refused' });
-      assert.deepEqual(await p.getEvent('strictbooking0000000000002'), { ok: false, reason: 'refused' });
+      assert.deepEqual(await p.busy(range), { ok: false, error: 'refused' });
+      assert.deepEqual(await p.busy(range, viaEvents), { ok: false, error: 'refused' });
+      assert.deepEqual(await p.listCalendars(), { ok: false, error: 'refused' });
+      assert.deepEqual(await p.getEvent('strictbooking0000000000002'), { ok: false, error: 'refused' });
       g.state.faults.length = 0;
 
       // A page token that looks like a link is only ever a query parameter to the API.
@@ -189,7 +189,7 @@ describe('Google tokens go to the configured origins only', () => {
 
       // Calendar ids shaped like URLs stay path segments under the API base.
       const odd = makeProvider({ refreshToken, conflictCalendarIds: [`${trap.origin}/x`, `//127.0.0.1:${new URL(trap.origin).port}/x`, '../../../steal'] });
-      assert.deepEqual(await odd.busy(range), { ok: false, reason: 'unauthorized' });
+      assert.deepEqual(await odd.busy(range), { ok: false, error: 'unauthorized' });
       assert.equal((await odd.busy(range, viaEvents)).ok, false);
 
       // Revoking and reading the profile do not follow a redirect either.

@@ -107,7 +107,7 @@ describe('busy', () => {
     const res = await provider.busy(day);
     assert.deepEqual(res, {
       ok: true,
-      busy: [
+      value: [
         { start: T0, end: T0 + 1.5 * HOUR },
         { start: T0 + 7 * HOUR, end: T0 + 8 * HOUR },
       ],
@@ -119,24 +119,24 @@ describe('busy', () => {
   it('fails closed when freeBusy reports an error for any calendar', async () => {
     const { provider } = makeProvider();
     g.state.freeBusyErrors.set(PRIMARY, 'notFound');
-    assert.deepEqual(await provider.busy(day), { ok: false, reason: 'unauthorized' });
+    assert.deepEqual(await provider.busy(day), { ok: false, error: 'unauthorized' });
     g.state.freeBusyErrors.set(PRIMARY, 'internalError');
-    assert.deepEqual(await provider.busy(day), { ok: false, reason: 'unreachable' });
+    assert.deepEqual(await provider.busy(day), { ok: false, error: 'unreachable' });
     g.state.freeBusyErrors.clear();
     const { provider: gone } = makeProvider({ conflictCalendarIds: ['deleted-calendar@group.calendar.google.com'] });
-    assert.deepEqual(await gone.busy(day), { ok: false, reason: 'unauthorized' });
+    assert.deepEqual(await gone.busy(day), { ok: false, error: 'unauthorized' });
   });
 
   it('fails closed on a garbled, oversized or slow answer', async () => {
     const { provider } = makeProvider();
     g.state.inject({ kind: 'garbage', route: 'freeBusy' });
-    assert.deepEqual(await provider.busy(day), { ok: false, reason: 'malformed' });
+    assert.deepEqual(await provider.busy(day), { ok: false, error: 'malformed' });
     g.state.inject({ kind: 'oversize', route: 'freeBusy' });
-    assert.deepEqual(await provider.busy(day), { ok: false, reason: 'malformed' });
+    assert.deepEqual(await provider.busy(day), { ok: false, error: 'malformed' });
     const { provider: impatient } = makeProvider({ timeoutMs: 300 });
     assert.ok((await impatient.busy(day)).ok); // token fetched before the slow answer
     g.state.inject({ kind: 'slow', route: 'freeBusy', delayMs: 1500 });
-    assert.deepEqual(await impatient.busy(day), { ok: false, reason: 'timeout' });
+    assert.deepEqual(await impatient.busy(day), { ok: false, error: 'timeout' });
     assert.ok((await impatient.busy(day)).ok);
   });
 });
@@ -173,7 +173,7 @@ describe('busy leaving one booking out (a reschedule)', () => {
     const res = await provider.busy(range, { exceptBookingId: mine.id });
     assert.deepEqual(res, {
       ok: true,
-      busy: [
+      value: [
         { start: base, end: base + 0.5 * HOUR },
         { start: base + 2.5 * HOUR, end: base + 3.5 * HOUR },
         { start: base + 5 * HOUR, end: base + 6 * HOUR },
@@ -192,7 +192,7 @@ describe('busy leaving one booking out (a reschedule)', () => {
 
     // Without an exception, freeBusy as before: the booking and the overlapping event merge.
     const all = await provider.busy(range);
-    assert.deepEqual(all.ok && all.busy[1], { start: base + 2 * HOUR, end: base + 3.5 * HOUR });
+    assert.deepEqual(all.ok && all.value[1], { start: base + 2 * HOUR, end: base + 3.5 * HOUR });
     assert.equal(g.state.requestsTo('freeBusy').length, 1);
   });
 
@@ -218,7 +218,7 @@ describe('busy leaving one booking out (a reschedule)', () => {
       ];
     });
     const { provider } = makeProvider({ fetch: fetchWithCancelled });
-    assert.deepEqual(await provider.busy(range, none), { ok: true, busy: [{ start: base + 5 * HOUR, end: base + 6 * HOUR }] });
+    assert.deepEqual(await provider.busy(range, none), { ok: true, value: [{ start: base + 5 * HOUR, end: base + 6 * HOUR }] });
   });
 
   it('blocks an all-day event from local midnight to local midnight in the staff zone', async () => {
@@ -227,13 +227,13 @@ describe('busy leaving one booking out (a reschedule)', () => {
     const { provider: newYork } = makeProvider({ timeZone: 'America/New_York' });
     assert.deepEqual(await newYork.busy(range, none), {
       ok: true,
-      busy: [{ start: Date.UTC(2027, 2, 16, 4), end: Date.UTC(2027, 2, 17, 4) }], // EDT, UTC−4
+      value: [{ start: Date.UTC(2027, 2, 16, 4), end: Date.UTC(2027, 2, 17, 4) }], // EDT, UTC−4
     });
     // No staff zone given: the calendar's own zone (Europe/Paris, UTC+1 in March) is used.
     const { provider: calendarZone } = makeProvider();
     assert.deepEqual(await calendarZone.busy(range, none), {
       ok: true,
-      busy: [{ start: Date.UTC(2027, 2, 15, 23), end: Date.UTC(2027, 2, 16, 23) }],
+      value: [{ start: Date.UTC(2027, 2, 15, 23), end: Date.UTC(2027, 2, 16, 23) }],
     });
     // An all-day date that cannot be placed is unknown time.
     const { provider: bad } = makeProvider({
@@ -241,20 +241,20 @@ describe('busy leaving one booking out (a reschedule)', () => {
         body.items = [{ kind: 'calendar#event', etag: '"1"', id: 'baddate000001', status: 'confirmed', start: { date: '2027-02-30x' }, end: { date: '2027-03-01' } }];
       }),
     });
-    assert.deepEqual(await bad.busy(range, none), { ok: false, reason: 'malformed' });
+    assert.deepEqual(await bad.busy(range, none), { ok: false, error: 'malformed' });
   });
 
   it('fails closed when events.list fails, and never falls back for the booking calendar', async () => {
     const range = { start: Date.UTC(2027, 2, 20, 8), end: Date.UTC(2027, 2, 20, 18) };
     const { provider } = makeProvider();
     g.state.inject({ kind: 'server_error', route: 'events.list', times: 3 });
-    assert.deepEqual(await provider.busy(range, none), { ok: false, reason: 'unreachable' });
+    assert.deepEqual(await provider.busy(range, none), { ok: false, error: 'unreachable' });
     g.state.inject({ kind: 'garbage', route: 'events.list' });
-    assert.deepEqual(await provider.busy(range, none), { ok: false, reason: 'malformed' });
+    assert.deepEqual(await provider.busy(range, none), { ok: false, error: 'malformed' });
     g.state.inject({ kind: 'quota_403', route: 'events.list' });
-    assert.deepEqual(await provider.busy(range, none), { ok: false, reason: 'rate_limited' });
+    assert.deepEqual(await provider.busy(range, none), { ok: false, error: 'rate_limited' });
     const { provider: gone } = makeProvider({ bookingCalendarId: 'deleted-calendar@group.calendar.google.com' });
-    assert.deepEqual(await gone.busy(range, none), { ok: false, reason: 'unauthorized' });
+    assert.deepEqual(await gone.busy(range, none), { ok: false, error: 'unauthorized' });
     assert.ok((await provider.busy(range, none)).ok);
   });
 
@@ -263,11 +263,11 @@ describe('busy leaving one booking out (a reschedule)', () => {
     const range = { start: base, end: base + 10 * HOUR };
     g.state.addEvent(BOB, { start: base + HOUR, end: base + 2 * HOUR });
     const { provider } = makeProvider({ conflictCalendarIds: [PRIMARY, BOB] });
-    assert.deepEqual(await provider.busy(range, none), { ok: true, busy: [{ start: base + HOUR, end: base + 2 * HOUR }] });
+    assert.deepEqual(await provider.busy(range, none), { ok: true, value: [{ start: base + HOUR, end: base + 2 * HOUR }] });
     const [fb] = g.state.requestsTo('freeBusy');
     assert.deepEqual((fb?.body as { items: unknown }).items, [{ id: BOB }]);
     g.state.freeBusyErrors.set(BOB, 'internalError');
-    assert.deepEqual(await provider.busy(range, none), { ok: false, reason: 'unreachable' });
+    assert.deepEqual(await provider.busy(range, none), { ok: false, error: 'unreachable' });
   });
 
   it('follows pageToken through every page, and refuses an endless listing', async () => {
@@ -281,7 +281,7 @@ describe('busy leaving one booking out (a reschedule)', () => {
       expected.push({ start, end: start + minute });
     }
     const { provider } = makeProvider();
-    assert.deepEqual(await provider.busy(range, none), { ok: true, busy: expected });
+    assert.deepEqual(await provider.busy(range, none), { ok: true, value: expected });
     const primaryLists = g.state.requestsTo('events.list').filter((r) => r.path.includes(encodeURIComponent(PRIMARY)));
     assert.equal(primaryLists.length, 2);
     assert.equal(primaryLists[0]?.query.get('pageToken'), null);
@@ -293,7 +293,7 @@ describe('busy leaving one booking out (a reschedule)', () => {
       }),
     });
     g.state.requests.length = 0;
-    assert.deepEqual(await endless.busy(range, none), { ok: false, reason: 'malformed' });
+    assert.deepEqual(await endless.busy(range, none), { ok: false, error: 'malformed' });
     assert.ok(g.state.requestsTo('events.list').length <= 20);
   });
 });
@@ -321,8 +321,8 @@ describe('access token', () => {
   it('reports needs_reconnect on invalid_grant, calls back once and stops asking Google', async () => {
     const { provider, reconnects } = makeProvider();
     g.state.forceInvalidGrant = true;
-    assert.deepEqual(await provider.busy(day), { ok: false, reason: 'needs_reconnect' });
-    assert.deepEqual(await provider.createEvent(booking()), { ok: false, reason: 'needs_reconnect' });
+    assert.deepEqual(await provider.busy(day), { ok: false, error: 'needs_reconnect' });
+    assert.deepEqual(await provider.createEvent(booking()), { ok: false, error: 'needs_reconnect' });
     assert.equal(reconnects(), 1);
     assert.equal(g.state.requestsTo('token').length, 1);
     assert.equal(g.state.requestsTo('freeBusy').length, 0);
@@ -331,7 +331,7 @@ describe('access token', () => {
   it('reports needs_reconnect when the refresh token was revoked', async () => {
     const { provider, reconnects } = makeProvider();
     for (const t of g.state.refreshTokens.values()) t.revoked = true;
-    assert.deepEqual(await provider.listCalendars(), { ok: false, reason: 'needs_reconnect' });
+    assert.deepEqual(await provider.listCalendars(), { ok: false, error: 'needs_reconnect' });
     assert.equal(reconnects(), 1);
   });
 });
@@ -351,7 +351,7 @@ describe('rate limits', () => {
   it('gives up with rate_limited within the waiting budget', async () => {
     const { provider, sleeps } = makeProvider();
     g.state.inject({ kind: 'rate_limit_429', route: 'freeBusy', times: 100 });
-    assert.deepEqual(await provider.busy(day), { ok: false, reason: 'rate_limited' });
+    assert.deepEqual(await provider.busy(day), { ok: false, error: 'rate_limited' });
     assert.ok(sleeps.length >= 2);
     assert.ok(sleeps.reduce((a, b) => a + b, 0) <= 3000);
     // Exponential: later waits are not shorter than the first one's floor.
@@ -361,9 +361,9 @@ describe('rate limits', () => {
   it('does not wait when Retry-After exceeds the budget, and never waits out a daily quota', async () => {
     const { provider, sleeps } = makeProvider();
     g.state.inject({ kind: 'rate_limit_429', route: 'freeBusy', retryAfter: 60 });
-    assert.deepEqual(await provider.busy(day), { ok: false, reason: 'rate_limited' });
+    assert.deepEqual(await provider.busy(day), { ok: false, error: 'rate_limited' });
     g.state.inject({ kind: 'quota_403', route: 'freeBusy' });
-    assert.deepEqual(await provider.busy(day), { ok: false, reason: 'rate_limited' });
+    assert.deepEqual(await provider.busy(day), { ok: false, error: 'rate_limited' });
     assert.deepEqual(sleeps, []);
   });
 });
@@ -379,7 +379,7 @@ describe('server errors', () => {
   it('gives up with unreachable after two retries', async () => {
     const { provider } = makeProvider();
     g.state.inject({ kind: 'unavailable', route: 'calendarList', times: 5 });
-    assert.deepEqual(await provider.listCalendars(), { ok: false, reason: 'unreachable' });
+    assert.deepEqual(await provider.listCalendars(), { ok: false, error: 'unreachable' });
     assert.equal(g.state.requestsTo('calendarList').length, 3);
   });
 
@@ -391,7 +391,7 @@ describe('server errors', () => {
     g.state.inject({ kind: 'server_error', route: 'events.patch', times: 3 });
     assert.deepEqual(await provider.moveEvent(ev.id, ev.start + HOUR, ev.end + HOUR, created.value.etag), {
       ok: false,
-      reason: 'unreachable',
+      error: 'unreachable',
     });
     assert.equal(g.state.requestsTo('events.patch').length, 1);
   });
@@ -422,7 +422,7 @@ describe('events', () => {
     const { provider } = makeProvider();
     const ev = booking();
     assert.ok((await provider.createEvent(ev)).ok);
-    assert.deepEqual(await provider.createEvent(ev), { ok: false, reason: 'conflict' });
+    assert.deepEqual(await provider.createEvent(ev), { ok: false, error: 'conflict' });
   });
 
   it('treats a 409 after a lost answer as success when the event is ours', async () => {
@@ -442,7 +442,7 @@ describe('events', () => {
     assert.ok((await provider.createEvent(first)).ok);
     g.state.inject({ kind: 'server_error', route: 'events.insert' });
     const other = { ...booking(), id: first.id, attendee: { name: 'Paul', email: 'paul@example.org' } };
-    assert.deepEqual(await provider.createEvent(other), { ok: false, reason: 'conflict' });
+    assert.deepEqual(await provider.createEvent(other), { ok: false, error: 'conflict' });
   });
 
   it('reads a booking back', async () => {
@@ -466,7 +466,7 @@ describe('events', () => {
       etag: stored(ev.id).etag,
       sequence: 0,
     });
-    assert.deepEqual(await provider.getEvent(newId()), { ok: false, reason: 'not_found' });
+    assert.deepEqual(await provider.getEvent(newId()), { ok: false, error: 'not_found' });
   });
 
   it('moves only with the current etag, bumping the sequence and notifying the client', async () => {
@@ -476,7 +476,7 @@ describe('events', () => {
     assert.ok(created.ok);
     assert.deepEqual(await provider.moveEvent(ev.id, ev.start + HOUR, ev.end + HOUR, '"1234"'), {
       ok: false,
-      reason: 'precondition_failed',
+      error: 'precondition_failed',
     });
     assert.equal(Date.parse(stored(ev.id).start.dateTime ?? ''), ev.start);
 
@@ -507,7 +507,7 @@ describe('events', () => {
     assert.ok(created.ok);
     assert.deepEqual(await provider.moveEvent(ev.id, ev.start + HOUR, ev.end + HOUR, created.value.etag), {
       ok: false,
-      reason: 'precondition_failed',
+      error: 'precondition_failed',
     });
     assert.equal(Date.parse(stored(ev.id).start.dateTime ?? ''), ev.start);
   });
@@ -519,11 +519,11 @@ describe('events', () => {
     assert.deepEqual(await provider.cancelEvent(ev.id), { ok: true, value: null });
     assert.equal(stored(ev.id).status, 'cancelled');
     assert.equal(g.state.requestsTo('events.delete')[0]?.query.get('sendUpdates'), 'all');
-    assert.deepEqual(await provider.getEvent(ev.id), { ok: false, reason: 'not_found' });
-    assert.deepEqual(await provider.cancelEvent(ev.id), { ok: false, reason: 'not_found' });
-    assert.deepEqual(await provider.cancelEvent(newId()), { ok: false, reason: 'not_found' });
+    assert.deepEqual(await provider.getEvent(ev.id), { ok: false, error: 'not_found' });
+    assert.deepEqual(await provider.cancelEvent(ev.id), { ok: false, error: 'not_found' });
+    assert.deepEqual(await provider.cancelEvent(newId()), { ok: false, error: 'not_found' });
     // And the id can never be booked again.
-    assert.deepEqual(await provider.createEvent(ev), { ok: false, reason: 'conflict' });
+    assert.deepEqual(await provider.createEvent(ev), { ok: false, error: 'conflict' });
   });
 });
 
@@ -559,7 +559,7 @@ describe('bookings', () => {
   it('fails closed instead of answering with part of the list', async () => {
     const { provider } = makeProvider();
     g.state.inject({ kind: 'garbage', route: 'events.list' });
-    assert.deepEqual(await provider.bookings(day), { ok: false, reason: 'malformed' });
+    assert.deepEqual(await provider.bookings(day), { ok: false, error: 'malformed' });
   });
 });
 
@@ -589,7 +589,7 @@ describe('outbound requests', () => {
       assert.ok((await provider.bookings(day)).ok);
       assert.ok((await provider.cancelEvent(ev.id)).ok);
       g.state.inject({ kind: 'redirect', route: 'freeBusy', location: trapUrl, times: 5 });
-      assert.deepEqual(await provider.busy(day), { ok: false, reason: 'refused' });
+      assert.deepEqual(await provider.busy(day), { ok: false, error: 'refused' });
       g.state.expireAccessTokens();
       assert.ok((await provider.listCalendars()).ok);
 

@@ -1,4 +1,5 @@
 import { mergeIntervals, type Interval } from '../../lib/interval.js';
+import { err, ok } from '../../lib/result.js';
 import type {
   BookedSummary,
   BusyOptions,
@@ -75,7 +76,7 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
       const res = await readEvent(ctx, id);
       if (!res.ok) return res;
       const mapped = toBookingEvent(res.value);
-      return mapped.ok ? { ok: true, value: mapped.value } : { ok: false, reason: mapped.error };
+      return mapped.ok ? ok(mapped.value) : err(mapped.error);
     },
     moveEvent: (id, start, end, etag, description) => moveEvent(ctx, { id, start, end, etag, description }),
     cancelEvent: (id) => cancelEvent(ctx, id),
@@ -84,13 +85,13 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
 
 async function listCalendars(ctx: Ctx): Promise<CalendarResult<CalendarInfo[]>> {
   const res = await ctx.client.list('/users/me/calendarList', [['maxResults', '250']]);
-  if (!res.ok) return { ok: false, reason: res.error };
+  if (!res.ok) return err(res.error);
   const calendars = calendarsFrom(res.value.items);
-  return calendars.ok ? { ok: true, value: calendars.value } : { ok: false, reason: calendars.error };
+  return calendars.ok ? ok(calendars.value) : err(calendars.error);
 }
 
 async function busy(ctx: Ctx, range: Interval, options?: BusyOptions): Promise<BusyResult> {
-  if (range.end <= range.start) return { ok: true, busy: [] };
+  if (range.end <= range.start) return ok([]);
   // The booking calendar always counts: a booking must never land on another booking.
   const ids = [...new Set([ctx.opts.bookingCalendarId, ...ctx.opts.conflictCalendarIds])];
   const except = options?.exceptBookingId;
@@ -102,12 +103,12 @@ async function busy(ctx: Ctx, range: Interval, options?: BusyOptions): Promise<B
   for (const id of ids) {
     const res = await eventBusy(ctx, id, range, except);
     if (res.ok) {
-      found.push(...res.busy);
+      found.push(...res.value);
       continue;
     }
     // A calendar shared as free/busy only cannot be listed (404/403). Our bookings live in
     // the booking calendar, so freeBusy is exact for any other one, and still fails closed.
-    if (res.reason === 'unauthorized' && id !== ctx.opts.bookingCalendarId) {
+    if (res.error === 'unauthorized' && id !== ctx.opts.bookingCalendarId) {
       freeBusyOnly.push(id);
       continue;
     }
@@ -116,9 +117,9 @@ async function busy(ctx: Ctx, range: Interval, options?: BusyOptions): Promise<B
   if (freeBusyOnly.length > 0) {
     const res = await freeBusyOf(ctx, freeBusyOnly, range);
     if (!res.ok) return res;
-    found.push(...res.busy);
+    found.push(...res.value);
   }
-  return { ok: true, busy: mergeIntervals(found) };
+  return ok(mergeIntervals(found));
 }
 
 /** freebusy.query over the calendars (50 per call), merged and clipped; fails closed per calendar. */
@@ -128,12 +129,12 @@ async function freeBusyOf(ctx: Ctx, ids: readonly string[], range: Interval): Pr
     const batch = ids.slice(i, i + FREEBUSY_BATCH);
     // A query, not a write: repeating it changes nothing.
     const res = await ctx.client.call({ method: 'POST', path: '/freeBusy', body: freeBusyBody(batch, range), idempotent: true });
-    if (!res.ok) return { ok: false, reason: readFailure(res.error.reason) };
+    if (!res.ok) return err(readFailure(res.error.reason));
     const mapped = freeBusyFrom(res.value.json, batch, range);
-    if (!mapped.ok) return { ok: false, reason: mapped.error };
+    if (!mapped.ok) return err(mapped.error);
     found.push(...mapped.value);
   }
-  return { ok: true, busy: mergeIntervals(found) };
+  return ok(mergeIntervals(found));
 }
 
 /** Busy time of one calendar from its events, leaving out the event `except`. */
@@ -145,9 +146,9 @@ async function eventBusy(ctx: Ctx, calendarId: string, range: Interval, except: 
     ['timeMax', new Date(range.end + ALL_DAY_SLACK_MS).toISOString()],
     ['maxResults', '250'],
   ]);
-  if (!res.ok) return { ok: false, reason: res.error };
+  if (!res.ok) return err(res.error);
   const mapped = busyFromEvents(res.value.items, range, ctx.opts.timeZone ?? res.value.timeZone, except);
-  return mapped.ok ? { ok: true, busy: mapped.value } : { ok: false, reason: mapped.error };
+  return mapped.ok ? ok(mapped.value) : err(mapped.error);
 }
 
 async function bookings(ctx: Ctx, range: Interval): Promise<CalendarResult<BookedSummary[]>> {
@@ -158,9 +159,9 @@ async function bookings(ctx: Ctx, range: Interval): Promise<CalendarResult<Booke
     ['timeMax', new Date(range.end).toISOString()],
     ['maxResults', '250'],
   ]);
-  if (!res.ok) return { ok: false, reason: res.error };
+  if (!res.ok) return err(res.error);
   const mapped = bookedFrom(res.value.items, range);
-  return mapped.ok ? { ok: true, value: mapped.value } : { ok: false, reason: mapped.error };
+  return mapped.ok ? ok(mapped.value) : err(mapped.error);
 }
 
 function eventPath(ctx: Ctx, id: string): string {
@@ -169,9 +170,9 @@ function eventPath(ctx: Ctx, id: string): string {
 
 async function readEvent(ctx: Ctx, id: string): Promise<WriteResult<WireEvent>> {
   const res = await ctx.client.call({ method: 'GET', path: eventPath(ctx, id), idempotent: true });
-  if (!res.ok) return { ok: false, reason: res.error.reason };
+  if (!res.ok) return err(res.error.reason);
   const ev = eventFrom(res.value.json);
-  return ev.ok ? { ok: true, value: ev.value } : { ok: false, reason: ev.error };
+  return ev.ok ? ok(ev.value) : err(ev.error);
 }
 
 async function createEvent(ctx: Ctx, ev: NewBookingEvent): Promise<WriteResult<{ etag: string }>> {
@@ -185,18 +186,18 @@ async function createEvent(ctx: Ctx, ev: NewBookingEvent): Promise<WriteResult<{
   });
   if (res.ok) {
     const etag = etagFrom(res.value.json);
-    return etag.ok ? { ok: true, value: { etag: etag.value } } : { ok: false, reason: etag.error };
+    return etag.ok ? ok({ etag: etag.value }) : err(etag.error);
   }
   if (res.error.reason === 'conflict' && res.error.retried) {
     // An earlier attempt may have been created before its answer got lost: if the event
     // under our id is the one we meant to write, that is our success, not a conflict.
     const back = await readEvent(ctx, ev.id);
-    if (!back.ok) return back.reason === 'not_found' ? { ok: false, reason: 'conflict' } : back;
-    return sameBooking(back.value, ev) ? { ok: true, value: { etag: back.value.etag } } : { ok: false, reason: 'conflict' };
+    if (!back.ok) return back.error === 'not_found' ? err('conflict') : back;
+    return sameBooking(back.value, ev) ? ok({ etag: back.value.etag }) : err('conflict');
   }
   // A 404 on insert means the booking calendar itself is gone: the staff must fix the setup.
-  if (res.error.reason === 'not_found') return { ok: false, reason: 'unauthorized' };
-  return { ok: false, reason: res.error.reason };
+  if (res.error.reason === 'not_found') return err('unauthorized');
+  return err(res.error.reason);
 }
 
 interface Move {
@@ -212,7 +213,7 @@ async function moveEvent(ctx: Ctx, m: Move): Promise<WriteResult<{ etag: string 
   // early on a stale etag; the write itself stays conditional (If-Match) against races.
   const current = await readEvent(ctx, m.id);
   if (!current.ok) return current;
-  if (current.value.etag !== m.etag) return { ok: false, reason: 'precondition_failed' };
+  if (current.value.etag !== m.etag) return err('precondition_failed');
   const timeZone = current.value.start.timeZone;
   const res = await ctx.client.call({
     method: 'PATCH',
@@ -223,15 +224,15 @@ async function moveEvent(ctx: Ctx, m: Move): Promise<WriteResult<{ etag: string 
     // Not repeated after a 5xx: the first attempt may have applied and changed the etag.
     idempotent: false,
   });
-  if (!res.ok) return { ok: false, reason: res.error.reason };
+  if (!res.ok) return err(res.error.reason);
   const etag = etagFrom(res.value.json);
-  return etag.ok ? { ok: true, value: { etag: etag.value } } : { ok: false, reason: etag.error };
+  return etag.ok ? ok({ etag: etag.value }) : err(etag.error);
 }
 
 async function cancelEvent(ctx: Ctx, id: string): Promise<WriteResult<null>> {
   const res = await ctx.client.call({ method: 'DELETE', path: eventPath(ctx, id), query: [['sendUpdates', 'all']], idempotent: true });
-  if (res.ok) return { ok: true, value: null };
+  if (res.ok) return ok(null);
   // Gone after a retry: our own lost-answer attempt most likely deleted it.
-  if (res.error.reason === 'not_found' && res.error.retried) return { ok: true, value: null };
-  return { ok: false, reason: res.error.reason };
+  if (res.error.reason === 'not_found' && res.error.retried) return ok(null);
+  return err(res.error.reason);
 }

@@ -1,0 +1,251 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Interval } from '../lib/interval.js';
+import { err, ok } from '../lib/result.js';
+import type { BusyResult, CalendarFailure, CalendarResult } from './provider.js';
+import type { WorkerAnswer, WorkerRequest } from './busy.worker.js';
+
+/**
+ * A small pool of worker threads where calendar data is parsed and expanded (busy.worker.ts).
+ * Every task has a wall-clock budget: past it, the task fails closed (`too_costly`), its worker
+ * is terminated and replaced. Tasks of one calendar run one after another on one worker, so a
+ * costly calendar holds at most one worker while the others keep serving everyone else.
+ */
+
+export interface BusyEngine {
+  /** Minimized texts (times only), null for each object that does not parse. */
+  minimize(texts: readonly string[]): Promise<CalendarResult<(string | null)[]>>;
+  /**
+   * Busy intervals of a calendar's objects; `key` keeps that calendar's parse in one worker.
+   * `deadline` (epoch ms) is the read's: waiting in line counts against it.
+   */
+  busy(key: string, texts: readonly string[], window: Interval, timeZone: string, deadline?: number): Promise<BusyResult>;
+}
+
+export interface BusyPool extends BusyEngine {
+  /** Workers replaced after running over time or dying, since the pool started. */
+  readonly recycled: number;
+  close(): Promise<void>;
+}
+
+export interface BusyPoolOptions {
+  readonly size?: number;
+  /** Wall-clock budget of one task (one calendar read's parse and expansion). */
+  readonly taskMs?: number;
+}
+
+/** Default wall-clock budget of one read; the occurrence and iteration caps usually stop it first. */
+export const TASK_MS = 3_000;
+/** Heap one worker may use: a memory bomb kills that worker only. */
+const WORKER_HEAP_MB = 256;
+
+/** Name of the bundled worker source among the single binary's assets (scripts/build-binary.ts). */
+export const EMBEDDED_WORKER_ASSET = 'busy-worker.cjs';
+
+let embeddedSource: string | null = null;
+
+/** The single binary has no worker file on disk: it hands the bundled worker source here. */
+export function useEmbeddedWorker(source: string): void {
+  embeddedSource = source;
+}
+
+function spawn(): Worker {
+  const resourceLimits = { maxOldGenerationSizeMb: WORKER_HEAP_MB };
+  if (embeddedSource !== null) return new Worker(embeddedSource, { eval: true, resourceLimits });
+  // Beside this module: busy.worker.js once compiled, busy.worker.ts under tsx.
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./busy.worker.js', import.meta.url), { resourceLimits });
+  // Node 20 does not run `--import tsx` in workers: the worker registers tsx itself, then loads the file.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const file = new URL('./busy.worker.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(file)}); });`;
+  return new Worker(boot, { eval: true, resourceLimits });
+}
+
+type Payload = { readonly op: 'minimize'; readonly texts: readonly string[] } | { readonly op: 'busy'; readonly key: string; readonly texts: readonly string[]; readonly window: Interval; readonly timeZone: string };
+
+interface Task {
+  readonly id: number;
+  readonly key: string;
+  readonly payload: Payload;
+  readonly deadline: number;
+  /** The answer, or why there is none: over its budget (`costly`) or its read's deadline passed in line (`late`). */
+  readonly done: (a: WorkerAnswer | 'costly' | 'late') => void;
+}
+
+interface Slot {
+  worker: Worker;
+  /** Texts this worker holds per key, to send `same` instead of the objects when nothing changed. */
+  readonly sent: Map<string, readonly string[]>;
+  /** The worker has loaded its code: tasks (and their clocks) start only then. */
+  ready: boolean;
+  /** Workers of this slot that died before being ready, in a row (a broken build fails fast). */
+  bootFailures: number;
+  current: Task | null;
+  timer: NodeJS.Timeout | null;
+  readonly queue: Task[];
+}
+
+/** Starts a pool; workers are started on first use and do not keep the process alive when idle. */
+export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
+  const size = Math.max(1, opts.size ?? Math.min(4, Math.max(2, availableParallelism())));
+  const taskMs = opts.taskMs ?? TASK_MS;
+  const slots: Slot[] = [];
+  let nextId = 1;
+  let recycled = 0;
+  let closed = false;
+
+  function start(slot: Slot): void {
+    slot.worker = spawn();
+    slot.sent.clear();
+    slot.ready = false;
+    watch(slot);
+  }
+
+  function watch(slot: Slot): void {
+    const w = slot.worker;
+    if (slot.queue.length === 0) w.unref();
+    w.on('message', (a: WorkerAnswer | 'ready') => {
+      if (slot.worker !== w) return;
+      if (a === 'ready') {
+        slot.ready = true;
+        slot.bootFailures = 0;
+        return next(slot);
+      }
+      if (slot.current && a.id === slot.current.id) finish(slot, a);
+    });
+    // A worker that dies (heap limit, a bug) fails its task closed and is replaced.
+    w.on('error', () => replace(slot, w));
+    w.on('exit', () => replace(slot, w));
+  }
+
+  function replace(slot: Slot, w: Worker): void {
+    if (slot.worker !== w || closed) return;
+    recycled++;
+    if (!slot.ready && ++slot.bootFailures >= 3) {
+      // The worker cannot even start: fail what waits (closed) rather than respawn in a loop.
+      for (const t of slot.queue.splice(0)) t.done('costly');
+    }
+    const task = slot.current;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    slot.current = null;
+    void w.terminate();
+    start(slot);
+    task?.done('costly');
+    next(slot);
+  }
+
+  function finish(slot: Slot, a: WorkerAnswer): void {
+    const task = slot.current;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    slot.current = null;
+    task?.done(a);
+    next(slot);
+  }
+
+  function next(slot: Slot): void {
+    if (slot.current || closed) return;
+    if (!slot.ready) {
+      // Work is waiting for a worker that is still loading: keep the process alive for it.
+      if (slot.queue.length > 0) slot.worker.ref();
+      return;
+    }
+    let task = slot.queue.shift();
+    // Reads whose deadline passed while they waited fail at once, without costing the worker anything.
+    while (task && task.deadline <= Date.now()) {
+      task.done('late');
+      task = slot.queue.shift();
+    }
+    if (!task) {
+      slot.worker.unref();
+      return;
+    }
+    slot.current = task;
+    slot.worker.ref();
+    slot.timer = setTimeout(() => replace(slot, slot.worker), Math.min(taskMs, task.deadline - Date.now()));
+    slot.worker.postMessage(messageOf(slot, task) satisfies WorkerRequest);
+  }
+
+  /** The slot already busy with this calendar, else an idle one (this calendar's usual one first), else the shortest queue. */
+  function pick(key: string): Slot {
+    const all = slots;
+    const same = all.find((s) => s.current?.key === key || s.queue.some((t) => t.key === key));
+    if (same) return same;
+    const home = all[hash(key) % all.length] as Slot;
+    if (!home.current) return home;
+    const idle = all.find((s) => !s.current);
+    if (idle) return idle;
+    return all.reduce((a, b) => (b.queue.length < a.queue.length ? b : a));
+  }
+
+  /** The request for a task; a calendar whose objects are the very strings this worker has is sent as `same`. */
+  function messageOf(slot: Slot, task: Task): WorkerRequest {
+    const p = task.payload;
+    if (p.op !== 'busy') return { id: task.id, ...p };
+    const id = `${p.timeZone} ${p.key}`;
+    const before = slot.sent.get(id);
+    const same = before !== undefined && before.length === p.texts.length && before.every((t, i) => t === p.texts[i]);
+    slot.sent.set(id, p.texts);
+    if (slot.sent.size > 64) slot.sent.delete(slot.sent.keys().next().value as string);
+    return { id: task.id, ...p, texts: same ? 'same' : p.texts };
+  }
+
+  function run(key: string, payload: Payload, deadline = Infinity): Promise<WorkerAnswer | 'costly' | 'late'> {
+    if (closed) return Promise.resolve('costly');
+    return new Promise((resolve) => {
+      const slot = pick(key);
+      slot.queue.push({ id: nextId++, key, payload, deadline, done: resolve });
+      next(slot);
+    });
+  }
+
+  // Workers load at once (not at the first read), so no visitor waits for their start.
+  for (let i = 0; i < size; i++) {
+    const slot: Slot = { worker: spawn(), sent: new Map(), ready: false, bootFailures: 0, current: null, timer: null, queue: [] };
+    watch(slot);
+    slots.push(slot);
+  }
+
+  const failure = (a: 'costly' | 'late'): { readonly ok: false; readonly error: CalendarFailure } => err(a === 'late' ? 'timeout' : 'too_costly');
+
+  return {
+    get recycled() {
+      return recycled;
+    },
+    async minimize(texts) {
+      const a = await run('minimize', { op: 'minimize', texts });
+      if (typeof a === 'string') return failure(a);
+      return a.op === 'minimize' ? ok(a.value) : failure('costly');
+    },
+    async busy(key, texts, window, timeZone, deadline) {
+      const a = await run(key, { op: 'busy', key, texts, window, timeZone }, deadline);
+      if (typeof a === 'string') return failure(a);
+      if (a.op !== 'busy') return failure('costly');
+      return a.result.ok ? ok(a.result.value) : err(a.result.error);
+    },
+    async close() {
+      closed = true;
+      for (const s of slots) {
+        if (s.timer) clearTimeout(s.timer);
+        s.current?.done('costly');
+        for (const t of s.queue.splice(0)) t.done('costly');
+        await s.worker.terminate();
+      }
+    },
+  };
+}
+
+function hash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) >>> 0;
+  return h;
+}
+
+let shared: BusyPool | null = null;
+
+/** The process-wide pool every calendar read shares. */
+export function sharedBusyPool(): BusyPool {
+  shared ??= createBusyPool();
+  return shared;
+}
