@@ -9,7 +9,7 @@ import { createCaldavProvider, discoverCaldav } from './caldav/caldav.js';
 import { deleteConnection, findConnection, listConnections, replaceConnection, setStatus, updateCalendars, type ConnectionRow } from './connection.repo.js';
 import { createGoogleProvider } from './google/google.js';
 import { googleEndpoints, revokeToken } from './google/oauth.js';
-import type { CalendarFailure, CalendarInfo, CalendarProvider, CalendarResult } from './provider.js';
+import type { CalendarFailure, CalendarInfo, CalendarProvider } from './provider.js';
 import { err, ok } from '../lib/result.js';
 import type { Result } from '../lib/result.js';
 
