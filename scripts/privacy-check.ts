@@ -133,7 +133,7 @@ export async function runPrivacyCheck(): Promise<CheckResult> {
     const signedIn = await staff.post('/login', { _form: hiddenValue(login.text, '_form'), login: 'alice', password, next: '' });
     if (signedIn.status !== 303) throw new Error(`staff sign-in answered ${signedIn.status}`);
     for (const p of ['/admin', '/admin/profile', '/admin/services', '/admin/data', '/admin/calendar']) await staff.get(p);
-    await w.addService('full', openRules(), { title: 'Full form', fields: { note: 'optional', address: 'optional', company: 'optional', job_title: 'optional', conference: 'optional' } });
+    await w.addService('full', openRules(), { title: 'Full form', fields: { note: 'optional', address: 'optional', company: 'optional', job_title: 'optional', conference: 'optional', phone: 'required' } });
 
     // 20 bookings, canaries in every field.
     const tokens: string[] = [];

@@ -144,7 +144,7 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext; 
   app.get('/@:username/picture', accounts.showPicture);
   app.get('/@:username/:service', booking.showPicker);
   app.get('/@:username/:service/slots', booking.showSlotsJson);
-  app.post('/@:username/:service/book', booking.limited, bookingBody, booking.submitBooking);
+  app.post('/@:username/:service/book', bookingBody, booking.submitBooking);
 
   // Managing a booking: the token is the only key.
   app.get('/b/:token', booking.noStore, booking.showManage);

@@ -1,7 +1,6 @@
 import { urlencoded, type NextFunction, type Request, type Response } from 'express';
 import busboy from 'busboy';
 import { createAuthRequest, exchangeCode, googleEndpoints, revokeToken, SIGN_IN_SCOPES } from '../calendars/google/oauth.js';
-import { exportAccount } from '../catalog/catalog.service.js';
 import { listServices } from '../catalog/catalog.repo.js';
 import { LOCALES } from '../config.js';
 import { locals, safeBack, type AppContext } from '../web/context.js';
@@ -9,11 +8,13 @@ import { AppError, notFound } from '../web/errors.js';
 import { bodyOf, checked, formErrors, NO_ERRORS, raw, type FieldError, type FormErrors } from '../web/forms.js';
 import { csrfMatches, signedIn } from '../web/guards.js';
 import { render } from '../web/render.js';
-import { normalizeUsername, TIME_ZONES, type ProfileInput } from './accounts.js';
+import { LIMITS, normalizeUsername, type ProfileInput } from './accounts.js';
+import { allZones } from '../lib/time.js';
 import { readLogin, readNewAccount, readPasswordForm, readProfile } from './accounts.form.js';
 import { findGoogleSub, findPasswordHash, findPicture, findStaffById, findStaffIdByGoogleSub, ownerExists, setGoogleSub, setPicture } from './accounts.repo.js';
 import { canDeleteSelf, changePassword, confirmPassword, createAccount, deleteAccount, editProfile, signIn } from './accounts.service.js';
 import { cleanPicture, PICTURE_ERROR_KEYS, PICTURE_MAX_BYTES, PICTURE_MESSAGE_PARAMS } from './picture.js';
+import { exportAccount } from './portability.js';
 import { endSession, formToken, formTokenValid, startSession } from './session.js';
 import { signInThrottle } from './throttle.js';
 import { setupTokenMatches } from './setup-token.js';
@@ -38,7 +39,8 @@ export function safeNext(value: unknown): string {
 function choices(ctx: AppContext, res: Response) {
   const t = ctx.i18n.getFixedT(locals(res).lang);
   return {
-    timeZones: TIME_ZONES,
+    timeZones: allZones(),
+    limits: LIMITS,
     languages: LOCALES.map((l) => ({ value: l, label: t(`common:lang_${l}`) })),
   };
 }
@@ -71,6 +73,11 @@ const GOOGLE_PENDING_MAX = 1000;
 
 /** The staff accounts handlers; account deletion runs the deps' `beforeAccountDelete` (calendar revocation). */
 export function accountsHandlers(ctx: AppContext) {
+  return { ...signInHandlers(ctx), ...staffAreaHandlers(ctx) };
+}
+
+/** First run, password sign-in and sign-out, Google sign-in and linking. */
+function signInHandlers(ctx: AppContext) {
   const throttle = signInThrottle(ctx);
   const googlePending = new Map<string, GooglePending>();
   const redirectUri = new URL('auth/google/callback', ctx.config.baseUrl).toString();
@@ -94,7 +101,7 @@ export function accountsHandlers(ctx: AppContext) {
     if (!formTokenValid(ctx, 'setup', bodyOf(req.body)['_form'])) throw new AppError(403, 'admin:errors.form_expired');
     const f = readNewAccount(req.body);
     const result = await createAccount(ctx, { ...f, isOwner: true });
-    if (!result.ok) return renderSetup(req, res, f.profile, errorsFor(ctx, res, result.errors), 422);
+    if (!result.ok) return renderSetup(req, res, f.profile, errorsFor(ctx, res, result.error), 422);
     await startSession(ctx, req, res, result.value, false);
     res.redirect(303, '/admin');
   }
@@ -136,10 +143,10 @@ export function accountsHandlers(ctx: AppContext) {
     }
     const result = await signIn(ctx, throttle, { login: f.login, password: f.password, address: req.ip ?? '' });
     if (!result.ok) {
-      const throttled = result.reason === 'throttled';
+      const throttled = result.error === 'throttled';
       return renderLogin(req, res, { login: f.login, next: f.next, message: t(throttled ? 'admin:login.throttled' : 'admin:login.invalid') }, throttled ? 429 : 422);
     }
-    await startSession(ctx, req, res, result.staffId, f.remember);
+    await startSession(ctx, req, res, result.value, f.remember);
     res.redirect(303, safeNext(f.next));
   }
 
@@ -221,6 +228,13 @@ export function accountsHandlers(ctx: AppContext) {
     res.redirect(303, safeNext(pending.next));
   }
 
+  return { showSetup, createOwner, showLogin, submitLogin, signOut, startGoogleSignIn, linkGoogle, unlinkGoogle, finishGoogle };
+}
+
+/** The staff area: its home, the profile and its picture, and "your data". */
+function staffAreaHandlers(ctx: AppContext) {
+  const google = ctx.config.google;
+
   // --- Staff area home -----------------------------------------------------------------------
 
   async function showDashboard(req: Request, res: Response): Promise<void> {
@@ -284,13 +298,13 @@ export function accountsHandlers(ctx: AppContext) {
   async function saveProfile(req: Request, res: Response): Promise<void> {
     const values = readProfile(req.body);
     const result = await editProfile(ctx, signedIn(res).id, values);
-    if (!result.ok) return renderProfile(req, res, { values, profileErrors: errorsFor(ctx, res, result.errors), status: 422 });
+    if (!result.ok) return renderProfile(req, res, { values, profileErrors: errorsFor(ctx, res, result.error), status: 422 });
     res.redirect(303, '/admin/profile?done=saved');
   }
 
   async function changeMyPassword(req: Request, res: Response): Promise<void> {
     const result = await changePassword(ctx, signedIn(res).id, readPasswordForm(req.body), locals(res).sessionHash ?? '');
-    if (!result.ok) return renderProfile(req, res, { passwordErrors: errorsFor(ctx, res, result.errors), status: 422 });
+    if (!result.ok) return renderProfile(req, res, { passwordErrors: errorsFor(ctx, res, result.error), status: 422 });
     res.redirect(303, '/admin/profile?done=password');
   }
 
@@ -355,15 +369,6 @@ export function accountsHandlers(ctx: AppContext) {
   }
 
   return {
-    showSetup,
-    createOwner,
-    showLogin,
-    submitLogin,
-    signOut,
-    startGoogleSignIn,
-    linkGoogle,
-    unlinkGoogle,
-    finishGoogle,
     showDashboard,
     showProfile,
     saveProfile,

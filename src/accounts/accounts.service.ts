@@ -1,5 +1,6 @@
 import type { Deps } from '../deps.js';
 import { keyedHash } from '../crypto/token.js';
+import { err, ok, type Result } from '../lib/result.js';
 import type { FieldError } from '../web/forms.js';
 import { newPasswordErrors, normalizeEmail, normalizeUsername, profileErrors, type ProfileInput } from './accounts.js';
 import {
@@ -22,7 +23,8 @@ import type { Throttle } from './throttle.js';
 
 /** Use cases of staff accounts: create, sign in, change password, edit profile, delete. */
 
-export type Outcome<T = null> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
+/** A use case's answer to a form: its value, or per-field problems (i18n keys). */
+export type FormResult<T = null> = Result<T, readonly FieldError[]>;
 
 /** A hook run before an account's rows are deleted (the calendar area revokes its access there). */
 export type BeforeAccountDelete = (staffId: number) => Promise<void>;
@@ -39,23 +41,23 @@ async function takenErrors(deps: Pick<Deps, 'db'>, username: string, email: stri
 export async function createAccount(
   deps: Pick<Deps, 'db' | 'clock'>,
   input: { profile: ProfileInput; password: string; passwordConfirm: string; isOwner: boolean },
-): Promise<Outcome<number>> {
+): Promise<FormResult<number>> {
   const p = input.profile;
   const errors = [...profileErrors(p), ...newPasswordErrors(input.password, input.passwordConfirm)];
-  if (errors.length > 0) return { ok: false, errors };
+  if (errors.length > 0) return err(errors);
   const taken = await takenErrors(deps, p.username, p.email);
-  if (taken.length > 0) return { ok: false, errors: taken };
+  if (taken.length > 0) return err(taken);
   const passwordHash = await hashPassword(input.password);
   try {
     const id = await deps.db.transaction().execute(async (trx) => {
       if (input.isOwner && (await ownerExists(trx))) return null;
       return insertStaff(trx, { ...p, passwordHash, isOwner: input.isOwner }, deps.clock.now());
     });
-    if (id === null) return { ok: false, errors: [{ field: 'username', key: 'admin:errors.owner_exists' }] };
-    return { ok: true, value: id };
-  } catch (err) {
-    if (isUniqueViolation(err)) return { ok: false, errors: await takenErrors(deps, p.username, p.email) };
-    throw err;
+    if (id === null) return err([{ field: 'username', key: 'admin:errors.owner_exists' }]);
+    return ok(id);
+  } catch (e) {
+    if (isUniqueViolation(e)) return err(await takenErrors(deps, p.username, p.email));
+    throw e;
   }
 }
 
@@ -70,44 +72,43 @@ export function addressThrottleKey(deps: Pick<Deps, 'keyring'>, address: string)
   return `a:${keyedHash(deps.keyring, 'sign-in address', address)}`;
 }
 
-export type SignInResult = { ok: true; staffId: number } | { ok: false; reason: 'invalid' | 'throttled' };
 
 /**
  * Checks a sign-in by username or e-mail. Unknown users get the same answer after the same
  * work (a scrypt against a dummy hash). Failures count per account and per keyed hash of the
  * address, in memory only.
  */
-export async function signIn(deps: Pick<Deps, 'db' | 'keyring'>, throttle: Throttle, f: { login: string; password: string; address: string }): Promise<SignInResult> {
+export async function signIn(deps: Pick<Deps, 'db' | 'keyring'>, throttle: Throttle, f: { login: string; password: string; address: string }): Promise<Result<number, 'invalid' | 'throttled'>> {
   const addressKey = addressThrottleKey(deps, f.address);
   const login = f.login.includes('@') ? normalizeEmail(f.login) : normalizeUsername(f.login);
   const creds = login === '' ? undefined : await findCredentials(deps.db, login);
   const accountKey = creds ? `s:${creds.id}` : `n:${keyedHash(deps.keyring, 'sign-in name', login)}`;
   if (throttle.blocked(addressKey, THROTTLE.perAddress) || throttle.blocked(accountKey, THROTTLE.perAccount)) {
-    return { ok: false, reason: 'throttled' };
+    return err('throttled');
   }
-  const ok = await verifyPassword(f.password, creds?.passwordHash ?? null);
-  if (!ok || !creds) {
+  const valid = await verifyPassword(f.password, creds?.passwordHash ?? null);
+  if (!valid || !creds) {
     throttle.fail(addressKey);
     throttle.fail(accountKey);
-    return { ok: false, reason: 'invalid' };
+    return err('invalid');
   }
   throttle.reset(accountKey);
-  return { ok: true, staffId: creds.id };
+  return ok(creds.id);
 }
 
 /** Saves the profile fields after checking them (username and e-mail must stay unique). */
-export async function editProfile(deps: Pick<Deps, 'db' | 'clock'>, staffId: number, p: ProfileInput): Promise<Outcome> {
+export async function editProfile(deps: Pick<Deps, 'db' | 'clock'>, staffId: number, p: ProfileInput): Promise<FormResult> {
   const errors = profileErrors(p);
-  if (errors.length > 0) return { ok: false, errors };
+  if (errors.length > 0) return err(errors);
   const taken = await takenErrors(deps, p.username, p.email, staffId);
-  if (taken.length > 0) return { ok: false, errors: taken };
+  if (taken.length > 0) return err(taken);
   try {
     await updateProfile(deps.db, staffId, p, deps.clock.now());
-  } catch (err) {
-    if (isUniqueViolation(err)) return { ok: false, errors: await takenErrors(deps, p.username, p.email, staffId) };
-    throw err;
+  } catch (e) {
+    if (isUniqueViolation(e)) return err(await takenErrors(deps, p.username, p.email, staffId));
+    throw e;
   }
-  return { ok: true, value: null };
+  return ok(null);
 }
 
 /** Changes the password (the current one is required) and ends every other session. */
@@ -116,19 +117,19 @@ export async function changePassword(
   staffId: number,
   f: { current: string; password: string; passwordConfirm: string },
   keepSessionHash: string,
-): Promise<Outcome> {
+): Promise<FormResult> {
   const stored = await findPasswordHash(deps.db, staffId);
   // Someone who turned their password off (passkeys only) sets a new one from their signed-in session.
-  if (stored !== null && !(await verifyPassword(f.current, stored))) return { ok: false, errors: [{ field: 'current_password', key: 'admin:errors.current_password' }] };
+  if (stored !== null && !(await verifyPassword(f.current, stored))) return err([{ field: 'current_password', key: 'admin:errors.current_password' }]);
   const errors = newPasswordErrors(f.password, f.passwordConfirm);
-  if (errors.length > 0) return { ok: false, errors };
+  if (errors.length > 0) return err(errors);
   const hash = await hashPassword(f.password);
   await deps.db.transaction().execute(async (trx) => {
     await setPasswordHash(trx, staffId, hash, deps.clock.now());
     await deleteOtherSessions(trx, staffId, keepSessionHash);
     await deleteRememberTokensOf(trx, staffId);
   });
-  return { ok: true, value: null };
+  return ok(null);
 }
 
 /** Whether a staff member may delete their own account now. */

@@ -39,21 +39,6 @@ export interface RememberTokenTable {
   expires_at: number;
 }
 
-/** Pending staff invitations: one-time link (hashed), expiring. */
-export interface InvitationTable {
-  token_hash: string;
-  email: string;
-  invited_by: number;
-  created_at: number;
-  expires_at: number;
-}
-
-/** Instance settings set by the owner (e.g. the controller contact on /privacy). */
-export interface SettingTable {
-  key: string;
-  value: string;
-}
-
 /** Passkeys (WebAuthn credentials): only the public key and the credential id, never a secret. */
 export interface PasskeyTable {
   id: Generated<number>;

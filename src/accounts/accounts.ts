@@ -1,6 +1,6 @@
-import { IANAZone } from 'luxon';
 import { LOCALES, type Locale } from '../config.js';
 import { hasLineControl, hasTextControl } from '../lib/text.js';
+import { isZone } from '../lib/time.js';
 import type { FieldError } from '../web/forms.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from './password.js';
 
@@ -11,7 +11,10 @@ import { PASSWORD_MAX, PASSWORD_MIN } from './password.js';
  * from other scripts (Cyrillic "а") are refused, not mapped.
  */
 
-export const USERNAME_RE = /^[a-z0-9-]{3,32}$/;
+/** Profile length limits, checked here and given to the templates' `maxlength`. */
+export const LIMITS = { username: 32, displayName: 80, bio: 1000, place: 200, email: 254 } as const;
+
+export const USERNAME_RE = new RegExp(`^[a-z0-9-]{3,${LIMITS.username}}$`);
 
 /** Names that are, or could pass for, parts of the product. */
 export const RESERVED_USERNAMES: ReadonlySet<string> = new Set([
@@ -35,22 +38,9 @@ export function normalizeEmail(input: string): string {
 
 export const EMAIL_RE = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
 
-/** Every IANA zone the runtime knows, for the time-zone select. */
-export const TIME_ZONES: readonly string[] = (() => {
-  const zones = Intl.supportedValuesOf('timeZone');
-  return zones.includes('UTC') ? zones : [...zones, 'UTC'];
-})();
-
-/** Whether a time zone name is a real IANA zone. */
-export function isTimeZone(z: string): boolean {
-  return z !== '' && IANAZone.isValidZone(z) && (TIME_ZONES.includes(z) || z === 'UTC');
-}
-
 export function isLocale(l: string): l is Locale {
   return (LOCALES as readonly string[]).includes(l);
 }
-
-export const LIMITS = { displayName: 80, bio: 1000, place: 200, email: 254 } as const;
 
 /** Problems with a username (already normalised). */
 export function usernameErrors(username: string, field = 'username'): FieldError[] {
@@ -104,7 +94,7 @@ export function profileErrors(p: ProfileInput): FieldError[] {
     ...usernameErrors(p.username),
     ...lengthErrors(p.displayName, 'display_name', LIMITS.displayName, true),
     ...emailErrors(p.email),
-    ...(isTimeZone(p.timeZone) ? [] : [{ field: 'time_zone', key: 'admin:errors.time_zone' }]),
+    ...(isZone(p.timeZone) ? [] : [{ field: 'time_zone', key: 'admin:errors.time_zone' }]),
     ...(isLocale(p.locale) ? [] : [{ field: 'locale', key: 'admin:errors.locale' }]),
     ...lengthErrors(p.bio, 'bio', LIMITS.bio, false, true),
     ...lengthErrors(p.place, 'place', LIMITS.place),

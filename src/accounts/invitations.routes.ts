@@ -5,7 +5,8 @@ import { notFound, AppError } from '../web/errors.js';
 import { bodyOf, formErrors, NO_ERRORS, text, type FormErrors } from '../web/forms.js';
 import { signedIn } from '../web/guards.js';
 import { render } from '../web/render.js';
-import { TIME_ZONES, type ProfileInput } from './accounts.js';
+import { LIMITS, type ProfileInput } from './accounts.js';
+import { allZones } from '../lib/time.js';
 import { readNewAccount } from './accounts.form.js';
 import { findStaffById, listStaff } from './accounts.repo.js';
 import { deleteAccount } from './accounts.service.js';
@@ -41,7 +42,7 @@ export function invitationsHandlers(ctx: AppContext) {
     const email = text(bodyOf(req.body), 'email');
     const ownerId = signedIn(res).id;
     const result = await inviteStaff(ctx, ownerId, email);
-    if (!result.ok) return renderTeam(req, res, { email, errors: formErrors(t(res), result.errors) }, 422);
+    if (!result.ok) return renderTeam(req, res, { email, errors: formErrors(t(res), result.error) }, 422);
     const link = new URL(`invite/${result.value.token}`, ctx.config.baseUrl).toString();
     const mail = await mailInvitation(ctx, { ownerId, to: result.value.email, link, lang: locals(res).lang });
     await renderTeam(req, res, { link, mail, invited: result.value.email }, 201);
@@ -87,7 +88,8 @@ export function invitationsHandlers(ctx: AppContext) {
         formToken: formToken(ctx, 'invite'),
         oidcLabel: ctx.config.oidc?.label ?? '',
         inviteToken: String(req.params.token),
-        timeZones: TIME_ZONES,
+        timeZones: allZones(),
+        limits: LIMITS,
         languages: LOCALES.map((l) => ({ value: l, label: t(res)(`common:lang_${l}`) })),
       },
       status,
@@ -105,7 +107,7 @@ export function invitationsHandlers(ctx: AppContext) {
     if (!formTokenValid(ctx, 'invite', bodyOf(req.body)['_form'])) throw new AppError(403, 'admin:errors.form_expired');
     const f = readNewAccount(req.body);
     const result = await acceptInvitation(ctx, inv, f);
-    if (!result.ok) return renderAccept(req, res, inv, { ...f.profile, email: inv.email }, formErrors(t(res), result.errors), 422);
+    if (!result.ok) return renderAccept(req, res, inv, { ...f.profile, email: inv.email }, formErrors(t(res), result.error), 422);
     await startSession(ctx, req, res, result.value, false);
     res.redirect(303, '/admin');
   }

@@ -3,7 +3,8 @@ import type { Deps } from '../deps.js';
 import type { FieldError } from '../web/forms.js';
 import { emailErrors, normalizeEmail, type ProfileInput } from './accounts.js';
 import { findStaffById, findTaken } from './accounts.repo.js';
-import { createAccount, type Outcome } from './accounts.service.js';
+import { err, ok } from '../lib/result.js';
+import { createAccount, type FormResult } from './accounts.service.js';
 import { deleteInvitation, findInvitation, insertInvitation, type InvitationRow } from './invitations.repo.js';
 
 /** Staff invitations: a one-time link valid 7 days; only the SHA-256 of its token is stored. */
@@ -16,15 +17,15 @@ export function invitationHash(token: string): string {
 }
 
 /** Invites a colleague by e-mail; returns the token to put in the link (shown once) and the address. */
-export async function inviteStaff(deps: Pick<Deps, 'db' | 'clock'>, ownerId: number, rawEmail: string): Promise<Outcome<{ token: string; email: string }>> {
+export async function inviteStaff(deps: Pick<Deps, 'db' | 'clock'>, ownerId: number, rawEmail: string): Promise<FormResult<{ token: string; email: string }>> {
   const email = normalizeEmail(rawEmail);
   const errors: FieldError[] = emailErrors(email);
   if (errors.length === 0 && (await findTaken(deps.db, '', email)).email) errors.push({ field: 'email', key: 'admin:errors.email_taken' });
-  if (errors.length > 0) return { ok: false, errors };
+  if (errors.length > 0) return err(errors);
   const token = randomBytes(32).toString('base64url');
   const now = deps.clock.now();
   await insertInvitation(deps.db, { tokenHash: invitationHash(token), email, invitedBy: ownerId, createdAt: now, expiresAt: now + INVITATION_MS });
-  return { ok: true, value: { token, email } };
+  return ok({ token, email });
 }
 
 /** The pending invitation behind a link, if it is still valid. */
@@ -38,7 +39,7 @@ export async function acceptInvitation(
   deps: Pick<Deps, 'db' | 'clock'>,
   invitation: InvitationRow,
   f: { profile: ProfileInput; password: string; passwordConfirm: string },
-): Promise<Outcome<number>> {
+): Promise<FormResult<number>> {
   const result = await createAccount(deps, { ...f, profile: { ...f.profile, email: invitation.email }, isOwner: false });
   if (result.ok) await deleteInvitation(deps.db, invitation.tokenHash);
   return result;

@@ -1,5 +1,6 @@
-import type { FieldName, ServiceFields } from '../catalog/catalog.js';
+import type { FieldName, Question, ServiceFields } from '../catalog/catalog.js';
 import { FIELD_NAMES } from '../catalog/catalog.js';
+import { parseAnswers, type Answer } from './questions.js';
 
 /**
  * The booking form (DESIGN.md §5): parse and validate. Length caps everywhere; no control
@@ -11,11 +12,15 @@ export interface ClientDetails {
   readonly firstName: string;
   readonly lastName: string;
   readonly email: string;
+  /** '' when the service does not ask for it (or the client left an optional one empty). */
   readonly phone: string;
   readonly extra: Readonly<Partial<Record<FieldName, string>>>;
+  /** The service's own questions, answered (for the event recap only; never stored). */
+  readonly answers?: readonly Answer[];
 }
 
-export type FormErrors = Partial<Record<'first_name' | 'last_name' | 'email' | 'phone' | FieldName, string>>;
+/** i18n keys by posted field name; answers to the service's questions are `q_<id>`. */
+export type FormErrors = Partial<Record<'first_name' | 'last_name' | 'email' | 'phone' | FieldName | `q_${string}`, string>>;
 
 const LIMITS: Readonly<Record<'first_name' | 'last_name' | 'email' | 'phone' | FieldName, number>> = {
   first_name: 80,
@@ -40,8 +45,16 @@ function text(body: Record<string, unknown>, name: string): string {
   return typeof v === 'string' ? v : '';
 }
 
-/** Validates the client's details against the service's field settings; errors are i18n keys per field. */
-export function parseClientDetails(body: Record<string, unknown>, fields: ServiceFields): { ok: true; value: ClientDetails } | { ok: false; errors: FormErrors; values: Record<string, string> } {
+/**
+ * Validates the client's details against the service's field settings and questions; errors
+ * are i18n keys per field. `yes` is how a ticked checkbox question reads in the recap.
+ */
+export function parseClientDetails(
+  body: Record<string, unknown>,
+  fields: ServiceFields,
+  questions: readonly Question[] = [],
+  yes = 'yes',
+): { ok: true; value: ClientDetails; values: Record<string, string> } | { ok: false; errors: FormErrors; values: Record<string, string> } {
   const errors: FormErrors = {};
   const values: Record<string, string> = {};
   const read = (name: keyof typeof LIMITS, required: boolean): string => {
@@ -59,7 +72,7 @@ export function parseClientDetails(body: Record<string, unknown>, fields: Servic
   const firstName = read('first_name', true);
   const lastName = read('last_name', true);
   const email = read('email', true);
-  const phone = read('phone', true);
+  const phone = fields.phone === 'off' ? '' : read('phone', fields.phone === 'required');
   if (email && !errors.email && !EMAIL.test(email)) errors.email = 'booking:err_email';
   if (phone && !errors.phone && (!PHONE.test(phone) || (phone.match(/\d/g) ?? []).length < 6)) errors.phone = 'booking:err_phone';
   const extra: Partial<Record<FieldName, string>> = {};
@@ -68,6 +81,9 @@ export function parseClientDetails(body: Record<string, unknown>, fields: Servic
     const v = read(f, fields[f] === 'required');
     if (v) extra[f] = v;
   }
+  const asked = parseAnswers(body, questions, yes);
+  Object.assign(values, asked.values);
+  Object.assign(errors, asked.errors);
   if (Object.keys(errors).length > 0) return { ok: false, errors, values };
-  return { ok: true, value: { firstName, lastName, email, phone, extra } };
+  return { ok: true, value: { firstName, lastName, email, phone, extra, answers: asked.answers }, values };
 }

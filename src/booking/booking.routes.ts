@@ -6,9 +6,10 @@ import { addDays, dateIn, dayRange, isoIn, isZone, parseInstant } from '../lib/t
 import { locals, type AppContext } from '../web/context.js';
 import { AppError, notFound } from '../web/errors.js';
 import { rememberedT, render } from '../web/render.js';
-import { cancellationNoticeKey, invitationNoticeKey, mintFormToken, RateLimiter, verifyFormToken } from './booking.js';
+import { RateLimiter } from '../lib/rate-limiter.js';
+import { cancellationNoticeKey, invitationNoticeKey, mintFormToken, verifyFormToken } from './booking.js';
 import { parseClientDetails, type FormErrors } from './booking.form.js';
-import { BookingDesk, invitedByFor, type ManagedBooking } from './booking.service.js';
+import { BookingDesk, invitedByFor, type LoadError, type ManagedBooking } from './booking.service.js';
 import { bookingFormModel, manageModel, pickerModel, pickerWindow } from './booking.view.js';
 
 /**
@@ -33,8 +34,16 @@ interface PickerOptions {
   readonly date?: string;
 }
 
-/** The public booking handlers (one booking desk and one rate limiter shared by them). */
+/** The public booking handlers: the client's pages and the pages of a booking link. */
 export function bookingHandlers(ctx: AppContext) {
+  const kit = bookingKit(ctx);
+  return { ...clientPages(ctx, kit), ...manageLinkPages(ctx, kit) };
+}
+
+type BookingKit = ReturnType<typeof bookingKit>;
+
+/** What the handlers share: one booking desk, one rate limiter, and the look-ups and renderers of the pages. */
+function bookingKit(ctx: AppContext) {
   const desk = new BookingDesk(ctx, () => ctx.pageCache.clear());
   const postLimiter = new RateLimiter(20, 10 * 60_000);
   const t = (res: Response) => ctx.i18n.getFixedT(locals(res).lang);
@@ -85,8 +94,18 @@ export function bookingHandlers(ctx: AppContext) {
     render(ctx, req, res, 'booking/service', model, opts.status ?? (result.ok ? 200 : 503));
   };
 
-  const renderForm = (req: Request, res: Response, target: PublicTarget, start: number, tz: string, formToken: string, values: Record<string, string>, errors: FormErrors, status = 200) =>
-    render(ctx, req, res, 'booking/form', bookingFormModel({ ...target, start, tz, lang: lng(res), formToken, values, errors }), status);
+  const renderForm = (
+    req: Request,
+    res: Response,
+    target: PublicTarget,
+    start: number,
+    tz: string,
+    formToken: string,
+    values: Record<string, string>,
+    errors: FormErrors,
+    status = 200,
+    again: { notice?: string; alternatives?: readonly number[] } = {},
+  ) => render(ctx, req, res, 'booking/form', bookingFormModel({ ...target, start, tz, lang: lng(res), formToken, values, errors, ...again }), status);
 
   const isOffered = async (target: PublicTarget, start: number): Promise<boolean> => {
     const connected = await ctx.calendars.forStaff(target.staff.id, target.staff.timeZone);
@@ -95,12 +114,14 @@ export function bookingHandlers(ctx: AppContext) {
     return r.ok && r.slots.includes(start);
   };
 
+  /** The error page for a link that finds no booking. */
+  const noBooking = (error: LoadError): AppError =>
+    error === 'gone' ? new AppError(404, 'booking:gone') : error === 'unavailable' ? new AppError(503, 'booking:unavailable') : notFound();
+  /** The booking behind the link, for pages that have nothing else to say when there is none. */
   const loadBooking = async (req: Request): Promise<ManagedBooking> => {
-    const outcome = await desk.load(String(req.params.token ?? ''));
-    if (outcome.kind === 'found') return outcome.booking;
-    if (outcome.kind === 'gone') throw new AppError(404, 'booking:gone');
-    if (outcome.kind === 'unavailable') throw new AppError(503, 'booking:unavailable');
-    throw notFound();
+    const loaded = await desk.load(String(req.params.token ?? ''));
+    if (!loaded.ok) throw noBooking(loaded.error);
+    return loaded.value;
   };
 
   const bookingModel = (req: Request, res: Response, b: ManagedBooking) => ({
@@ -109,6 +130,12 @@ export function bookingHandlers(ctx: AppContext) {
     invitationKey: invitationNoticeKey(invitedByFor(b.connected.provider, b.event.invitedBy), ctx.mailer !== null),
   });
 
+  return { desk, postLimiter, t, lng, findStaff, findTarget, clientZone, renderPicker, renderForm, isOffered, noBooking, loadBooking, bookingModel };
+}
+
+/** The public pages: landing, staff page, slot picker, slots JSON, the booking form. */
+function clientPages(ctx: AppContext, kit: BookingKit) {
+  const { desk, postLimiter, t, findStaff, findTarget, clientZone, renderPicker, renderForm, isOffered } = kit;
   return {
     /** At most 20 booking, cancel and reschedule posts per address in 10 minutes. */
     limited(req: Request, res: Response, next: NextFunction): void {
@@ -116,13 +143,6 @@ export function bookingHandlers(ctx: AppContext) {
         res.setHeader('Retry-After', '600');
         return next(new AppError(429, 'errors:too_many_requests'));
       }
-      next();
-    },
-
-    /** Managing a booking: the token is the only key; nothing is cached by intermediaries. */
-    noStore(_req: Request, res: Response, next: NextFunction): void {
-      res.setHeader('Cache-Control', 'no-store');
-      res.setHeader('X-Robots-Tag', 'noindex');
       next();
     },
 
@@ -179,17 +199,25 @@ export function bookingHandlers(ctx: AppContext) {
     },
 
     async submitBooking(req: Request, res: Response): Promise<void> {
+      // The rate limit is checked here rather than before the body is read, so that a client
+      // who hits it gets the form back with what they typed (DESIGN.md §5).
+      const overLimit = !postLimiter.hit(req.ip ?? 'unknown', ctx.clock.now());
       const target = await findTarget(req);
       const { staff, service } = target;
       const form = (req.body ?? {}) as Record<string, unknown>;
       const tz = clientZone(req, staff);
       const start = typeof form.start === 'string' ? parseInstant(form.start) : null;
       const bookingId = typeof form.form_token === 'string' ? verifyFormToken(ctx.keyring, form.form_token, staff.id, service.id, ctx.clock.now()) : null;
+      if (overLimit) res.setHeader('Retry-After', '600');
       if (typeof form.website === 'string' && form.website !== '') throw new AppError(400, 'booking:rejected');
-      if (!bookingId) throw new AppError(400, 'booking:form_expired');
-      if (start === null) throw new AppError(400, 'booking:bad_start');
-      const parsed = parseClientDetails(form, service.fields);
-      if (!parsed.ok) return renderForm(req, res, target, start, tz, String(form.form_token), parsed.values, parsed.errors, 422);
+      if (!bookingId) throw new AppError(overLimit ? 429 : 400, overLimit ? 'errors:too_many_requests' : 'booking:form_expired');
+      if (start === null) throw new AppError(overLimit ? 429 : 400, overLimit ? 'errors:too_many_requests' : 'booking:bad_start');
+      const parsed = parseClientDetails(form, service.fields, service.questions, t(res)('booking:answer_yes'));
+      const formToken = String(form.form_token);
+      if (overLimit) {
+        return renderForm(req, res, target, start, tz, formToken, parsed.values, {}, 429, { notice: 'errors:too_many_requests' });
+      }
+      if (!parsed.ok) return renderForm(req, res, target, start, tz, formToken, parsed.values, parsed.errors, 422);
       const connected = await ctx.calendars.forStaff(staff.id, staff.timeZone);
       if (!connected) throw new AppError(503, 'booking:unavailable');
       const outcome = await desk.book(staff, service, connected, start, parsed.value, bookingId, locals(res).lang);
@@ -197,27 +225,38 @@ export function bookingHandlers(ctx: AppContext) {
         case 'done':
           return res.redirect(303, `/b/${outcome.token}?tz=${encodeURIComponent(tz)}`);
         case 'taken':
-          return renderPicker(req, res, target, { status: 409, notice: 'booking:slot_taken', taken: outcome.next, tz, date: dateIn(start, tz) });
+          return renderForm(req, res, target, outcome.next[0] ?? start, tz, formToken, parsed.values, {}, 409, { notice: 'booking:slot_taken', alternatives: outcome.next });
         case 'client_cap':
-          throw new AppError(429, 'booking:client_cap');
+          return renderForm(req, res, target, start, tz, formToken, parsed.values, {}, 429, { notice: 'booking:client_cap' });
         default:
           throw new AppError(503, 'booking:unavailable');
       }
     },
 
+  };
+}
+
+/** The pages of a booking link (/b/:token): manage, .ics, cancel, reschedule. */
+function manageLinkPages(ctx: AppContext, kit: BookingKit) {
+  const { desk, t, clientZone, renderPicker, noBooking, loadBooking, bookingModel } = kit;
+  return {
+    /** Managing a booking: the token is the only key; nothing is cached by intermediaries. */
+    noStore(_req: Request, res: Response, next: NextFunction): void {
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('X-Robots-Tag', 'noindex');
+      next();
+    },
+
     async showManage(req: Request, res: Response): Promise<void> {
-      let b: ManagedBooking;
-      try {
-        b = await loadBooking(req);
-      } catch (err) {
-        if (err instanceof AppError && err.messageKey === 'booking:gone' && req.query.cancelled === '1') {
-          // The event is gone; the public username in the link offers "book again" with the same person.
-          const u = typeof req.query.u === 'string' && /^[a-z0-9-]{1,32}$/.test(req.query.u) ? req.query.u : '';
-          const person = u ? await findStaffByUsername(ctx.db, u) : undefined;
-          return render(ctx, req, res, 'booking/cancelled', { title: t(res)('booking:cancelled_title'), person: person ?? null, noticeKey: cancellationNoticeKey(req.query.sent) });
-        }
-        throw err;
+      const loaded = await desk.load(String(req.params.token ?? ''));
+      if (!loaded.ok && loaded.error === 'gone' && req.query.cancelled === '1') {
+        // The event is gone; the public username in the link offers "book again" with the same person.
+        const u = typeof req.query.u === 'string' && /^[a-z0-9-]{1,32}$/.test(req.query.u) ? req.query.u : '';
+        const person = u ? await findStaffByUsername(ctx.db, u) : undefined;
+        return render(ctx, req, res, 'booking/cancelled', { title: t(res)('booking:cancelled_title'), person: person ?? null, noticeKey: cancellationNoticeKey(req.query.sent) });
       }
+      if (!loaded.ok) throw noBooking(loaded.error);
+      const b = loaded.value;
       const confirmCancel = req.query.action === 'cancel';
       const flash = req.query.moved === '1' ? 'booking:moved_notice' : null;
       render(ctx, req, res, confirmCancel ? 'booking/cancel' : 'booking/manage', { ...bookingModel(req, res, b), flash });
@@ -230,14 +269,11 @@ export function bookingHandlers(ctx: AppContext) {
     },
 
     async cancelBooking(req: Request, res: Response): Promise<void> {
-      let b: ManagedBooking;
-      try {
-        b = await loadBooking(req);
-      } catch (err) {
-        // Cancelling twice answers "already cancelled" (idempotent).
-        if (err instanceof AppError && err.messageKey === 'booking:gone') return res.redirect(303, `/b/${String(req.params.token)}?cancelled=1`);
-        throw err;
-      }
+      const loaded = await desk.load(String(req.params.token ?? ''));
+      // Cancelling twice answers "already cancelled" (idempotent).
+      if (!loaded.ok && loaded.error === 'gone') return res.redirect(303, `/b/${String(req.params.token)}?cancelled=1`);
+      if (!loaded.ok) throw noBooking(loaded.error);
+      const b = loaded.value;
       const outcome = await desk.cancel(b, locals(res).lang);
       if (outcome === 'unavailable') throw new AppError(503, 'booking:unavailable');
       res.redirect(303, `/b/${b.token}?cancelled=1&u=${b.staff.username}&sent=${outcome.notified}`);

@@ -13,7 +13,10 @@ import type { Interval } from '../lib/interval.js';
 import { dateIn, dayRange, formatDate, formatTime, zoneLabel } from '../lib/time.js';
 import { LOCALES } from '../config.js';
 import type { ClientDetails } from './booking.form.js';
-import { BUSY_CACHE_TTL_MS, KeyedLock, MAX_BOOKINGS_PER_CLIENT_PER_DAY, TOKEN_GRACE_MS, TtlCache } from './booking.js';
+import { KeyedLock } from '../lib/keyed-lock.js';
+import { err, ok, type Result } from '../lib/result.js';
+import { TtlCache } from '../lib/ttl-cache.js';
+import { BUSY_CACHE_TTL_MS, MAX_BOOKINGS_PER_CLIENT_PER_DAY, TOKEN_GRACE_MS } from './booking.js';
 
 /**
  * The client's journey as use cases: offered slots (cached ≤ 60 s for page views), booking
@@ -45,7 +48,8 @@ export function invitedByFor(provider: CalendarProvider, reported: InvitedBy | u
   return reported ?? (provider.serverSchedules ? 'server' : 'creneau');
 }
 
-export type LoadOutcome = { kind: 'found'; booking: ManagedBooking } | { kind: 'gone' } | { kind: 'unknown' } | { kind: 'unavailable' };
+/** Why a booking link finds no booking: the event was deleted, the token is not ours (or too old), or the calendar did not answer. */
+export type LoadError = 'gone' | 'unknown' | 'unavailable';
 
 export class BookingDesk {
   private readonly lock = new KeyedLock();
@@ -220,7 +224,8 @@ export class BookingDesk {
       timeZone: staff.timeZone,
       summary: t('booking:event_summary', { service: service.title, client: name }),
       description: this.description(t, staff, service, start, client, token),
-      location: client.extra.address ?? service.location,
+      // "Where" is the service's place; a client's address is in the recap as theirs (DESIGN.md §5).
+      location: service.location,
       organizer: { name: staff.displayName, email: staff.email },
       attendee: { name, email: client.email },
       serviceSlug: service.slug,
@@ -237,9 +242,10 @@ export class BookingDesk {
       '',
       `${t('booking:label_name')}: ${client.firstName} ${client.lastName}`,
       `${t('booking:label_email')}: ${client.email}`,
-      `${t('booking:label_phone')}: ${client.phone}`,
     ];
+    if (client.phone !== '') lines.push(`${t('booking:label_phone')}: ${client.phone}`);
     for (const [k, v] of Object.entries(client.extra)) lines.push(`${t(`booking:label_${k}`)}: ${v}`);
+    for (const a of client.answers ?? []) lines.push(`${a.label}: ${a.value}`);
     lines.push('', `${t('booking:event_cancel_link')}: ${base}b/${token}`, `${t('booking:event_reschedule_link')}: ${base}b/${token}/reschedule`);
     return lines.join('\n');
   }
@@ -286,22 +292,22 @@ export class BookingDesk {
   }
 
   /** Finds a booking by its token: verified against every connection in constant time, then read live. */
-  async load(token: string): Promise<LoadOutcome> {
+  async load(token: string): Promise<Result<ManagedBooking, LoadError>> {
     const parsed = parseToken(token);
-    if (!parsed) return { kind: 'unknown' };
+    if (!parsed) return err('unknown');
     for (const connection of await this.deps.calendars.all()) {
       if (!verifyBookingToken(this.deps.keyring, token, { staffId: connection.staffId, connectionId: connection.id })) continue;
       const staff = await findStaffById(this.deps.db, connection.staffId);
-      if (!staff) return { kind: 'unknown' };
+      if (!staff) return err('unknown');
       const connected = { connection, provider: this.deps.calendars.provider(connection, staff.timeZone) };
       const got = await connected.provider.getEvent(parsed.bookingId);
-      if (!got.ok) return got.error === 'not_found' ? { kind: 'gone' } : { kind: 'unavailable' };
-      if (got.value.end + TOKEN_GRACE_MS < this.deps.clock.now()) return { kind: 'unknown' };
-      if (got.value.cancelled) return { kind: 'gone' };
+      if (!got.ok) return err(got.error === 'not_found' ? 'gone' : 'unavailable');
+      if (got.value.end + TOKEN_GRACE_MS < this.deps.clock.now()) return err('unknown');
+      if (got.value.cancelled) return err('gone');
       const service = await findService(this.deps.db, staff.id, got.value.serviceSlug);
-      return { kind: 'found', booking: { token, staff, connected, event: got.value, service } };
+      return ok({ token, staff, connected, event: got.value, service });
     }
-    return { kind: 'unknown' };
+    return err('unknown');
   }
 
   /**

@@ -1,11 +1,10 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Keyring } from '../crypto/keyring.js';
 import { BOOKING_ID, newBookingId } from '../crypto/token.js';
 
 /**
- * Pure pieces of the public booking flow: the anti-forgery/idempotency form token, the
- * per-connection lock, the short-lived busy cache and the in-memory rate limiter. Nothing
- * here touches the disk: the calendar is the only record of a booking.
+ * Pure pieces of the public booking flow: its limits and the anti-forgery/idempotency form
+ * token. Nothing here touches the disk: the calendar is the only record of a booking.
  */
 
 export const FORM_TOKEN_TTL_MS = 6 * 3600_000;
@@ -38,95 +37,6 @@ export function verifyFormToken(keyring: Keyring, token: string, staffId: number
 
 function formMac(keyring: Keyring, staffId: number, serviceId: number, id: string, issued: string): string {
   return createHmac('sha256', keyring.macKey).update(`booking-form|${staffId}|${serviceId}|${id}|${issued}`).digest('base64url');
-}
-
-/** One lock per calendar connection: "re-read busy → create" never interleaves (DESIGN.md §3). */
-export class KeyedLock {
-  private readonly tails = new Map<number, Promise<void>>();
-
-  /** Runs `fn` after every earlier holder of `key` has finished. */
-  async run<T>(key: number, fn: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    const tail = previous.then(() => mine);
-    this.tails.set(key, tail);
-    await previous;
-    try {
-      return await fn();
-    } finally {
-      release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    }
-  }
-}
-
-/** A cache of at most 60 s for page views (never for the booking itself), memory only. */
-export class TtlCache<V> {
-  private readonly entries = new Map<string, { at: number; value: V }>();
-
-  constructor(
-    private readonly ttlMs: number,
-    private readonly maxEntries = 500,
-  ) {}
-
-  get(key: string, now: number): V | undefined {
-    const e = this.entries.get(key);
-    if (!e) return undefined;
-    if (now - e.at >= this.ttlMs) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return e.value;
-  }
-
-  set(key: string, value: V, now: number): void {
-    if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
-    this.entries.set(key, { at: now, value });
-  }
-
-  /** Drops every entry whose key starts with the prefix (after a booking changes the calendar). */
-  dropPrefix(prefix: string): void {
-    for (const k of this.entries.keys()) if (k.startsWith(prefix)) this.entries.delete(k);
-  }
-}
-
-/**
- * Per-address rate limiting without storing addresses: a keyed hash under a salt that is
- * random, held only in memory and replaced every day, so yesterday's keys cannot be linked.
- */
-export class RateLimiter {
-  private salt = randomBytes(32);
-  private saltDay = -1;
-  private readonly hits = new Map<string, number[]>();
-
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-  ) {}
-
-  /** Records a hit; false when the address is over the limit. */
-  hit(address: string, now: number): boolean {
-    const day = Math.floor(now / 86_400_000);
-    if (day !== this.saltDay) {
-      this.salt = randomBytes(32);
-      this.saltDay = day;
-      this.hits.clear();
-    }
-    const key = createHmac('sha256', this.salt).update(address).digest('base64url');
-    const recent = (this.hits.get(key) ?? []).filter((t) => now - t < this.windowMs);
-    recent.push(now);
-    this.hits.set(key, recent);
-    if (this.hits.size > 10_000) this.prune(now);
-    return recent.length <= this.limit;
-  }
-
-  private prune(now: number): void {
-    for (const [k, ts] of this.hits) if (ts.every((t) => now - t >= this.windowMs)) this.hits.delete(k);
-  }
 }
 
 /** Who told the client about a booking or its cancellation, as a query value and message keys. */

@@ -3,6 +3,7 @@ import { FIELD_NAMES, type ServiceRow } from '../catalog/catalog.js';
 import type { Interval } from '../lib/interval.js';
 import { addDays, allZones, dateIn, dayRange, formatDate, formatDayShort, formatTime, isoIn, zoneLabel } from '../lib/time.js';
 import type { FormErrors } from './booking.form.js';
+import { answerName } from './questions.js';
 import type { ManagedBooking } from './booking.service.js';
 
 /**
@@ -113,11 +114,16 @@ export interface FormFacts {
   readonly formToken: string;
   readonly values: Readonly<Record<string, string>>;
   readonly errors: FormErrors;
+  /** Why the form is shown again (slot taken, limit reached), as an i18n key. */
+  readonly notice?: string;
+  /** Other free times offered when the chosen one was taken (the form posts one of them). */
+  readonly alternatives?: readonly number[];
 }
 
 /** The client's details form for one chosen slot. */
 export function bookingFormModel(f: FormFacts) {
   const { staff, service, start, tz, lang } = f;
+  const questionLabels = new Map(service.questions.map((q) => [answerName(q), q.label]));
   return {
     title: service.title,
     person: staff,
@@ -129,8 +135,12 @@ export function bookingFormModel(f: FormFacts) {
     formToken: f.formToken,
     values: f.values,
     errors: f.errors,
-    errorList: Object.entries(f.errors).map(([field, key]) => ({ field, key })),
+    errorList: Object.entries(f.errors).map(([field, key]) => ({ field, key, label: questionLabels.get(field) ?? null })),
+    phone: service.fields.phone,
     fields: FIELD_NAMES.filter((n) => service.fields[n] !== 'off').map((n) => ({ name: n, required: service.fields[n] === 'required', multiline: n === 'note' || n === 'address' })),
+    questions: service.questions.map((q) => ({ ...q, name: answerName(q) })),
+    notice: f.notice ?? null,
+    alternatives: (f.alternatives ?? []).map((s, i) => ({ iso: isoIn(s, tz), label: `${formatDate(s, tz, lang)}, ${formatTime(s, tz, lang)}`, checked: i === 0 })),
     backHref: `/@${staff.username}/${service.slug}?date=${dateIn(start, tz)}&tz=${encodeURIComponent(tz)}`,
   };
 }

@@ -95,7 +95,7 @@ export function calendarHandlers(ctx: AppContext) {
 
   async function chooseCalendars(req: Request, res: Response): Promise<void> {
     const booking = text(req.body, 'booking');
-    const result = await ctx.calendars.chooseCalendars(staffId(res), booking, list(req.body, 'conflicts'));
+    const result = await ctx.calendars.chooseCalendars(staffId(res), signedIn(res).timeZone, booking, list(req.body, 'conflicts'));
     if (!result.ok) return show(req, res, { status: 422, error: result.error.code });
     res.redirect(303, '/admin/calendar?done=saved');
   }

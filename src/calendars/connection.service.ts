@@ -5,12 +5,11 @@ import { open, seal } from '../crypto/seal.js';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
-import { findStaffById } from '../accounts/accounts.repo.js';
 import { createCaldavProvider, discoverCaldav } from './caldav/caldav.js';
 import { deleteConnection, findConnection, listConnections, replaceConnection, setStatus, updateCalendars, type ConnectionRow } from './connection.repo.js';
 import { createGoogleProvider } from './google/google.js';
 import { googleEndpoints, revokeToken } from './google/oauth.js';
-import type { CalendarFailure, CalendarInfo, CalendarProvider, CalendarResult } from './provider.js';
+import type { CalendarFailure, CalendarInfo, CalendarProvider } from './provider.js';
 import { err, ok } from '../lib/result.js';
 import type { Result } from '../lib/result.js';
 
@@ -49,12 +48,10 @@ export class CalendarDirectory {
 
   constructor(private readonly env: CalendarEnv) {}
 
-  /** The staff member's connection and its provider, or null when none is connected. */
-  async forStaff(staffId: number, knownTimeZone?: string): Promise<Connected | null> {
+  /** The staff member's connection and its provider (working in their time zone), or null when none is connected. */
+  async forStaff(staffId: number, timeZone: string): Promise<Connected | null> {
     const connection = await findConnection(this.env.db, staffId);
-    if (!connection) return null;
-    const timeZone = knownTimeZone ?? (await findStaffById(this.env.db, staffId))?.timeZone;
-    return timeZone ? { connection, provider: this.provider(connection, timeZone) } : null;
+    return connection ? { connection, provider: this.provider(connection, timeZone) } : null;
   }
 
   /** Every connection (to find which one a booking token belongs to). */
@@ -183,15 +180,9 @@ export class CalendarDirectory {
     return ok(listed.value);
   }
 
-  /** The calendars of the staff member's account, for the chooser. */
-  async listCalendars(staffId: number): Promise<CalendarResult<CalendarInfo[]> | null> {
-    const c = await this.forStaff(staffId);
-    return c ? c.provider.listCalendars() : null;
-  }
-
   /** Sets which calendar receives bookings and which count as busy (names or ids). */
-  async chooseCalendars(staffId: number, booking: string, conflicts: readonly string[]): Promise<Result<null, ConnectError>> {
-    const c = await this.forStaff(staffId);
+  async chooseCalendars(staffId: number, timeZone: string, booking: string, conflicts: readonly string[]): Promise<Result<null, ConnectError>> {
+    const c = await this.forStaff(staffId, timeZone);
     if (!c) return failure('unknown_calendar');
     const listed = await c.provider.listCalendars();
     if (!listed.ok) return failure(listed.error);

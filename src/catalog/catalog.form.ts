@@ -1,7 +1,9 @@
 import { LIMITS, validateRules, type ServiceRules, type TimeRange, type Weekday } from '../availability/slots.js';
 import { hasLineControl, hasTextControl } from '../lib/text.js';
+import { err, ok, type Result } from '../lib/result.js';
 import { bodyOf, checked, text, type FieldError } from '../web/forms.js';
-import { DAYS, FIELD_MODES, FIELD_NAMES, SLUG_RE, type FieldMode, type ServiceFields, type ServiceRow } from './catalog.js';
+import { DAYS, EXTRA_LIMITS, FIELD_MODES, FIELD_NAMES, SLUG_MAX, SLUG_RE, type FieldMode, type ServiceExtras, type ServiceFields, type ServiceRow } from './catalog.js';
+import { checkExtrasForm, extrasValues, readExtrasForm, type ExtrasFormValues } from './extras.form.js';
 
 /**
  * The service editor form: weekly hours as rows of time inputs (`hours[mon][0][from]`),
@@ -46,10 +48,12 @@ export interface ServiceFormValues {
   readonly fields: ServiceFields;
   readonly hours: Readonly<Record<Weekday, readonly RangeValues[]>>;
   readonly overrides: readonly OverrideValues[];
+  /** Questions, reminders, approval, … (extras.form.ts). */
+  readonly extras: ExtrasFormValues;
 }
 
 /** A checked service, ready to store. */
-export interface ServiceDraft {
+export interface ServiceDraft extends ServiceExtras {
   readonly title: string;
   readonly slug: string;
   readonly description: string;
@@ -68,7 +72,7 @@ function pad<T>(list: readonly T[], min: number, blank: T): T[] {
 const BLANK_RANGE: RangeValues = { from: '', to: '' };
 
 /** Form values showing a stored (or default) service, with blank rows to add more. */
-export function valuesFromService(s: Pick<ServiceRow, 'title' | 'slug' | 'description' | 'location' | 'rules' | 'fields' | 'active'>): ServiceFormValues {
+export function valuesFromService(s: Pick<ServiceRow, 'title' | 'slug' | 'description' | 'location' | 'rules' | 'fields' | 'active' | keyof ServiceExtras>): ServiceFormValues {
   const r = s.rules;
   const hours = {} as Record<Weekday, RangeValues[]>;
   for (const d of DAYS) hours[d] = pad(r.hours[d].map(([from, to]) => ({ from, to })), HOUR_ROWS, BLANK_RANGE);
@@ -94,6 +98,7 @@ export function valuesFromService(s: Pick<ServiceRow, 'title' | 'slug' | 'descri
     fields: s.fields,
     hours,
     overrides,
+    extras: extrasValues(s),
   };
 }
 
@@ -120,7 +125,8 @@ export function readServiceForm(body: unknown): ServiceFormValues {
     for (let j = 0; j < OVERRIDE_RANGE_ROWS; j++) ranges.push(rangeFrom(b, `overrides[${i}][${j}]`));
     overrides.push({ date: text(b, `overrides[${i}][date]`), closed: checked(b, `overrides[${i}][closed]`), ranges });
   }
-  const fields = {} as Record<(typeof FIELD_NAMES)[number], FieldMode>;
+  const extras = readExtrasForm(b);
+  const fields: Record<(typeof FIELD_NAMES)[number], FieldMode> & { phone: FieldMode } = { note: 'off', address: 'off', company: 'off', job_title: 'off', conference: 'off', phone: extras.phone };
   for (const f of FIELD_NAMES) {
     const v = text(b, `fields[${f}]`);
     fields[f] = (FIELD_MODES as readonly string[]).includes(v) ? (v as FieldMode) : 'off';
@@ -141,6 +147,7 @@ export function readServiceForm(body: unknown): ServiceFormValues {
     fields,
     hours,
     overrides,
+    extras,
   };
 }
 
@@ -181,8 +188,11 @@ const LIMIT_PARAMS: Readonly<Record<string, readonly [number, number]>> = {
 
 const TEXT_LIMITS = { title: 120, description: 4000, location: 300 } as const;
 
+/** The editor's length limits, checked here and given to the template's `maxlength`. */
+export const SERVICE_LIMITS = { ...TEXT_LIMITS, slug: SLUG_MAX, ...EXTRA_LIMITS } as const;
+
 /** Checks the values; a draft when they are good, else per-field errors (ids of the inputs). */
-export function checkServiceForm(v: ServiceFormValues, timeZone: string): { ok: true; draft: ServiceDraft } | { ok: false; errors: FieldError[] } {
+export function checkServiceForm(v: ServiceFormValues, timeZone: string): Result<ServiceDraft, readonly FieldError[]> {
   const errors: FieldError[] = [];
   if (v.title === '') errors.push({ field: 'title', key: 'admin:errors.required' });
   for (const [k, max] of Object.entries(TEXT_LIMITS)) {
@@ -263,8 +273,11 @@ export function checkServiceForm(v: ServiceFormValues, timeZone: string): { ok: 
     const field = ruleField(e.code === 'end_before_start' ? `${e.field}.end` : e.field, hourRows, overrideRows);
     errors.push({ field, key: `admin:services.errors.${e.code}`, params: limitParams(field) });
   }
-  if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, draft: { title: v.title, slug, description: v.description, location: v.location, active: v.active, rules, fields: v.fields } };
+  const extras = checkExtrasForm(v.extras);
+  if (!extras.ok) errors.push(...extras.error);
+  if (errors.length > 0 || !extras.ok) return err(errors);
+  const { phone, ...rest } = extras.value;
+  return ok({ title: v.title, slug, description: v.description, location: v.location, active: v.active, rules, fields: { ...v.fields, phone }, ...rest });
 }
 
 function limitParams(field: string): Record<string, number> {

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { ServiceTable } from './catalog.table.js';
-import { parseFields, parseRules, type ServiceRow } from './catalog.js';
+import { parseFields, parseQuestions, parseReminders, parseRules, type ServiceExtras, type ServiceRow } from './catalog.js';
 
 /** SQL for services. JSON columns are parsed (and validated) here, so callers get typed rows. */
 
@@ -16,6 +16,11 @@ function toRow(r: Selectable<ServiceTable>): ServiceRow {
     rules: parseRules(r.rules),
     fields: parseFields(r.fields),
     active: r.active === 1,
+    questions: parseQuestions(r.questions),
+    reminders: parseReminders(r.reminders),
+    approval: r.approval === 1,
+    confirmEmail: r.confirm_email === 1,
+    cancelCutoffMinutes: r.cancel_cutoff_minutes,
   };
 }
 
@@ -43,8 +48,11 @@ export async function findServiceById(db: Db, staffId: number, id: number): Prom
   return row ? toRow(row) : undefined;
 }
 
-/** The fields of a service as stored. */
-export type ServiceWrite = Omit<ServiceRow, 'id' | 'staffId'>;
+/**
+ * The fields of a service as stored. The added fields (questions, reminders, …) may be left
+ * out: a new service then gets the defaults and an update keeps what is stored.
+ */
+export type ServiceWrite = Omit<ServiceRow, 'id' | 'staffId' | keyof ServiceExtras> & Partial<ServiceExtras>;
 
 function columns(s: ServiceWrite) {
   return {
@@ -55,6 +63,11 @@ function columns(s: ServiceWrite) {
     rules: JSON.stringify(s.rules),
     fields: JSON.stringify(s.fields),
     active: s.active ? 1 : 0,
+    ...(s.questions === undefined ? {} : { questions: JSON.stringify(s.questions) }),
+    ...(s.reminders === undefined ? {} : { reminders: JSON.stringify(s.reminders) }),
+    ...(s.approval === undefined ? {} : { approval: s.approval ? 1 : 0 }),
+    ...(s.confirmEmail === undefined ? {} : { confirm_email: s.confirmEmail ? 1 : 0 }),
+    ...(s.cancelCutoffMinutes === undefined ? {} : { cancel_cutoff_minutes: s.cancelCutoffMinutes }),
   };
 }
 

@@ -4,8 +4,8 @@ import { notFound } from '../web/errors.js';
 import { formErrors, NO_ERRORS, type FormErrors } from '../web/forms.js';
 import { signedIn } from '../web/guards.js';
 import { render } from '../web/render.js';
-import { DAYS, defaultFields, defaultRules, FIELD_MODES, FIELD_NAMES } from './catalog.js';
-import { readServiceForm, valuesFromService, type ServiceFormValues } from './catalog.form.js';
+import { DAYS, defaultExtras, defaultFields, defaultRules, FIELD_MODES, FIELD_NAMES, QUESTION_TYPES } from './catalog.js';
+import { readServiceForm, SERVICE_LIMITS, valuesFromService, type ServiceFormValues } from './catalog.form.js';
 import { deleteService, findServiceById, listServices } from './catalog.repo.js';
 import { saveService } from './catalog.service.js';
 
@@ -31,7 +31,7 @@ export function catalogHandlers(ctx: AppContext) {
       req,
       res,
       'catalog/edit',
-      { ...m, days: DAYS, fieldNames: FIELD_NAMES, fieldModes: FIELD_MODES, username: locals(res).staff?.username ?? '' },
+      { ...m, days: DAYS, fieldNames: FIELD_NAMES, fieldModes: FIELD_MODES, questionTypes: QUESTION_TYPES, limits: SERVICE_LIMITS, username: locals(res).staff?.username ?? '' },
       status,
     );
 
@@ -42,14 +42,14 @@ export function catalogHandlers(ctx: AppContext) {
   }
 
   function newService(req: Request, res: Response): void {
-    const values = valuesFromService({ title: '', slug: '', description: '', location: '', rules: defaultRules(), fields: defaultFields(), active: true });
+    const values = valuesFromService({ title: '', slug: '', description: '', location: '', rules: defaultRules(), fields: defaultFields(), active: true, ...defaultExtras() });
     renderEditor(req, res, { id: null, values, errors: NO_ERRORS });
   }
 
   async function createService(req: Request, res: Response): Promise<void> {
     const values = readServiceForm(req.body);
-    const result = await saveService(ctx, staffId(res), null, values);
-    if (!result.ok) return renderEditor(req, res, { id: null, values, errors: formErrors(ctx.i18n.getFixedT(locals(res).lang), result.errors) }, 422);
+    const result = await saveService(ctx, signedIn(res), null, values);
+    if (!result.ok) return renderEditor(req, res, { id: null, values, errors: formErrors(ctx.i18n.getFixedT(locals(res).lang), result.error) }, 422);
     res.redirect(303, '/admin/services?done=saved');
   }
 
@@ -64,8 +64,8 @@ export function catalogHandlers(ctx: AppContext) {
     const id = serviceId(req);
     if (!(await findServiceById(ctx.db, staffId(res), id))) throw notFound();
     const values = readServiceForm(req.body);
-    const result = await saveService(ctx, staffId(res), id, values);
-    if (!result.ok) return renderEditor(req, res, { id, values, errors: formErrors(ctx.i18n.getFixedT(locals(res).lang), result.errors) }, 422);
+    const result = await saveService(ctx, signedIn(res), id, values);
+    if (!result.ok) return renderEditor(req, res, { id, values, errors: formErrors(ctx.i18n.getFixedT(locals(res).lang), result.error) }, 422);
     res.redirect(303, '/admin/services?done=saved');
   }
 

@@ -10,9 +10,16 @@ export interface ServiceTable {
   location: string;
   /** JSON: ServiceRules of src/availability/slots.ts. */
   rules: string;
-  /** JSON: { note, address, company, job_title, conference } each off|optional|required. */
+  /** JSON: { note, address, company, job_title, conference, phone } each off|optional|required. */
   fields: string;
   active: number;
+  /** JSON: Question[] of catalog.ts (the service's own questions; answers are never stored). */
+  questions: Generated<string>;
+  /** JSON: reminder lead times in minutes. */
+  reminders: Generated<string>;
+  approval: Generated<number>;
+  confirm_email: Generated<number>;
+  cancel_cutoff_minutes: Generated<number>;
   position: number;
   created_at: number;
   updated_at: number;

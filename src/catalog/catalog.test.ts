@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { Browser, startTestApp, type TestApp } from '../../scripts/test-support/app.js';
 import { csrfOf, inviteColleague, PASSWORD, setupOwner } from '../accounts/test-helpers.js';
 import { findService, listActiveServices } from './catalog.repo.js';
-import { fromJson } from './portable.js';
+import { fromJson } from '../accounts/portable.js';
 import { runCli as cli } from '../../scripts/test-support/cli.js';
 
 function serviceForm(csrf: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -82,7 +82,8 @@ describe('services editor', () => {
       hours: { mon: [['09:00', '12:00'], ['14:00', '18:00']], tue: [['10:00', '16:00']], wed: [], thu: [], fri: [], sat: [], sun: [] },
       overrides: [{ date: '2026-12-25', hours: [] }, { date: '2026-12-24', hours: [['09:00', '12:00']] }],
     });
-    assert.deepEqual(s.fields, { note: 'required', address: 'off', company: 'optional', job_title: 'off', conference: 'off' });
+    assert.deepEqual(s.fields, { note: 'required', address: 'off', company: 'optional', job_title: 'off', conference: 'off', phone: 'required' }, 'a post without the phone select keeps it required');
+    assert.deepEqual([s.questions, s.reminders, s.approval, s.confirmEmail, s.cancelCutoffMinutes], [[], [], false, false, 0]);
     const list = await alice.get('/admin/services');
     assert.match(list.text, /Haircut/);
     assert.match(list.text, /href="\/@alice\/haircut"/, 'preview link');
@@ -100,6 +101,85 @@ describe('services editor', () => {
     const del = await alice.post(`/admin/services/${s.id}/delete`, { _csrf: await csrfOf(alice) });
     assert.equal(del.status, 303);
     assert.equal(await findService(app.deps.db, staffId('alice'), 'haircut'), undefined);
+  });
+
+  test('questions, phone, reminders, approval, double opt-in and cut-off: saved from the editor without script, shown again, removable', async () => {
+    const form = serviceForm(await csrfOf(alice), {
+      slug: 'session',
+      'fields[phone]': 'optional',
+      'questions[0][label]': 'Any allergies?',
+      'questions[0][type]': 'text',
+      'questions[0][id]': '',
+      'questions[0][options]': '',
+      'questions[1][label]': 'Which room?',
+      'questions[1][type]': 'choice',
+      'questions[1][id]': 'room',
+      'questions[1][required]': '1',
+      'questions[1][options]': 'Blue\r\nGreen\r\n\r\n',
+      'questions[2][label]': '',
+      'questions[2][type]': 'text',
+      'reminders[0]': '120',
+      'reminders[1]': '',
+      'reminders[2]': '1440',
+      approval: '1',
+      confirm_email: '1',
+      cancel_cutoff: '60',
+    });
+    const res = await alice.post('/admin/services', form);
+    assert.equal(res.status, 303, res.text.slice(0, 2000));
+    const s = await findService(app.deps.db, staffId('alice'), 'session');
+    assert.ok(s);
+    assert.equal(s.fields.phone, 'optional');
+    assert.deepEqual(s.questions, [
+      { id: 'any_allergies', label: 'Any allergies?', type: 'text', required: false, options: [] },
+      { id: 'room', label: 'Which room?', type: 'choice', required: true, options: ['Blue', 'Green'] },
+    ]);
+    assert.deepEqual(s.reminders, [1440, 120]);
+    assert.equal(s.approval, true);
+    assert.equal(s.confirmEmail, true);
+    assert.equal(s.cancelCutoffMinutes, 60);
+
+    const edit = await alice.get(`/admin/services/${s.id}`);
+    assert.match(edit.text, /<label for="question-1-label">Question<\/label>/, 'every input has a label');
+    assert.match(edit.text, /name="questions\[1\]\[label\]" value="Which room\?"/);
+    assert.match(edit.text, /name="questions\[3\]\[label\]" value=""/, 'two blank rows to add questions without script');
+    assert.doesNotMatch(edit.text, /name="questions\[4\]/);
+    assert.match(edit.text, /<textarea id="question-1-options"[^>]*>Blue\nGreen<\/textarea>/);
+    assert.match(edit.text, /id="question-1-required" name="questions\[1\]\[required\]" value="1" checked/);
+    assert.match(edit.text, /name="reminders\[0\]" value="1440"/);
+    assert.match(edit.text, /id="approval" name="approval" value="1" aria-describedby="approval-hint" checked/);
+    assert.match(edit.text, /<select id="field-phone" name="fields\[phone\]"[^>]*>\s*<option value="off">[^<]*<\/option>\s*<option value="optional" selected>/);
+
+    // Emptying a question's text removes it; other values stay.
+    const removed = await alice.post(`/admin/services/${s.id}`, { ...form, _csrf: await csrfOf(alice), 'questions[0][label]': '', approval: '' });
+    assert.equal(removed.status, 303);
+    const after = await findService(app.deps.db, staffId('alice'), 'session');
+    assert.deepEqual(after?.questions.map((q) => q.id), ['room']);
+
+    // Bad values: per-field messages, nothing changed.
+    const bad = await alice.post(`/admin/services/${s.id}`, {
+      ...form,
+      _csrf: await csrfOf(alice),
+      'questions[0][id]': 'room',
+      'questions[1][options]': 'Only one',
+      'questions[2][label]': 'Rate us',
+      'questions[2][type]': 'stars',
+      'reminders[1]': '3',
+      cancel_cutoff: 'soon',
+    });
+    assert.equal(bad.status, 422);
+    for (const [id, message] of [
+      ['question-1-id', 'Another question already has this short name.'],
+      ['question-1-options', 'Enter 2 to 20 choices, one per line.'],
+      ['question-2-type', 'Choose a kind of answer.'],
+      ['reminder-1', 'Enter a number of minutes between 5 and 20160, or leave it empty.'],
+      ['cancel_cutoff', 'Enter a number of minutes between 0 and 525600.'],
+    ]) {
+      assert.match(bad.text, new RegExp(`<p class="field-error" id="${id}-error">${message?.replace(/[.?]/g, '\\$&')}</p>`), id);
+      assert.match(bad.text, new RegExp(`href="#${id}"`), `${id} in the error summary`);
+    }
+    assert.match(bad.text, /name="questions\[2\]\[label\]" value="Rate us"/, 'typed values kept');
+    assert.deepEqual(await findService(app.deps.db, staffId('alice'), 'session'), after);
   });
 
   test('validation: per-field messages, error summary, values kept, status 422, in both languages', async () => {
@@ -243,8 +323,58 @@ describe('CLI: user create, export, import', () => {
     assert.match(again.out, /0 service\(s\) created, 1 updated/);
     const exported = await cli(['export', '--user', 'alice'], env);
     assert.equal(exported.code, 0, exported.err);
-    assert.deepEqual(JSON.parse(exported.out), doc);
+    const defaults = { questions: [], reminders: [], approval: false, confirmEmail: false, cancelCutoffMinutes: 0 };
+    const oldService = doc.services[0] as (typeof doc.services)[number];
+    assert.deepEqual(JSON.parse(exported.out), { ...doc, services: [{ ...oldService, fields: { ...oldService.fields, phone: 'required' }, ...defaults }] }, 'a document without the added fields gets their defaults');
     assert.ok(fromJson(exported.out).ok);
+
+    // The added fields round-trip as written.
+    const full = {
+      ...doc,
+      services: [
+        {
+          ...oldService,
+          fields: { ...oldService.fields, phone: 'off' },
+          questions: [
+            { id: 'pets', label: 'Any pets?', type: 'choice', required: true, options: ['Cat', 'Dog', 'None'] },
+            { id: 'allergies', label: 'Any allergies?', type: 'textarea', required: false, options: [] },
+          ],
+          reminders: [1440, 120],
+          approval: true,
+          confirmEmail: true,
+          cancelCutoffMinutes: 720,
+        },
+      ],
+    };
+    writeFileSync(file, JSON.stringify(full));
+    assert.equal((await cli(['import', '--user', 'alice', file], env)).code, 0);
+    assert.deepEqual(JSON.parse((await cli(['export', '--user', 'alice'], env)).out), full);
+    const badQuestions: [unknown, RegExp][] = [
+      [[{ id: 'Pets!', label: 'x', type: 'text', required: false, options: [] }], /services\[0\]\.questions\[0\]\.id/],
+      [[{ id: 'a', label: 'x', type: 'text' }, { id: 'a', label: 'y', type: 'text' }], /"a" is used twice/],
+      [[{ id: 'a', label: 'x', type: 'choice', options: ['only one'] }], /questions\[0\]\.options: a choice needs 2 to 20 options/],
+      [[{ id: 'a', label: 'x', type: 'rating' }], /questions\[0\]\.type/],
+      [[{ id: 'a', label: 'x'.repeat(201), type: 'text' }], /questions\[0\]\.label/],
+      [[{ id: 'a', label: 'x', type: 'text', colour: 1 }], /unknown key "colour" at services\[0\]\.questions\[0\]/],
+      [Array.from({ length: 11 }, (_, i) => ({ id: `q${i}`, label: 'x', type: 'text' })), /services\[0\]\.questions/],
+    ];
+    for (const [questions, message] of badQuestions) {
+      writeFileSync(file, JSON.stringify({ ...full, services: [{ ...full.services[0], questions }] }));
+      const res = await cli(['import', '--user', 'alice', file], env);
+      assert.equal(res.code, 1, JSON.stringify(questions));
+      assert.match(res.err, message);
+    }
+    for (const reminders of [[4], [20161], [60, 60], [10, 20, 30, 40]]) {
+      writeFileSync(file, JSON.stringify({ ...full, services: [{ ...full.services[0], reminders }] }));
+      const res = await cli(['import', '--user', 'alice', file], env);
+      assert.equal(res.code, 1, JSON.stringify(reminders));
+      assert.match(res.err, /services\[0\]\.reminders/);
+    }
+    writeFileSync(file, JSON.stringify({ ...full, services: [{ ...full.services[0], cancelCutoffMinutes: -1 }] }));
+    assert.match((await cli(['import', '--user', 'alice', file], env)).err, /services\[0\]\.cancelCutoffMinutes/);
+    writeFileSync(file, JSON.stringify({ ...full, services: [{ ...full.services[0], fields: { ...full.services[0]?.fields, phone: 'sometimes' } }] }));
+    assert.match((await cli(['import', '--user', 'alice', file], env)).err, /services\[0\]\.fields\.phone/);
+    assert.deepEqual(JSON.parse((await cli(['export', '--user', 'alice'], env)).out), full, 'refused imports changed nothing');
 
     writeFileSync(file, JSON.stringify({ ...doc, services: [{ ...doc.services[0], colour: 'red' }] }));
     const unknown = await cli(['import', '--user', 'alice', file], env);

@@ -1,8 +1,8 @@
 import { normalizeUsername } from '../accounts/accounts.js';
 import { findStaffByUsername } from '../accounts/accounts.repo.js';
 import { boot } from '../boot.js';
-import { exportAccount } from '../catalog/catalog.service.js';
-import { toJson } from '../catalog/portable.js';
+import { exportAccount } from '../accounts/portability.js';
+import { toJson } from '../accounts/portable.js';
 import type { Config } from '../config.js';
 import { parse, UsageError } from './args.js';
 

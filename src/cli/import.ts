@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { boot } from '../boot.js';
 import type { Db } from '../db/database.js';
-import { importAccount } from '../catalog/catalog.service.js';
-import { fromJson } from '../catalog/portable.js';
+import { importAccount } from '../accounts/portability.js';
+import { fromJson } from '../accounts/portable.js';
 import type { Config } from '../config.js';
 import { parse, UsageError } from './args.js';
 
@@ -31,7 +31,7 @@ export async function run(argv: readonly string[], config: Config): Promise<numb
   }
   const parsed = fromJson(text);
   if (!parsed.ok) {
-    for (const e of parsed.errors) console.error(`creneau import: ${e}`);
+    for (const e of parsed.error) console.error(`creneau import: ${e}`);
     return 1;
   }
   const calendar = parsed.value.calendar;
@@ -64,10 +64,10 @@ export async function run(argv: readonly string[], config: Config): Promise<numb
     }
     const result = await importAccount(deps, deps.i18n.getFixedT('en'), values.user, parsed.value, saveCalendar);
     if (!result.ok) {
-      for (const e of result.errors) console.error(`creneau import: ${e}`);
+      for (const e of result.error) console.error(`creneau import: ${e}`);
       return 1;
     }
-    console.log(`imported ${values.user}: ${result.created} service(s) created, ${result.updated} updated${saveCalendar ? ', calendar connected' : ''}`);
+    console.log(`imported ${values.user}: ${result.value.created} service(s) created, ${result.value.updated} updated${saveCalendar ? ', calendar connected' : ''}`);
     return 0;
   } finally {
     await deps.db.destroy();

@@ -76,7 +76,7 @@ export async function run(argv: readonly string[], config: Config): Promise<numb
     });
     if (!result.ok) {
       const t = deps.i18n.getFixedT('en');
-      for (const e of result.errors) console.error(`creneau user create: ${OPTION_OF[e.field] ?? e.field}: ${t(e.key, e.params ?? {})}`);
+      for (const e of result.error) console.error(`creneau user create: ${OPTION_OF[e.field] ?? e.field}: ${t(e.key, e.params ?? {})}`);
       return 1;
     }
     console.log(`created ${values.owner ? 'owner' : 'staff member'} ${username}`);

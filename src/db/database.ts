@@ -2,9 +2,12 @@ import { chmodSync, existsSync, mkdirSync, openSync, readSync, closeSync } from 
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import type { InvitationTable, PasskeyTable, RememberTokenTable, SessionTable, SettingTable, StaffTable } from '../accounts/accounts.table.js';
+import type { PasskeyTable, RememberTokenTable, SessionTable, StaffTable } from '../accounts/accounts.table.js';
+import type { InvitationTable } from '../accounts/invitations.table.js';
 import type { ServiceTable } from '../catalog/catalog.table.js';
 import type { CalendarConnectionTable } from '../calendars/connection.table.js';
+import type { KeyCanaryTable } from '../crypto/key.table.js';
+import type { SettingTable } from '../privacy/privacy.table.js';
 
 /** Every table: the whole of what Creneau stores (DESIGN.md §1.2). No bookings, no clients. */
 export interface Database {
@@ -16,7 +19,7 @@ export interface Database {
   invitations: InvitationTable;
   passkeys: PasskeyTable;
   settings: SettingTable;
-  key_canary: { key_id: string; sealed: string };
+  key_canary: KeyCanaryTable;
 }
 
 export type Db = Kysely<Database>;

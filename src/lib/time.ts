@@ -70,8 +70,11 @@ export function isZone(tz: string): boolean {
   return tz.length > 0 && tz.length <= 64 && /^[A-Za-z0-9_+\-/]+$/.test(tz) && zoneOffset(tz, 0) !== null;
 }
 
-/** Every IANA zone the runtime knows, for zone pickers. */
-const ZONES: readonly string[] = Intl.supportedValuesOf('timeZone');
+/** Every IANA zone the runtime knows (and UTC, which some runtimes leave out), for zone pickers. */
+const ZONES: readonly string[] = (() => {
+  const zones = Intl.supportedValuesOf('timeZone');
+  return zones.includes('UTC') ? zones : [...zones, 'UTC'];
+})();
 export function allZones(): readonly string[] {
   return ZONES;
 }

@@ -70,7 +70,7 @@ export function privacyHandlers(ctx: AppContext) {
   async function saveInstanceSettings(req: Request, res: Response): Promise<void> {
     const values = readControllerForm(req.body);
     const result = await saveController(ctx.db, values);
-    if (!result.ok) return renderSettings(req, res, values, formErrors(ctx.i18n.getFixedT(locals(res).lang), result.errors), 422);
+    if (!result.ok) return renderSettings(req, res, values, formErrors(ctx.i18n.getFixedT(locals(res).lang), result.error), 422);
     res.redirect(303, '/admin/settings?done=saved');
   }
   return { showPrivacy, showInstanceSettings, saveInstanceSettings };

@@ -4,7 +4,8 @@ import type { Db } from '../db/database.js';
 import { googleEndpoints } from '../calendars/google/oauth.js';
 import { cookieName } from '../web/cookies.js';
 import { COOKIES, INVENTORY, type CookieEntry, type TableEntry } from './inventory.js';
-import type { Outcome } from '../accounts/accounts.service.js';
+import { err, ok, type Result } from '../lib/result.js';
+import type { FieldError } from '../web/forms.js';
 import { contactHref, controllerErrors, type ControllerInput } from './privacy.form.js';
 import { findOwnerContact, findSetting, listConnectionTargets, readSchema, saveSettings } from './privacy.repo.js';
 
@@ -83,12 +84,12 @@ export async function readControllerSettings(db: Db): Promise<ControllerInput> {
 }
 
 /** Validates and stores the controller; both fields empty removes the settings (the owner is shown again). */
-export async function saveController(db: Db, f: ControllerInput): Promise<Outcome> {
+export async function saveController(db: Db, f: ControllerInput): Promise<Result<null, readonly FieldError[]>> {
   const errors = controllerErrors(f);
-  if (errors.length > 0) return { ok: false, errors };
+  if (errors.length > 0) return err(errors);
   const clear = f.name === '' && f.contact === '';
   await saveSettings(db, { [PRIVACY_CONTROLLER_NAME_SETTING]: clear ? null : f.name, [PRIVACY_CONTACT_SETTING]: clear ? null : f.contact });
-  return { ok: true, value: null };
+  return ok(null);
 }
 
 /** The outside parties configured right now. */

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { LOCALES } from '../config.js';
 import { hasLineControl, hasTextControl } from '../lib/text.js';
-import { fieldsSchema, rulesSchema } from './catalog.js';
+import { cancelCutoffSchema, fieldsSchema, questionsSchema, remindersSchema, rulesSchema } from '../catalog/catalog.js';
+import { err, ok, type Result } from '../lib/result.js';
 
 /**
  * The portability format `creneau/1` (DESIGN.md §5 "Import / export format"), shared by
@@ -40,6 +41,12 @@ export const portableServiceSchema = z
     ...rulesSchema.shape,
     fields: fieldsSchema,
     active: z.boolean(),
+    // Added by DESIGN.md §5 "Service fields added": optional on import, always written on export.
+    questions: questionsSchema.default([]),
+    reminders: remindersSchema.default([]),
+    approval: z.boolean().default(false),
+    confirmEmail: z.boolean().default(false),
+    cancelCutoffMinutes: cancelCutoffSchema.default(0),
   })
   .strict();
 
@@ -85,22 +92,22 @@ function where(path: readonly PropertyKey[]): string {
 }
 
 /** Parses a `creneau/1` document; problems are plain English lines naming the key. */
-export function fromJson(text: string): { ok: true; value: Portable } | { ok: false; errors: string[] } {
+export function fromJson(text: string): Result<Portable, readonly string[]> {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return { ok: false, errors: ['the file is not valid JSON'] };
+    return err(['the file is not valid JSON']);
   }
   const parsed = portableSchema.safeParse(json);
-  if (parsed.success) return { ok: true, value: parsed.data };
+  if (parsed.success) return ok(parsed.data);
   const errors = parsed.error.issues.slice(0, 20).map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((k) => `unknown key "${k}" at ${where(issue.path)}`).join('; ');
     }
     return `${where(issue.path)}: ${issue.message}`;
   });
-  return { ok: false, errors };
+  return err(errors);
 }
 
 /** Writes a document (never with a calendar block: export carries no credentials). */

@@ -1,0 +1,5 @@
+/** Instance settings set by the owner (e.g. the controller contact on /privacy). */
+export interface SettingTable {
+  key: string;
+  value: string;
+}
