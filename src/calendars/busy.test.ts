@@ -50,7 +50,9 @@ test('malformed input fails closed instead of reading as free', () => {
   ];
   for (const text of bad) {
     const good = ev('DTSTART:20260325T100000Z\r\nDTEND:20260325T110000Z');
-    assert.deepEqual(busyFromIcs([good, text], WINDOW, 'Europe/Paris'), { ok: false, reason: 'malformed' }, JSON.stringify(text));
+    const res = busyFromIcs([good, text], WINDOW, 'Europe/Paris');
+    assert.equal(res.ok, false, JSON.stringify(text));
+    assert.equal(!res.ok && res.reason, 'malformed', JSON.stringify(text));
   }
   assert.deepEqual(busyFromIcs([], WINDOW, 'Not/AZone'), { ok: false, reason: 'malformed' });
 });
@@ -58,7 +60,7 @@ test('malformed input fails closed instead of reading as free', () => {
 test('a series that cannot be expanded within the caps is malformed, not free', () => {
   const t0 = Date.now();
   const res = busyFromIcs([ev('DTSTART:20200101T000000Z\r\nDURATION:PT1S\r\nRRULE:FREQ=SECONDLY;COUNT=900000000')], WINDOW, 'UTC');
-  assert.deepEqual(res, { ok: false, reason: 'malformed' });
+  assert.deepEqual(res, { ok: false, reason: 'malformed', object: { uid: 'x@t' } });
   assert.ok(Date.now() - t0 < 5000, 'the cap must stop expansion quickly');
 });
 
@@ -82,4 +84,30 @@ test('a Windows TZID takes its rules from the VTIMEZONE of the same file', () =>
   const res = busyFromIcs([text], WINDOW, 'UTC');
   assert.ok(res.ok);
   assert.deepEqual(res.busy.map((b) => iso(b.start)), ['2026-03-27T09:00:00Z', '2026-03-28T09:00:00Z', '2026-03-29T08:00:00Z']);
+});
+
+test('an object that cannot be read is named by its UID and SUMMARY in the failure', () => {
+  const good = ev('DTSTART:20260325T100000Z\r\nDTEND:20260325T110000Z');
+  const bad = ev('SUMMARY:Dentist\\, Dr Martin\r\nDTSTART;TZID=Nowhere/Atlantis:20260324T100000\r\nDTEND;TZID=Nowhere/Atlantis:20260324T110000').replace('UID:x@t', 'UID:broken-1@example.org');
+  assert.deepEqual(busyFromIcs([good, bad], WINDOW, 'Europe/Paris'), {
+    ok: false,
+    reason: 'malformed',
+    object: { uid: 'broken-1@example.org', summary: 'Dentist, Dr Martin' },
+  });
+  // Even text ical.js cannot parse at all is named when it carries a UID.
+  const cut = 'BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:cut-2@example.org\r\nDTSTART:2026XX24T100000Z\r\n';
+  const res = busyFromIcs([good, cut], WINDOW, 'Europe/Paris');
+  assert.deepEqual(!res.ok && res.object, { uid: 'cut-2@example.org' });
+});
+
+test('an event the staff member declined is free; another attendee declining changes nothing', () => {
+  const declined = ev('DTSTART:20260325T100000Z\r\nDTEND:20260325T110000Z\r\nORGANIZER:mailto:boss@example.org\r\nATTENDEE;PARTSTAT=DECLINED:mailto:Ann@Example.org\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:bob@example.org');
+  const other = declined.replace('UID:x@t', 'UID:y@t').replaceAll('20260325T1', '20260326T1').replace('PARTSTAT=DECLINED:mailto:Ann', 'PARTSTAT=ACCEPTED:mailto:Ann').replace('PARTSTAT=ACCEPTED:mailto:bob', 'PARTSTAT=DECLINED:mailto:bob');
+  const asAnn = busyFromIcs([declined, other], WINDOW, 'UTC', { self: ['mailto:ann@example.org'] });
+  assert.ok(asAnn.ok);
+  assert.deepEqual(asAnn.busy.map((b) => iso(b.start)), ['2026-03-26T10:00:00Z']);
+  // Without knowing who the staff member is, nothing is read as declined (never free by mistake).
+  const unknown = busyFromIcs([declined, other], WINDOW, 'UTC');
+  assert.ok(unknown.ok);
+  assert.deepEqual(unknown.busy.map((b) => iso(b.start)), ['2026-03-25T10:00:00Z', '2026-03-26T10:00:00Z']);
 });

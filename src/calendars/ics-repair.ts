@@ -95,6 +95,8 @@ function repairZoneRule(block: Line[]): void {
   const rrule = block.find((l) => l.name === 'RRULE');
   const dtstart = block.find((l) => l.name === 'DTSTART');
   if (!rrule || !dtstart) return;
+  // Windows zone rules say "5th Sunday" for "last Sunday" (TIME_ZONE_INFORMATION wDay=5).
+  rrule.value = rrule.value.replace(/(^|;)(BYDAY=)\+?5(SU|MO|TU|WE|TH|FR|SA)(?=;|$)/i, '$1$2-1$3');
   const parts = rrule.value.split(';');
   const time: Record<string, number> = {};
   const kept: string[] = [];
