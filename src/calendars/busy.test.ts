@@ -111,3 +111,12 @@ test('an event the staff member declined is free; another attendee declining cha
   assert.ok(unknown.ok);
   assert.deepEqual(unknown.busy.map((b) => iso(b.start)), ['2026-03-25T10:00:00Z', '2026-03-26T10:00:00Z']);
 });
+
+test('Outlook "shown as free" (X-MICROSOFT-CDO-BUSYSTATUS / INTENDEDSTATUS FREE) is free', () => {
+  const texts = ['BUSYSTATUS:FREE', 'INTENDEDSTATUS:FREE', 'BUSYSTATUS:BUSY'].map((x, i) =>
+    ev(`DTSTART:2026032${4 + i}T090000Z\r\nDTEND:2026032${4 + i}T100000Z\r\nX-MICROSOFT-CDO-${x}`).replace('UID:x@t', `UID:${i}@t`),
+  );
+  const res = busyFromIcs(texts, WINDOW, 'Europe/Paris');
+  assert.ok(res.ok);
+  assert.deepEqual(res.busy.map((b) => iso(b.start)), ['2026-03-26T09:00:00Z']);
+});

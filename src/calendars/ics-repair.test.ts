@@ -10,6 +10,7 @@ test('a bare date without VALUE=DATE becomes a DATE (and loses a meaningless TZI
   assert.match(out, /\r\nDTSTART;VALUE=DATE:20261224\r\n/);
   assert.match(out, /\r\nDTEND;VALUE=DATE:20261225\r\n/);
   assert.match(out, /\r\nEXDATE;VALUE=DATE:20261231,20270107\r\n/);
+  assert.match(repairIcs(cal('DTSTART;VALUE=DATE-TIME:20261224')), /\r\nDTSTART;VALUE=DATE:20261224\r\n/);
   // A date-time and an explicit VALUE are left alone.
   const kept = repairIcs(cal('BEGIN:VEVENT', 'DTSTART;VALUE=DATE:20261224', 'DTEND:20261225T100000Z', 'END:VEVENT'));
   assert.match(kept, /\r\nDTSTART;VALUE=DATE:20261224\r\nDTEND:20261225T100000Z\r\n/);

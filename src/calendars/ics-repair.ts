@@ -169,10 +169,12 @@ export function repairIcs(text: string): string {
       l.value = cleanTzid(l.value);
     } else {
       l.params = l.params.map((p) => (paramName(p) === 'TZID' ? `TZID=${quoted(rename(paramValue(p)))}` : p));
-      if (DATE_PROPS.has(l.name) && /^\d{8}(,\d{8})*$/.test(l.value.trim()) && !l.params.some((p) => paramName(p) === 'VALUE')) {
+      // Some servers store such a value as VALUE=DATE-TIME, which an 8-digit value cannot be.
+      const valueParam = l.params.find((p) => paramName(p) === 'VALUE');
+      if (DATE_PROPS.has(l.name) && /^\d{8}(,\d{8})*$/.test(l.value.trim()) && (!valueParam || paramValue(valueParam).toUpperCase() === 'DATE-TIME')) {
         // A bare date is a DATE whatever the missing VALUE says; a zone means nothing on it.
         l.value = l.value.trim();
-        l.params = [...l.params.filter((p) => paramName(p) !== 'TZID'), 'VALUE=DATE'];
+        l.params = [...l.params.filter((p) => paramName(p) !== 'TZID' && paramName(p) !== 'VALUE'), 'VALUE=DATE'];
       }
     }
     if (block) block.push(l);
