@@ -120,3 +120,9 @@ test('Outlook "shown as free" (X-MICROSOFT-CDO-BUSYSTATUS / INTENDEDSTATUS FREE)
   assert.ok(res.ok);
   assert.deepEqual(res.busy.map((b) => iso(b.start)), ['2026-03-26T09:00:00Z']);
 });
+
+test('a date without VALUE=DATE (DTSTART:20260326) is an all-day event, not a refusal', () => {
+  const res = busyFromIcs([ev('DTSTART:20260326\r\nDTEND:20260327')], WINDOW, 'Europe/Paris');
+  assert.ok(res.ok);
+  assert.deepEqual(res.busy.map((b) => [iso(b.start), iso(b.end)]), [['2026-03-25T23:00:00Z', '2026-03-26T23:00:00Z']]);
+});
