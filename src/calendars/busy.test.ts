@@ -83,3 +83,30 @@ test('a Windows TZID takes its rules from the VTIMEZONE of the same file', () =>
   assert.ok(res.ok);
   assert.deepEqual(res.value.map((b) => iso(b.start)), ['2026-03-27T09:00:00Z', '2026-03-28T09:00:00Z', '2026-03-29T08:00:00Z']);
 });
+
+test('an event the staff member declined is free; another attendee declining changes nothing', () => {
+  const declined = ev('DTSTART:20260325T100000Z\r\nDTEND:20260325T110000Z\r\nORGANIZER:mailto:boss@example.org\r\nATTENDEE;PARTSTAT=DECLINED:mailto:Ann@Example.org\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:bob@example.org');
+  const other = declined.replace('UID:x@t', 'UID:y@t').replaceAll('20260325T1', '20260326T1').replace('PARTSTAT=DECLINED:mailto:Ann', 'PARTSTAT=ACCEPTED:mailto:Ann').replace('PARTSTAT=ACCEPTED:mailto:bob', 'PARTSTAT=DECLINED:mailto:bob');
+  const asAnn = busyFromIcs([declined, other], WINDOW, 'UTC', { self: ['mailto:ann@example.org'] });
+  assert.ok(asAnn.ok);
+  assert.deepEqual(asAnn.value.map((b) => iso(b.start)), ['2026-03-26T10:00:00Z']);
+  // Without knowing who the staff member is, nothing is read as declined (never free by mistake).
+  const unknown = busyFromIcs([declined, other], WINDOW, 'UTC');
+  assert.ok(unknown.ok);
+  assert.deepEqual(unknown.value.map((b) => iso(b.start)), ['2026-03-25T10:00:00Z', '2026-03-26T10:00:00Z']);
+});
+
+test('Outlook "shown as free" (X-MICROSOFT-CDO-BUSYSTATUS / INTENDEDSTATUS FREE) is free', () => {
+  const texts = ['BUSYSTATUS:FREE', 'INTENDEDSTATUS:FREE', 'BUSYSTATUS:BUSY'].map((x, i) =>
+    ev(`DTSTART:2026032${4 + i}T090000Z\r\nDTEND:2026032${4 + i}T100000Z\r\nX-MICROSOFT-CDO-${x}`).replace('UID:x@t', `UID:${i}@t`),
+  );
+  const res = busyFromIcs(texts, WINDOW, 'Europe/Paris');
+  assert.ok(res.ok);
+  assert.deepEqual(res.value.map((b) => iso(b.start)), ['2026-03-26T09:00:00Z']);
+});
+
+test('a date without VALUE=DATE (DTSTART:20260326) is an all-day event, not a refusal', () => {
+  const res = busyFromIcs([ev('DTSTART:20260326\r\nDTEND:20260327')], WINDOW, 'Europe/Paris');
+  assert.ok(res.ok);
+  assert.deepEqual(res.value.map((b) => [iso(b.start), iso(b.end)]), [['2026-03-25T23:00:00Z', '2026-03-26T23:00:00Z']]);
+});

@@ -5,6 +5,7 @@ import { mergeIntervals } from '../lib/interval.js';
 import { err, ok } from '../lib/result.js';
 import type { Result } from '../lib/result.js';
 import { datesInRange, neverMatches } from './ics-guard.js';
+import { repairIcs } from './ics-repair.js';
 
 /**
  * ICS → busy intervals (DESIGN.md §4). Recurrences are expanded here, never by the server,
@@ -17,6 +18,11 @@ import { datesInRange, neverMatches } from './ics-guard.js';
 /** `too_costly`: over the budget of one read; `malformed`: does not parse, or impossible dates. */
 export type IcsFailure = 'malformed' | 'too_costly';
 export type IcsBusyResult = Result<Interval[], IcsFailure>;
+
+/** `self`: the staff member's calendar-user addresses; an event they declined is free. */
+export interface BusyOptions {
+  readonly self?: readonly string[];
+}
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -67,13 +73,14 @@ type Length =
 
 interface Ctx {
   readonly business: OffsetFn;
+  readonly self: ReadonlySet<string>;
   readonly window: Interval;
   budget: number;
 }
 
 /** Busy intervals (merged, clipped to `window`) of calendar object resources, or `malformed`. */
-export function busyFromIcs(icsTexts: readonly string[], window: Interval, timeZone: string): IcsBusyResult {
-  return busyReader(timeZone)(icsTexts, window);
+export function busyFromIcs(icsTexts: readonly string[], window: Interval, timeZone: string, opts: BusyOptions = {}): IcsBusyResult {
+  return busyReader(timeZone, opts)(icsTexts, window);
 }
 
 /** What a reader keeps of one object: its spans when they cannot depend on the window, else its parse. */
@@ -86,12 +93,13 @@ const ALL_TIME: Interval = { start: -8.64e15, end: 8.64e15 };
  * object's text is parsed once, and one without RRULE keeps its spans, which do not depend on
  * the window. Only the objects of the last successful read are kept.
  */
-export function busyReader(timeZone: string): (icsTexts: readonly string[], window: Interval) => IcsBusyResult {
+export function busyReader(timeZone: string, opts: BusyOptions = {}): (icsTexts: readonly string[], window: Interval) => IcsBusyResult {
   let known = new Map<string, Remembered>();
+  const self = new Set((opts.self ?? []).map(addressOf));
   return (icsTexts, window) => {
     const business = ianaOffset(timeZone);
     if (!business || !(window.end > window.start)) return err('malformed');
-    const ctx: Ctx = { business, window, budget: TOTAL_ITERATION_CAP };
+    const ctx: Ctx = { business, self, window, budget: TOTAL_ITERATION_CAP };
     candidates = CANDIDATE_CAP;
     const next = new Map<string, Remembered>();
     const spans: Interval[] = [];
@@ -104,7 +112,7 @@ export function busyReader(timeZone: string): (icsTexts: readonly string[], wind
           if (recurring) r = { calendars };
           else {
             const own: Interval[] = [];
-            for (const cal of calendars) busyOfCalendar(cal, { business, window: ALL_TIME, budget: ctx.budget }, own);
+            for (const cal of calendars) busyOfCalendar(cal, { business, self, window: ALL_TIME, budget: ctx.budget }, own);
             r = { spans: own };
           }
         }
@@ -130,7 +138,7 @@ export function busyReader(timeZone: string): (icsTexts: readonly string[], wind
 /** Parses one text into its VCALENDAR components; anything else is malformed. */
 export function parseCalendars(text: string): ICAL.Component[] {
   if (text.trim() === '') throw new Malformed('empty');
-  const parsed: unknown = ICAL.parse(text);
+  const parsed: unknown = ICAL.parse(repairIcs(text));
   if (!Array.isArray(parsed) || parsed.length === 0) throw new Malformed('empty');
   // ical.js rolls month 13 or hour 99 over into real dates: such an object is refused instead.
   const list: unknown[] = typeof parsed[0] === 'string' ? [parsed] : parsed;
@@ -161,18 +169,51 @@ function busyOfCalendar(cal: ICAL.Component, ctx: Ctx, spans: Interval[]): void 
     const masters = group.filter((e) => !e.hasProperty('recurrence-id'));
     const overrides = group.filter((e) => e.hasProperty('recurrence-id'));
     const replaced = new Set<string>();
+    const futures: Future[] = [];
     for (const o of overrides) {
-      replaced.add(keyOf(whenOf(o.getFirstProperty('recurrence-id'), zones), ctx));
-      // An override is a complete instance, judged on its own properties.
-      if (!isBusy(o)) continue;
+      const ridProp = o.getFirstProperty('recurrence-id');
+      const rid = whenOf(ridProp, zones);
       const start = whenOf(o.getFirstProperty('dtstart'), zones);
+      const thisAndFuture = String(ridProp?.getParameter('range') ?? '').toUpperCase() === 'THISANDFUTURE';
+      if (thisAndFuture) {
+        // Not honoured exactly: the original instances from here on stay busy, and each is also
+        // busy at its moved time with the override's length (never free by mistake).
+        const span = spanOf(start, lengthOf(o, start, zones, ctx), ctx);
+        if (isBusy(o, ctx) && span) futures.push({ from: instantOf(rid, ctx), shift: span.start - instantOf(rid, ctx), ms: span.end - span.start });
+      } else replaced.add(keyOf(rid, ctx));
+      // An override is a complete instance, judged on its own properties.
+      if (!isBusy(o, ctx)) continue;
       pushSpan(spans, spanOf(start, lengthOf(o, start, zones, ctx), ctx));
     }
-    for (const m of masters) expandMaster(m, zones, replaced, ctx, spans);
+    for (const m of masters) expandMaster(m, zones, replaced, futures, ctx, spans);
   }
 }
 
-function isBusy(comp: ICAL.Component): boolean {
+/** A RANGE=THISANDFUTURE override: instances from `from` on are also busy `shift` later for `ms`. */
+interface Future {
+  readonly from: number;
+  readonly shift: number;
+  readonly ms: number;
+}
+
+/** `mailto:Ann@X.org` → `ann@x.org`, to compare calendar-user addresses. */
+function addressOf(a: string): string {
+  return a.trim().replace(/^mailto:/i, '').toLowerCase();
+}
+
+function isBusy(comp: ICAL.Component, ctx: Ctx): boolean {
+  // Outlook/Exchange say "shown as free" this way rather than with TRANSP.
+  for (const name of ['x-microsoft-cdo-intendedstatus', 'x-microsoft-cdo-busystatus']) {
+    const v: unknown = comp.getFirstPropertyValue(name);
+    if (typeof v === 'string' && v.trim().toUpperCase() === 'FREE') return false;
+  }
+  if (ctx.self.size > 0) {
+    for (const att of comp.getAllProperties('attendee')) {
+      const v: unknown = att.getFirstValue();
+      const partstat = att.getParameter('partstat');
+      if (typeof v === 'string' && ctx.self.has(addressOf(v)) && typeof partstat === 'string' && partstat.toUpperCase() === 'DECLINED') return false;
+    }
+  }
   const transp = comp.getFirstPropertyValue('transp');
   if (typeof transp === 'string' && transp.toUpperCase() === 'TRANSPARENT') return false;
   const status = comp.getFirstPropertyValue('status');
@@ -293,10 +334,11 @@ function maxLength(len: Length): number {
 // ---------------------------------------------------------------------------------------------
 // Recurrence
 
-function expandMaster(m: ICAL.Component, zones: ZoneResolver, replaced: Set<string>, ctx: Ctx, spans: Interval[]): void {
+// EXRULE (deprecated by RFC 5545) is not honoured: the instances it would remove stay busy.
+function expandMaster(m: ICAL.Component, zones: ZoneResolver, replaced: Set<string>, futures: readonly Future[], ctx: Ctx, spans: Interval[]): void {
   const start = whenOf(m.getFirstProperty('dtstart'), zones);
   const len = lengthOf(m, start, zones, ctx);
-  const busy = isBusy(m);
+  const busy = isBusy(m, ctx);
   const exdates = new Set<string>();
   for (const prop of m.getAllProperties('exdate')) {
     const tzid = prop.getParameter('tzid');
@@ -310,8 +352,11 @@ function expandMaster(m: ICAL.Component, zones: ZoneResolver, replaced: Set<stri
     const key = keyOf(w, ctx);
     if (seen.has(key)) return;
     seen.add(key);
-    if (replaced.has(key) || exdates.has(key) || !busy) return;
-    pushSpan(spans, span);
+    if (replaced.has(key) || exdates.has(key)) return;
+    if (busy) pushSpan(spans, span);
+    if (futures.length > 0 && span) {
+      for (const f of futures) if (span.start >= f.from) pushSpan(spans, { start: span.start + f.shift, end: span.start + f.shift + f.ms });
+    }
   };
 
   const lookBehind = maxLength(len) + 2 * DAY;
@@ -454,8 +499,15 @@ interface Transition {
   readonly to: number;
 }
 
+/**
+ * How far zone rules are expanded. A one-off object is read over all time (its spans do not depend
+ * on the window), and ALL_TIME + 400 days is past the end of Date: no transition was computed at all,
+ * so an Outlook zone (rules since 1601) kept its last onset, summer time, all year.
+ */
+const ZONE_HORIZON = Date.UTC(2200, 0, 1);
+
 function vtimezoneOffset(vtz: ICAL.Component, ctx: Ctx): OffsetFn {
-  const horizon = ctx.window.end + 400 * DAY;
+  const horizon = Math.min(ctx.window.end, ZONE_HORIZON) + 400 * DAY;
   const transitions: Transition[] = [];
   for (const sub of [...vtz.getAllSubcomponents('standard'), ...vtz.getAllSubcomponents('daylight')]) {
     const fromV: unknown = sub.getFirstPropertyValue('tzoffsetfrom');
