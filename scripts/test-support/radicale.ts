@@ -2,7 +2,7 @@
 // 127.0.0.1 on a free port. Nothing outside the temp folder is written; stop() removes it.
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort, type DavServer } from './dav-server.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -11,29 +11,9 @@ const RADICALE = '/usr/bin/radicale';
 const HTPASSWD = '/usr/bin/htpasswd';
 const INSTALL = 'apt-get update && apt-get install -y --no-install-recommends radicale apache2-utils';
 
-export interface RadicaleServer {
-  /** Server root, e.g. http://127.0.0.1:5232/ */
-  readonly url: string;
-  readonly username: string;
-  readonly password: string;
-  /** Creates a calendar collection (MKCALENDAR) and returns its absolute URL (trailing slash). */
-  makeCalendar(name: string, displayName?: string, components?: readonly string[]): Promise<string>;
-  /** PUTs one calendar object resource; returns the HTTP status. */
-  put(calendarUrl: string, fileName: string, ics: string): Promise<number>;
-  stop(): Promise<void>;
-}
+/** Radicale is one of the CalDAV harnesses (scripts/test-support/dav-server.ts). */
+export type RadicaleServer = DavServer;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts Radicale and resolves once it answers. */
 export async function startRadicale(): Promise<RadicaleServer> {
