@@ -149,9 +149,9 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext; 
   // Managing a booking: the token is the only key.
   app.get('/b/:token', booking.noStore, booking.showManage);
   app.get('/b/:token/ics', booking.noStore, booking.downloadIcs);
-  app.post('/b/:token/cancel', booking.noStore, booking.limited, bookingBody, booking.cancelBooking);
+  app.post('/b/:token/cancel', booking.noStore, booking.limitManage, bookingBody, booking.cancelBooking);
   app.get('/b/:token/reschedule', booking.noStore, booking.showReschedule);
-  app.post('/b/:token/reschedule', booking.noStore, booking.limited, bookingBody, booking.submitReschedule);
+  app.post('/b/:token/reschedule', booking.noStore, booking.limitManage, bookingBody, booking.submitReschedule);
 
   app.use(site.noRoute);
   app.use(site.renderError);

@@ -1,8 +1,9 @@
 import type { Clock } from '../lib/clock.js';
+import { RateLimiter } from '../lib/rate-limiter.js';
 
 /**
  * Failed sign-in attempts counted in memory only (never stored): per account and per keyed
- * hash of the address, in fixed windows. A restart forgets them, which is acceptable: the
+ * hash of the address, in sliding windows. A restart forgets them, which is acceptable: the
  * goal is to make guessing slow, not to keep a record.
  */
 export interface Throttle {
@@ -12,42 +13,13 @@ export interface Throttle {
   reset(key: string): void;
 }
 
-const MAX_KEYS = 50_000;
-
-/** A throttle with windows of `windowMs`. */
+/** A throttle with windows of `windowMs`: the one rate limiter (lib/rate-limiter.ts), its limit given per key kind. */
 export function createThrottle(clock: Clock, windowMs = 15 * 60_000): Throttle {
-  const hits = new Map<string, { count: number; resetAt: number }>();
-  const current = (key: string) => {
-    const h = hits.get(key);
-    if (h && h.resetAt <= clock.now()) {
-      hits.delete(key);
-      return undefined;
-    }
-    return h;
-  };
-  const prune = () => {
-    const now = clock.now();
-    for (const [k, v] of hits) if (v.resetAt <= now) hits.delete(k);
-    // Under a flood of distinct keys, forget the oldest rather than grow without bound.
-    while (hits.size >= MAX_KEYS) {
-      const first = hits.keys().next().value;
-      if (first === undefined) break;
-      hits.delete(first);
-    }
-  };
+  const failures = new RateLimiter(Number.MAX_SAFE_INTEGER, windowMs);
   return {
-    blocked: (key, max) => (current(key)?.count ?? 0) >= max,
-    fail: (key) => {
-      const h = current(key);
-      if (h) h.count += 1;
-      else {
-        if (hits.size >= MAX_KEYS) prune();
-        hits.set(key, { count: 1, resetAt: clock.now() + windowMs });
-      }
-    },
-    reset: (key) => {
-      hits.delete(key);
-    },
+    blocked: (key, max) => !failures.check(key, clock.now(), max).allowed,
+    fail: (key) => failures.record(key, clock.now()),
+    reset: (key) => failures.reset(key, clock.now()),
   };
 }
 

@@ -109,9 +109,10 @@ describe('booking against a real Radicale and SMTP sink', () => {
     assert.ok((await radicaleEvents(w)).has(`${id}.ics`));
   });
 
-  test('link scanners that prefetch GET links never cancel; POST cancels, sends CANCEL, and is idempotent', async () => {
+  test('link scanners that prefetch GET links never cancel; POST cancels, sends CANCEL, and is idempotent; the used form never books it again', async () => {
     const start = soon('12:00');
-    const res = await book(w, 'haircut', start, client('cancel'));
+    const form = await openForm(w, 'haircut', start);
+    const res = await postForm(`${w.url}/@alice/haircut/book`, { ...form, ...client('cancel') });
     const location = res.headers.get('location') ?? '';
     const token = location.slice(3).split('?')[0] as string;
     const id = token.slice(0, 26);
@@ -123,7 +124,12 @@ describe('booking against a real Radicale and SMTP sink', () => {
     const before = w.smtp.mails.length;
     const cancel = await postForm(`${w.url}/b/${token}/cancel`, {});
     assert.equal(cancel.status, 303);
-    assert.ok(!(await radicaleEvents(w)).has(`${id}.ics`), 'event gone');
+    // The event stays as a tombstone: cancelled, transparent, without the recap (answers, links).
+    const [tomb] = vevents((await radicaleEvents(w)).get(`${id}.ics`) ?? '');
+    assert.equal(tomb?.getFirstPropertyValue('status'), 'CANCELLED');
+    assert.equal(tomb?.getFirstPropertyValue('transp'), 'TRANSPARENT');
+    assert.equal(tomb?.getFirstPropertyValue('description'), null);
+    assert.equal(Number(tomb?.getFirstPropertyValue('sequence')), 1);
     const mails = await w.smtp.waitFor(before + 1);
     const c = mails.slice(before).find((m) => m.method === 'CANCEL');
     assert.ok(c, 'CANCEL sent');
@@ -140,6 +146,19 @@ describe('booking against a real Radicale and SMTP sink', () => {
     assert.equal(gone.status, 404);
     assert.match(await gone.text(), /no longer exists/);
     assert.ok((await slotsOn(w, 'haircut', start)).includes(iso(start)), 'the slot is free again');
+
+    // Re-posting the used form (back button, a replayed request) does not bring the booking back.
+    const mailsBefore = w.smtp.mails.length;
+    const again = await postForm(`${w.url}/@alice/haircut/book`, { ...form, ...client('cancel') });
+    assert.equal(again.status, 410);
+    const againHtml = await again.text();
+    assert.match(againHtml, /This booking was cancelled/);
+    assert.match(againHtml, /href="\/@alice">Book again with Alice Martin</);
+    assert.equal(vevents((await radicaleEvents(w)).get(`${id}.ics`) ?? '')[0]?.getFirstPropertyValue('status'), 'CANCELLED', 'still cancelled');
+    assert.equal((await fetch(`${w.url}/b/${token}`)).status, 404, 'the old link stays dead');
+    assert.ok((await slotsOn(w, 'haircut', start)).includes(iso(start)), 'and the slot stays free');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(w.smtp.mails.length, mailsBefore, 'no invitation sent');
   });
 
   test('reschedule moves the event atomically; the old slot is free, the new one taken', async () => {
@@ -399,16 +418,40 @@ describe('booking against a real Radicale and SMTP sink', () => {
     assert.equal((await get()).replayed, 0, 'expired after a second');
   });
 
-  test('one address posting too often is slowed down (in-memory keyed hash, nothing stored)', async () => {
+  test('invalid posts cost little: a wide bucket per address, then 429 with when to retry; other addresses unaffected', async () => {
+    const from = { 'x-forwarded-for': '203.0.113.99' };
     const statuses: number[] = [];
-    for (let i = 0; i < 22; i++) {
-      const r = await postForm(`${w.url}/@alice/haircut/book`, { start: 'x' }, { 'x-forwarded-for': '203.0.113.99' });
-      statuses.push(r.status);
-    }
-    assert.deepEqual(statuses.slice(0, 20), Array(20).fill(400));
-    assert.deepEqual(statuses.slice(20), [429, 429]);
+    for (let i = 0; i < 121; i++) statuses.push((await postForm(`${w.url}/@alice/haircut/book`, { start: 'x' }, from)).status);
+    assert.deepEqual(statuses.slice(0, 120), Array(120).fill(400), 'invalid forms are answered, not counted as bookings');
+    assert.equal(statuses[120], 429);
+    const limited = await postForm(`${w.url}/@alice/haircut/book`, { start: 'x' }, from);
+    const retry = Number(limited.headers.get('retry-after'));
+    assert.ok(retry > 0 && retry <= 600, `Retry-After ${retry}`);
     const other = await postForm(`${w.url}/@alice/haircut/book`, { start: 'x' }, { 'x-forwarded-for': '203.0.113.100' });
     assert.equal(other.status, 400, 'other addresses are not affected');
+  });
+
+  test('a 50-client race from one address: one booking, the rest 409 or 429 with Retry-After; then a cancel from that address works', async () => {
+    const start = soon('14:00', 8);
+    const from = { 'x-forwarded-for': '203.0.113.77' };
+    const forms = await Promise.all(Array.from({ length: 50 }, () => openForm(w, 'haircut', start)));
+    const results = await Promise.all(forms.map((form, i) => postForm(`${w.url}/@alice/haircut/book`, { ...form, ...client(`same${i}`) }, from)));
+    const statuses = results.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 303).length, 1, statuses.join(','));
+    assert.equal(statuses.filter((s) => s === 409).length, 19, 'twenty attempts reach the calendar');
+    const refused = results.filter((r) => r.status === 429);
+    assert.equal(refused.length, 30);
+    for (const r of refused) assert.ok(Number(r.headers.get('retry-after')) > 0);
+    const kept = await refused[0]?.text();
+    assert.match(kept ?? '', /What you typed is kept: please try again in \d+ min/);
+    assert.match(kept ?? '', /name="first_name"[^>]*value="Clientsame\d+"/);
+    // Another booking from the address is still refused; cancelling the one made is not.
+    const token = (results.find((r) => r.status === 303)?.headers.get('location') ?? '').slice(3).split('?')[0] as string;
+    const cancel = await postForm(`${w.url}/b/${token}/cancel`, {}, from);
+    assert.equal(cancel.status, 303, 'the cancel has its own bucket');
+    assert.match(cancel.headers.get('location') ?? '', /cancelled=1/);
+    const forged = await postForm(`${w.url}/b/${'0'.repeat(26)}.${'0'.repeat(32)}/cancel`, {}, from);
+    assert.equal(forged.status, 404, 'an unknown link is answered cheaply');
   });
 
   test('fail closed: when the calendar cannot be read, no slot is offered', async () => {
@@ -453,9 +496,10 @@ describe('booking against the Google stand-in', () => {
   });
   after(() => w.stop());
 
-  test('the event is inserted with our id and sendUpdates=all; cancel deletes it', async () => {
+  test('the event is inserted with our id and sendUpdates=all; cancel deletes it, and the used form does not book it again', async () => {
     const start = soon('10:00');
-    const res = await book(w, 'haircut', start, client('g'));
+    const form = await openForm(w, 'haircut', start);
+    const res = await postForm(`${w.url}/@alice/haircut/book`, { ...form, ...client('g') });
     assert.equal(res.status, 303);
     const token = (res.headers.get('location') ?? '').slice(3).split('?')[0] as string;
     const id = token.slice(0, 26);
@@ -474,6 +518,12 @@ describe('booking against the Google stand-in', () => {
     const del = w.google?.state.requestsTo('events.delete').at(-1);
     assert.equal(del?.query.get('sendUpdates'), 'all');
     assert.equal((await fetch(`${w.url}/b/${token}`)).status, 404);
+    const inserts = w.google?.state.requestsTo('events.insert').length ?? 0;
+    const again = await postForm(`${w.url}/@alice/haircut/book`, { ...form, ...client('g') });
+    assert.equal(again.status, 410);
+    assert.match(await again.text(), /This booking was cancelled/);
+    assert.equal(w.google?.state.requestsTo('events.insert').length, inserts + 1, 'one insert tried, refused by Google (the id is used)');
+    assert.equal((await fetch(`${w.url}/b/${token}`)).status, 404, 'still cancelled');
   });
 
   test('moving a booking never lands on another event that overlaps the booking itself', async () => {

@@ -6,7 +6,7 @@ import { addDays, dateIn, dayRange, isoIn, isZone, parseInstant } from '../lib/t
 import { locals, type AppContext } from '../web/context.js';
 import { AppError, notFound } from '../web/errors.js';
 import { rememberedT, render } from '../web/render.js';
-import { RateLimiter } from '../lib/rate-limiter.js';
+import { RateLimiter, type RateDecision } from '../lib/rate-limiter.js';
 import { cancellationNoticeKey, invitationNoticeKey, mintFormToken, verifyFormToken } from './booking.js';
 import { parseClientDetails, type FormErrors } from './booking.form.js';
 import { BookingDesk, invitedByFor, type LoadError, type ManagedBooking } from './booking.service.js';
@@ -19,6 +19,15 @@ import { bookingFormModel, manageModel, pickerModel, pickerWindow } from './book
  */
 
 const MAX_JSON_DAYS = 62;
+const TEN_MINUTES = 10 * 60_000;
+
+/**
+ * Per-address limits that count what costs (DESIGN.md §5): every post (an invalid form costs
+ * little, so the bucket is wide), booking attempts that reach the calendar, and the cancels and
+ * moves of valid booking links — their own bucket, so a burst of bookings from one address
+ * never stops another client behind it from cancelling.
+ */
+const LIMITS = { posts: 120, bookings: 20, manage: 60 } as const;
 
 interface PublicTarget {
   readonly staff: StaffRow;
@@ -45,7 +54,17 @@ type BookingKit = ReturnType<typeof bookingKit>;
 /** What the handlers share: one booking desk, one rate limiter, and the look-ups and renderers of the pages. */
 function bookingKit(ctx: AppContext) {
   const desk = new BookingDesk(ctx, () => ctx.pageCache.clear());
-  const postLimiter = new RateLimiter(20, 10 * 60_000);
+  const limits = {
+    posts: new RateLimiter(LIMITS.posts, TEN_MINUTES),
+    bookings: new RateLimiter(LIMITS.bookings, TEN_MINUTES),
+    manage: new RateLimiter(LIMITS.manage, TEN_MINUTES),
+  };
+  /** Counts a hit in one bucket; when over, says when to retry (Retry-After) and returns false. */
+  const within = (bucket: keyof typeof limits, req: Request, res: Response): RateDecision => {
+    const d = limits[bucket].hit(req.ip ?? 'unknown', ctx.clock.now());
+    if (!d.allowed) res.setHeader('Retry-After', String(d.retryAfterSeconds));
+    return d;
+  };
   const t = (res: Response) => ctx.i18n.getFixedT(locals(res).lang);
   /** The BCP 47 code dates and times are formatted with (remembered per language). */
   const lng = (res: Response): string => rememberedT(ctx.i18n, locals(res).lang)('booking:locale_code');
@@ -75,7 +94,7 @@ function bookingKit(ctx: AppContext) {
     const window = pickerWindow(req.query.from, tz, now, service.rules.horizonDays);
     const connected = await ctx.calendars.forStaff(staff.id, staff.timeZone);
     const exclude = opts.manage ? { id: opts.manage.event.id, start: opts.manage.event.start, end: opts.manage.event.end } : undefined;
-    const result = connected && window.range ? await desk.offeredSlots(staff, service, connected, window.range, { live: false, ...(exclude ? { exclude } : {}) }) : { ok: false as const };
+    const result = connected && window.range ? await desk.offeredSlots(staff, service, connected, window.range, { live: false, ...(exclude ? { exclude } : {}) }) : null;
     const model = pickerModel({
       staff,
       service,
@@ -83,7 +102,7 @@ function bookingKit(ctx: AppContext) {
       lang: lng(res),
       now,
       window,
-      slots: result.ok ? result.slots : null,
+      slots: result?.ok ? result.value : null,
       connected: connected !== null,
       date: opts.date ?? req.query.date,
       allZones: req.query.zones === 'all',
@@ -91,7 +110,7 @@ function bookingKit(ctx: AppContext) {
       notice: opts.notice ?? null,
       taken: opts.taken ?? [],
     });
-    render(ctx, req, res, 'booking/service', model, opts.status ?? (result.ok ? 200 : 503));
+    render(ctx, req, res, 'booking/service', model, opts.status ?? (result?.ok ? 200 : 503));
   };
 
   const renderForm = (
@@ -104,14 +123,14 @@ function bookingKit(ctx: AppContext) {
     values: Record<string, string>,
     errors: FormErrors,
     status = 200,
-    again: { notice?: string; alternatives?: readonly number[] } = {},
+    again: { notice?: string; noticeParams?: Record<string, unknown>; alternatives?: readonly number[] } = {},
   ) => render(ctx, req, res, 'booking/form', bookingFormModel({ ...target, start, tz, lang: lng(res), formToken, values, errors, ...again }), status);
 
   const isOffered = async (target: PublicTarget, start: number): Promise<boolean> => {
     const connected = await ctx.calendars.forStaff(target.staff.id, target.staff.timeZone);
     if (!connected) return false;
     const r = await desk.offeredSlots(target.staff, target.service, connected, { start, end: start + 1 }, { live: false });
-    return r.ok && r.slots.includes(start);
+    return r.ok && r.value.includes(start);
   };
 
   /** The error page for a link that finds no booking. */
@@ -130,22 +149,13 @@ function bookingKit(ctx: AppContext) {
     invitationKey: invitationNoticeKey(invitedByFor(b.connected.provider, b.event.invitedBy), ctx.mailer !== null),
   });
 
-  return { desk, postLimiter, t, lng, findStaff, findTarget, clientZone, renderPicker, renderForm, isOffered, noBooking, loadBooking, bookingModel };
+  return { desk, within, t, lng, findStaff, findTarget, clientZone, renderPicker, renderForm, isOffered, noBooking, loadBooking, bookingModel };
 }
 
 /** The public pages: landing, staff page, slot picker, slots JSON, the booking form. */
 function clientPages(ctx: AppContext, kit: BookingKit) {
-  const { desk, postLimiter, t, findStaff, findTarget, clientZone, renderPicker, renderForm, isOffered } = kit;
+  const { desk, within, t, findStaff, findTarget, clientZone, renderPicker, renderForm, isOffered } = kit;
   return {
-    /** At most 20 booking, cancel and reschedule posts per address in 10 minutes. */
-    limited(req: Request, res: Response, next: NextFunction): void {
-      if (!postLimiter.hit(req.ip ?? 'unknown', ctx.clock.now())) {
-        res.setHeader('Retry-After', '600');
-        return next(new AppError(429, 'errors:too_many_requests'));
-      }
-      next();
-    },
-
     /** The landing page: the instance's staff list (or the first-run wizard). */
     async showHome(req: Request, res: Response): Promise<void> {
       if (!(await ownerExists(ctx.db))) return res.redirect(303, '/setup');
@@ -176,12 +186,12 @@ function clientPages(ctx: AppContext, kit: BookingKit) {
       if (to < from) return bad('booking:json_bad_order');
       if ((last.end - first.start) / 86_400_000 > MAX_JSON_DAYS + 1) return bad('booking:json_too_long');
       const connected = await ctx.calendars.forStaff(staff.id, staff.timeZone);
-      const result = connected ? await desk.offeredSlots(staff, service, connected, { start: first.start, end: last.end }, { live: false }) : { ok: false as const };
-      if (!result.ok) {
+      const result = connected ? await desk.offeredSlots(staff, service, connected, { start: first.start, end: last.end }, { live: false }) : null;
+      if (!result?.ok) {
         res.status(503).json({ error: t(res)('booking:unavailable') });
         return;
       }
-      const json = JSON.stringify({ service: service.slug, timeZone: tz, durationMinutes: service.rules.durationMinutes, slots: result.slots.map((s) => isoIn(s, tz)) });
+      const json = JSON.stringify({ service: service.slug, timeZone: tz, durationMinutes: service.rules.durationMinutes, slots: result.value.map((s) => isoIn(s, tz)) });
       res.type('json').send(json);
       ctx.pageCache.store(req, res, json, locals(res).lang);
     },
@@ -199,47 +209,62 @@ function clientPages(ctx: AppContext, kit: BookingKit) {
     },
 
     async submitBooking(req: Request, res: Response): Promise<void> {
-      // The rate limit is checked here rather than before the body is read, so that a client
-      // who hits it gets the form back with what they typed (DESIGN.md §5).
-      const overLimit = !postLimiter.hit(req.ip ?? 'unknown', ctx.clock.now());
+      // Limits are checked once the body is read, so that a client who hits one gets the form
+      // back with what they typed and when to try again (DESIGN.md §5).
+      const post = within('posts', req, res);
       const target = await findTarget(req);
       const { staff, service } = target;
       const form = (req.body ?? {}) as Record<string, unknown>;
       const tz = clientZone(req, staff);
       const start = typeof form.start === 'string' ? parseInstant(form.start) : null;
       const bookingId = typeof form.form_token === 'string' ? verifyFormToken(ctx.keyring, form.form_token, staff.id, service.id, ctx.clock.now()) : null;
-      if (overLimit) res.setHeader('Retry-After', '600');
       if (typeof form.website === 'string' && form.website !== '') throw new AppError(400, 'booking:rejected');
-      if (!bookingId) throw new AppError(overLimit ? 429 : 400, overLimit ? 'errors:too_many_requests' : 'booking:form_expired');
-      if (start === null) throw new AppError(overLimit ? 429 : 400, overLimit ? 'errors:too_many_requests' : 'booking:bad_start');
+      if (!bookingId) throw new AppError(post.allowed ? 400 : 429, post.allowed ? 'booking:form_expired' : 'errors:too_many_requests');
+      if (start === null) throw new AppError(post.allowed ? 400 : 429, post.allowed ? 'booking:bad_start' : 'errors:too_many_requests');
       const parsed = parseClientDetails(form, service.fields, service.questions, t(res)('booking:answer_yes'));
       const formToken = String(form.form_token);
-      if (overLimit) {
-        return renderForm(req, res, target, start, tz, formToken, parsed.values, {}, 429, { notice: 'errors:too_many_requests' });
-      }
+      const again = (status: number, notice: string, extra: Partial<{ errors: FormErrors; noticeParams: Record<string, unknown>; alternatives: readonly number[] }> = {}) =>
+        renderForm(req, res, target, extra.alternatives?.[0] ?? start, tz, formToken, parsed.values, extra.errors ?? {}, status, { notice, ...extra });
+      const tooMany = (d: RateDecision) => again(429, 'booking:too_many_retry', { noticeParams: { minutes: Math.ceil(d.retryAfterSeconds / 60) } });
+      if (!post.allowed) return tooMany(post);
       if (!parsed.ok) return renderForm(req, res, target, start, tz, formToken, parsed.values, parsed.errors, 422);
+      // Only now does the attempt cost something: it reaches the calendar.
+      const attempt = within('bookings', req, res);
+      if (!attempt.allowed) return tooMany(attempt);
       const connected = await ctx.calendars.forStaff(staff.id, staff.timeZone);
       if (!connected) throw new AppError(503, 'booking:unavailable');
-      const outcome = await desk.book(staff, service, connected, start, parsed.value, bookingId, locals(res).lang);
-      switch (outcome.kind) {
-        case 'done':
-          return res.redirect(303, `/b/${outcome.token}?tz=${encodeURIComponent(tz)}`);
+      const booked = await desk.book(staff, service, connected, start, parsed.value, bookingId, locals(res).lang);
+      if (booked.ok) return res.redirect(303, `/b/${booked.value}?tz=${encodeURIComponent(tz)}`);
+      switch (booked.error) {
         case 'taken':
-          return renderForm(req, res, target, outcome.next[0] ?? start, tz, formToken, parsed.values, {}, 409, { notice: 'booking:slot_taken', alternatives: outcome.next });
+          return again(409, 'booking:slot_taken', { alternatives: await desk.nextSlots(staff, service, connected, start) });
         case 'client_cap':
-          return renderForm(req, res, target, start, tz, formToken, parsed.values, {}, 429, { notice: 'booking:client_cap' });
+          return again(429, 'booking:client_cap');
+        case 'cancelled':
+          // The form's booking was made and cancelled since: it is never made again (issue #13).
+          return render(ctx, req, res, 'booking/cancelled', { title: t(res)('booking:form_used_title'), bodyKey: 'booking:form_used_body', person: staff, noticeKey: null }, 410);
         default:
           throw new AppError(503, 'booking:unavailable');
       }
     },
-
   };
 }
 
 /** The pages of a booking link (/b/:token): manage, .ics, cancel, reschedule. */
 function manageLinkPages(ctx: AppContext, kit: BookingKit) {
-  const { desk, t, clientZone, renderPicker, noBooking, loadBooking, bookingModel } = kit;
+  const { desk, within, t, clientZone, renderPicker, noBooking, loadBooking, bookingModel } = kit;
   return {
+    /**
+     * Cancels and moves: a valid booking link has its own, generous bucket (a burst of bookings
+     * from the same address must not stop its client from cancelling); any other link is cheap.
+     */
+    async limitManage(req: Request, res: Response, next: NextFunction): Promise<void> {
+      const valid = await desk.recognises(String(req.params.token ?? ''));
+      if (!within(valid ? 'manage' : 'posts', req, res).allowed) return next(new AppError(429, 'errors:too_many_requests'));
+      next();
+    },
+
+
     /** Managing a booking: the token is the only key; nothing is cached by intermediaries. */
     noStore(_req: Request, res: Response, next: NextFunction): void {
       res.setHeader('Cache-Control', 'no-store');
@@ -274,9 +299,9 @@ function manageLinkPages(ctx: AppContext, kit: BookingKit) {
       if (!loaded.ok && loaded.error === 'gone') return res.redirect(303, `/b/${String(req.params.token)}?cancelled=1`);
       if (!loaded.ok) throw noBooking(loaded.error);
       const b = loaded.value;
-      const outcome = await desk.cancel(b, locals(res).lang);
-      if (outcome === 'unavailable') throw new AppError(503, 'booking:unavailable');
-      res.redirect(303, `/b/${b.token}?cancelled=1&u=${b.staff.username}&sent=${outcome.notified}`);
+      const cancelled = await desk.cancel(b, locals(res).lang);
+      if (!cancelled.ok) throw new AppError(503, 'booking:unavailable');
+      res.redirect(303, `/b/${b.token}?cancelled=1&u=${b.staff.username}&sent=${cancelled.value}`);
     },
 
     async showReschedule(req: Request, res: Response): Promise<void> {
@@ -292,10 +317,11 @@ function manageLinkPages(ctx: AppContext, kit: BookingKit) {
       const start = typeof form.start === 'string' ? parseInstant(form.start) : null;
       if (start === null) throw new AppError(400, 'booking:bad_start');
       const tz = clientZone(req, b.staff);
-      const outcome = await desk.reschedule(b, start, locals(res).lang);
-      if (outcome.kind === 'done') return res.redirect(303, `/b/${b.token}?moved=1&tz=${encodeURIComponent(tz)}`);
-      if (outcome.kind === 'taken') {
-        return renderPicker(req, res, { staff: b.staff, service: b.service }, { manage: b, status: 409, notice: 'booking:slot_taken', taken: outcome.next, tz, date: dateIn(start, tz) });
+      const moved = await desk.reschedule(b, start, locals(res).lang);
+      if (moved.ok) return res.redirect(303, `/b/${b.token}?moved=1&tz=${encodeURIComponent(tz)}`);
+      if (moved.error === 'taken') {
+        const taken = await desk.nextSlots(b.staff, b.service, b.connected, start);
+        return renderPicker(req, res, { staff: b.staff, service: b.service }, { manage: b, status: 409, notice: 'booking:slot_taken', taken, tz, date: dateIn(start, tz) });
       }
       throw new AppError(503, 'booking:unavailable');
     },

@@ -6,7 +6,7 @@ import type { ServiceRow } from '../catalog/catalog.js';
 import { findService } from '../catalog/catalog.repo.js';
 import type { Connected } from '../calendars/connection.service.js';
 import { buildBookingIcs } from '../calendars/ics.js';
-import type { BookingEvent, BusyResult, CalendarProvider, InvitedBy, NewBookingEvent } from '../calendars/provider.js';
+import type { BookingEvent, BusyResult, CalendarProvider, InvitedBy, NewBookingEvent, Written } from '../calendars/provider.js';
 import { bookingToken, parseToken, verifyBookingToken } from '../crypto/token.js';
 import type { Deps } from '../deps.js';
 import type { Interval } from '../lib/interval.js';
@@ -24,13 +24,19 @@ import { BUSY_CACHE_TTL_MS, MAX_BOOKINGS_PER_CLIENT_PER_DAY, TOKEN_GRACE_MS } fr
  * stored: a booking exists only as the event in the staff member's calendar.
  */
 
-export type SlotsOutcome = { ok: true; slots: number[] } | { ok: false };
+/** Offered start instants, or why none can be offered (the calendar could not be read completely: fail closed). */
+export type SlotsResult = Result<number[], 'unavailable'>;
 
-export type BookOutcome =
-  | { kind: 'done'; token: string }
-  | { kind: 'taken'; next: number[] }
-  | { kind: 'client_cap' }
-  | { kind: 'unavailable' };
+/**
+ * Why a booking or a move was not made: the slot is no longer free, the client already has the
+ * day's maximum, the form's booking was made and then cancelled (it is never made again), or
+ * the calendar did not answer.
+ */
+export type BookError = 'taken' | 'client_cap' | 'cancelled' | 'unavailable';
+export type MoveError = 'taken' | 'unavailable';
+
+/** What a double submit finds under the form's booking id. */
+type Existing = 'same' | 'cancelled' | 'none';
 
 export interface ManagedBooking {
   readonly token: string;
@@ -86,8 +92,8 @@ export class BookingDesk {
     connected: Connected,
     range: Interval,
     opts: { live: boolean; exclude?: Interval & { readonly id: string } },
-  ): Promise<SlotsOutcome> {
-    if (connected.connection.status !== 'ok') return { ok: false };
+  ): Promise<SlotsResult> {
+    if (connected.connection.status !== 'ok') return err('unavailable');
     const r = service.rules;
     const now = this.deps.clock.now();
     const day = 86_400_000;
@@ -113,7 +119,7 @@ export class BookingDesk {
       const res = await pending;
       if (!res.ok) {
         this.deps.log.debug('calendar.busy_failed', { provider: connected.provider.kind, reason: res.error });
-        return { ok: false };
+        return err('unavailable');
       }
       busy = res.value;
       this.busyCache.set(key, busy, now);
@@ -123,7 +129,7 @@ export class BookingDesk {
       let booked = opts.live ? undefined : this.bookedCache.get(key, now);
       if (!booked) {
         const res = await connected.provider.bookings(fetch);
-        if (!res.ok) return { ok: false };
+        if (!res.ok) return err('unavailable');
         booked = res.value.map((b) => ({ start: b.start, serviceSlug: b.serviceSlug }));
         this.bookedCache.set(key, booked, now);
       }
@@ -144,13 +150,13 @@ export class BookingDesk {
         busy,
         ...(bookedPerDay ? { bookedPerDay } : {}),
       });
-      return { ok: true, slots };
-    } catch (err) {
-      if (err instanceof RulesError) {
-        this.deps.log.error(err, 'booking.offeredSlots');
-        return { ok: false };
+      return ok(slots);
+    } catch (e) {
+      if (e instanceof RulesError) {
+        this.deps.log.error(e, 'booking.offeredSlots');
+        return err('unavailable');
       }
-      throw err;
+      throw e;
     }
   }
 
@@ -159,59 +165,67 @@ export class BookingDesk {
     return dayRange(dateIn(ms, tz), tz) ?? { start: ms, end: ms + 86_400_000 };
   }
 
-  /** Books `start` for the client: lock, live re-read, conditional create with our id. */
-  async book(staff: StaffRow, service: ServiceRow, connected: Connected, start: number, client: ClientDetails, bookingId: string, lang: string): Promise<BookOutcome> {
+  /**
+   * Books `start` for the client: lock, live re-read, conditional create with the form's id.
+   * The value is the booking's token.
+   */
+  async book(staff: StaffRow, service: ServiceRow, connected: Connected, start: number, client: ClientDetails, bookingId: string, lang: string): Promise<Result<string, BookError>> {
     const { connection, provider } = connected;
     const token = bookingToken(this.deps.keyring, { staffId: staff.id, connectionId: connection.id, bookingId });
-    const outcome = await this.lock.run(connection.id, async (): Promise<BookOutcome & { event?: NewBookingEvent; invitedBy?: InvitedBy }> => {
+    /** A double submit finds its first event: nothing new to write or send. */
+    const already = async (conflict: boolean): Promise<Result<{ event?: NewBookingEvent; invitedBy?: InvitedBy }, BookError>> => {
+      const found = await this.existing(provider, bookingId, start, client.email, conflict);
+      return found === 'same' ? ok({}) : err(found === 'cancelled' ? 'cancelled' : 'taken');
+    };
+    const made = await this.lock.run(connection.id, async (): Promise<Result<{ event?: NewBookingEvent; invitedBy?: InvitedBy }, BookError>> => {
       const now = this.deps.clock.now();
       const guard = { start: start - service.rules.bufferBeforeMinutes * 60_000, end: start + (service.rules.durationMinutes + service.rules.bufferAfterMinutes) * 60_000 };
       const recent = (this.recent.get(connection.id) ?? []).filter((r) => now - r.at < BUSY_CACHE_TTL_MS);
       this.recent.set(connection.id, recent);
       const clash = recent.find((r) => r.start < guard.end && r.end > guard.start);
-      if (clash && clash.id !== bookingId) return { kind: 'taken', next: await this.nextSlots(staff, service, connected, start) };
+      if (clash && clash.id !== bookingId) return err('taken');
       const day = this.dayAround(start, staff.timeZone);
       const live = await this.offeredSlots(staff, service, connected, day, { live: true });
-      if (!live.ok) return { kind: 'unavailable' };
-      if (!live.slots.includes(start)) {
-        if (await this.isSameBooking(provider, bookingId, start, client.email)) return { kind: 'done', token };
-        return { kind: 'taken', next: await this.nextSlots(staff, service, connected, start) };
-      }
+      if (!live.ok) return live;
+      if (!live.value.includes(start)) return already(false);
       const todays = await provider.bookings(day);
-      if (!todays.ok) return { kind: 'unavailable' };
+      if (!todays.ok) return err('unavailable');
       const mine = todays.value.filter((b) => b.attendeeEmail.toLowerCase() === client.email.toLowerCase()).length;
-      if (mine >= MAX_BOOKINGS_PER_CLIENT_PER_DAY) return { kind: 'client_cap' };
+      if (mine >= MAX_BOOKINGS_PER_CLIENT_PER_DAY) return err('client_cap');
       const event = this.eventFor(staff, service, start, client, bookingId, token, lang);
       const created = await provider.createEvent(event);
       this.forget(connection.id);
       if (created.ok) {
         recent.push({ id: bookingId, start: event.start, end: event.end, at: now });
-        return { kind: 'done', token, event, invitedBy: invitedByFor(provider, created.value.invitedBy) };
+        return ok({ event, invitedBy: invitedByFor(provider, created.value.invitedBy) });
       }
-      if (created.error === 'conflict') {
-        if (await this.isSameBooking(provider, bookingId, start, client.email)) return { kind: 'done', token };
-        return { kind: 'taken', next: await this.nextSlots(staff, service, connected, start) };
-      }
+      // The id exists: this form was posted before (a double submit, or a booking since cancelled).
+      if (created.error === 'conflict') return already(true);
       this.deps.log.debug('calendar.create_failed', { provider: provider.kind, reason: created.error });
-      return { kind: 'unavailable' };
+      return err('unavailable');
     });
-    if (outcome.kind === 'done' && outcome.event && outcome.invitedBy === 'creneau') {
-      await this.sendInvitation(outcome.event, 0, 'REQUEST', lang);
-    }
-    return outcome.kind === 'done' ? { kind: 'done', token } : outcome;
+    if (!made.ok) return made;
+    if (made.value.event && made.value.invitedBy === 'creneau') await this.sendInvitation(made.value.event, 0, 'REQUEST', lang);
+    return ok(token);
   }
 
-  /** A double submit finds the event its first submit created (same id, slot and client). */
-  private async isSameBooking(provider: CalendarProvider, id: string, start: number, email: string): Promise<boolean> {
-    const existing = await provider.getEvent(id);
-    return existing.ok && !existing.value.cancelled && existing.value.start === start && existing.value.attendee.email.toLowerCase() === email.toLowerCase();
+  /**
+   * What the form's booking id already names: the event its first submit created (same slot and
+   * client), a booking made with it and cancelled since (the tombstone; or, after `conflict`,
+   * an id the calendar refuses but no longer shows, as Google does), or nothing.
+   */
+  private async existing(provider: CalendarProvider, id: string, start: number, email: string, conflict: boolean): Promise<Existing> {
+    const found = await provider.getEvent(id);
+    if (!found.ok) return conflict && found.error === 'not_found' ? 'cancelled' : 'none';
+    if (found.value.cancelled) return 'cancelled';
+    return found.value.start === start && found.value.attendee.email.toLowerCase() === email.toLowerCase() ? 'same' : 'none';
   }
 
   /** The next few offered slots from an instant on (for the "slot taken" page). */
   async nextSlots(staff: StaffRow, service: ServiceRow, connected: Connected, from: number): Promise<number[]> {
     const range = { start: Math.max(from, this.deps.clock.now()), end: from + 7 * 86_400_000 };
     const res = await this.offeredSlots(staff, service, connected, range, { live: false });
-    return res.ok ? res.slots.slice(0, 6) : [];
+    return res.ok ? res.value.slice(0, 6) : [];
   }
 
   private eventFor(staff: StaffRow, service: ServiceRow, start: number, client: ClientDetails, id: string, token: string, lang: string): NewBookingEvent {
@@ -291,64 +305,73 @@ export class BookingDesk {
     return sent;
   }
 
+  /** The connection a booking link was made for (its MAC checked in constant time), without reading the calendar. */
+  private async connectionOf(token: string) {
+    if (!parseToken(token)) return undefined;
+    const all = await this.deps.calendars.all();
+    return all.find((c) => verifyBookingToken(this.deps.keyring, token, { staffId: c.staffId, connectionId: c.id }));
+  }
+
+  /** Whether a booking link is one of ours (cheap: no calendar read). */
+  async recognises(token: string): Promise<boolean> {
+    return (await this.connectionOf(token)) !== undefined;
+  }
+
   /** Finds a booking by its token: verified against every connection in constant time, then read live. */
   async load(token: string): Promise<Result<ManagedBooking, LoadError>> {
     const parsed = parseToken(token);
-    if (!parsed) return err('unknown');
-    for (const connection of await this.deps.calendars.all()) {
-      if (!verifyBookingToken(this.deps.keyring, token, { staffId: connection.staffId, connectionId: connection.id })) continue;
-      const staff = await findStaffById(this.deps.db, connection.staffId);
-      if (!staff) return err('unknown');
-      const connected = { connection, provider: this.deps.calendars.provider(connection, staff.timeZone) };
-      const got = await connected.provider.getEvent(parsed.bookingId);
-      if (!got.ok) return err(got.error === 'not_found' ? 'gone' : 'unavailable');
-      if (got.value.end + TOKEN_GRACE_MS < this.deps.clock.now()) return err('unknown');
-      if (got.value.cancelled) return err('gone');
-      const service = await findService(this.deps.db, staff.id, got.value.serviceSlug);
-      return ok({ token, staff, connected, event: got.value, service });
-    }
-    return err('unknown');
+    const connection = await this.connectionOf(token);
+    if (!parsed || !connection) return err('unknown');
+    const staff = await findStaffById(this.deps.db, connection.staffId);
+    if (!staff) return err('unknown');
+    const connected = { connection, provider: this.deps.calendars.provider(connection, staff.timeZone) };
+    const got = await connected.provider.getEvent(parsed.bookingId);
+    if (!got.ok) return err(got.error === 'not_found' ? 'gone' : 'unavailable');
+    if (got.value.end + TOKEN_GRACE_MS < this.deps.clock.now()) return err('unknown');
+    if (got.value.cancelled) return err('gone');
+    const service = await findService(this.deps.db, staff.id, got.value.serviceSlug);
+    return ok({ token, staff, connected, event: got.value, service });
   }
 
   /**
-   * Cancels (deletes) the event; idempotent: cancelling twice is "already cancelled". Says who
+   * Cancels the event (CalDAV keeps a tombstone, Google a cancelled event); idempotent: cancelling twice is "already cancelled". Says who
    * told the client: the server (it sends the CANCEL for an event it scheduled), Creneau, or nobody.
    */
-  async cancel(b: ManagedBooking, lang: string): Promise<{ notified: Notified } | 'unavailable'> {
+  async cancel(b: ManagedBooking, lang: string): Promise<Result<Notified, 'unavailable'>> {
     const { connection, provider } = b.connected;
     const res = await this.lock.run(connection.id, () => provider.cancelEvent(b.event.id));
     this.forget(connection.id);
-    if (!res.ok && res.error !== 'not_found') return 'unavailable';
-    if (!res.ok) return { notified: 'none' };
-    if (invitedByFor(provider, b.event.invitedBy) === 'server') return { notified: 'server' };
+    if (!res.ok && res.error !== 'not_found') return err('unavailable');
+    if (!res.ok) return ok('none');
+    if (invitedByFor(provider, b.event.invitedBy) === 'server') return ok('server');
     await this.sendInvitation(b.event, b.event.sequence + 1, 'CANCEL', lang, `${this.deps.config.baseUrl.toString()}@${b.staff.username}`);
     // A message the SMTP server did not take at once is retried in the background (mailer.ts).
-    return { notified: this.deps.mailer ? 'creneau' : 'none' };
+    return ok(this.deps.mailer ? 'creneau' : 'none');
   }
 
   /** Moves the booking to `start` with the same rules as a new booking (its own slot does not block it). */
-  async reschedule(b: ManagedBooking, start: number, lang: string): Promise<BookOutcome> {
+  async reschedule(b: ManagedBooking, start: number, lang: string): Promise<Result<string, MoveError>> {
     const { staff, service, connected } = b;
-    if (!service) return { kind: 'unavailable' };
+    if (!service) return err('unavailable');
     const { connection, provider } = connected;
     const own = { id: b.event.id, start: b.event.start, end: b.event.end };
     const description = this.movedDescription(b.event.description, b.event.start, start, staff.timeZone);
-    const outcome = await this.lock.run(connection.id, async (): Promise<BookOutcome & { etag?: string; invitedBy?: InvitedBy }> => {
+    const moved = await this.lock.run(connection.id, async (): Promise<Result<Written | null, MoveError>> => {
       const live = await this.offeredSlots(staff, service, connected, this.dayAround(start, staff.timeZone), { live: true, exclude: own });
-      if (!live.ok) return { kind: 'unavailable' };
-      if (start === b.event.start) return { kind: 'done', token: b.token };
-      if (!live.slots.includes(start)) return { kind: 'taken', next: await this.nextSlots(staff, service, connected, start) };
-      const moved = await provider.moveEvent(b.event.id, start, start + service.rules.durationMinutes * 60_000, b.event.etag, description);
+      if (!live.ok) return live;
+      if (start === b.event.start) return ok(null);
+      if (!live.value.includes(start)) return err('taken');
+      const written = await provider.moveEvent(b.event.id, start, start + service.rules.durationMinutes * 60_000, b.event.etag, description);
       this.forget(connection.id);
-      if (moved.ok) return { kind: 'done', token: b.token, etag: moved.value.etag, invitedBy: invitedByFor(provider, moved.value.invitedBy) };
-      if (moved.error === 'precondition_failed') return { kind: 'taken', next: live.slots.filter((s) => s !== start).slice(0, 6) };
-      return { kind: 'unavailable' };
+      if (written.ok) return written;
+      return err(written.error === 'precondition_failed' ? 'taken' : 'unavailable');
     });
-    if (outcome.kind === 'done' && outcome.etag !== undefined && outcome.invitedBy === 'creneau') {
+    if (!moved.ok) return moved;
+    if (moved.value && invitedByFor(provider, moved.value.invitedBy) === 'creneau') {
       const end = start + (b.event.end - b.event.start);
       await this.sendInvitation({ ...b.event, start, end, description }, b.event.sequence + 1, 'REQUEST', lang);
     }
-    return outcome.kind === 'done' ? { kind: 'done', token: b.token } : outcome;
+    return ok(b.token);
   }
 
   /** The booking as an .ics file for the client's own calendar. */

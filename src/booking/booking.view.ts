@@ -116,6 +116,8 @@ export interface FormFacts {
   readonly errors: FormErrors;
   /** Why the form is shown again (slot taken, limit reached), as an i18n key. */
   readonly notice?: string;
+  /** Values the notice's text interpolates (e.g. the minutes before a retry). */
+  readonly noticeParams?: Readonly<Record<string, unknown>>;
   /** Other free times offered when the chosen one was taken (the form posts one of them). */
   readonly alternatives?: readonly number[];
 }
@@ -140,6 +142,7 @@ export function bookingFormModel(f: FormFacts) {
     fields: FIELD_NAMES.filter((n) => service.fields[n] !== 'off').map((n) => ({ name: n, required: service.fields[n] === 'required', multiline: n === 'note' || n === 'address' })),
     questions: service.questions.map((q) => ({ ...q, name: answerName(q) })),
     notice: f.notice ?? null,
+    noticeParams: f.noticeParams ?? {},
     alternatives: (f.alternatives ?? []).map((s, i) => ({ iso: isoIn(s, tz), label: `${formatDate(s, tz, lang)}, ${formatTime(s, tz, lang)}`, checked: i === 0 })),
     backHref: `/@${staff.username}/${service.slug}?date=${dateIn(start, tz)}&tz=${encodeURIComponent(tz)}`,
   };

@@ -214,6 +214,32 @@ export function moveBookingIcs(ics: string, start: number, end: number, stamp: n
   return root.toString().replace(/\r?\n/g, '\r\n') + '\r\n';
 }
 
+/**
+ * The cancelled booking as it stays in the calendar (a tombstone, so the booking form that made
+ * it cannot make it again — docs/caldav.md): STATUS:CANCELLED, transparent, SEQUENCE bumped,
+ * and the recap (the client's answers and the dead links) removed. The organizer and attendee
+ * stay, so a server that schedules sends the attendee its CANCEL. Null when unreadable.
+ */
+export function cancelBookingIcs(ics: string, stamp: number): string | null {
+  let root: ICAL.Component;
+  try {
+    root = new ICAL.Component(ICAL.parse(ics) as unknown[]);
+  } catch {
+    return null;
+  }
+  const masters = root.getAllSubcomponents('vevent').filter((e) => !e.hasProperty('recurrence-id'));
+  const ev = masters[0];
+  if (!ev || masters.length !== 1) return null;
+  const sequence = Number(ev.getFirstPropertyValue('sequence') ?? 0);
+  for (const name of ['status', 'transp', 'sequence', 'dtstamp', 'description']) ev.removeAllProperties(name);
+  for (const alarm of ev.getAllSubcomponents('valarm')) ev.removeSubcomponent(alarm);
+  ev.addPropertyWithValue('dtstamp', ICAL.Time.fromJSDate(new Date(stamp), true));
+  ev.addPropertyWithValue('sequence', (Number.isInteger(sequence) && sequence >= 0 ? sequence : 0) + 1);
+  ev.addPropertyWithValue('status', 'CANCELLED');
+  ev.addPropertyWithValue('transp', 'TRANSPARENT');
+  return root.toString().replace(/\r?\n/g, '\r\n') + '\r\n';
+}
+
 /** Lets ical.js resolve TZIDs of a staff-edited event from its own VTIMEZONE blocks. */
 function registerZones(root: ICAL.Component): string[] {
   const added: string[] = [];

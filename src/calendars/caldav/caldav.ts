@@ -18,7 +18,7 @@ import type {
 } from '../provider.js';
 import { sharedBusyPool } from '../busy-pool.js';
 import type { BusyEngine } from '../busy-pool.js';
-import { buildBookingIcs, moveBookingIcs, parseBookingIcs } from '../ics.js';
+import { buildBookingIcs, cancelBookingIcs, moveBookingIcs, parseBookingIcs } from '../ics.js';
 import { dav, failed, failureOfStatus, NS, propfind, XML_HEAD } from './dav.js';
 import { calendarUserAddresses, discoverCaldav } from './discovery.js';
 import { createTransport } from './http.js';
@@ -61,6 +61,24 @@ export interface CaldavProviderOptions {
 
 const ID = /^[0-9a-v]{1,64}$/;
 
+type Transport = ReturnType<typeof createTransport>;
+
+/** A resource's current ETag (PROPFIND depth 0). */
+async function etagOf(t: Transport, url: string): Promise<CalendarResult<string>> {
+  const r = await propfind(t, url, '0', '<d:getetag/>');
+  if (!r.ok) return failed(r);
+  const etag = textOf(r.value.items[0]?.props['getetag']);
+  return etag ? ok(etag) : err('malformed');
+}
+
+/** The ETag after a write: from the answer when strong, else read back. */
+async function written(t: Transport, res: HttpResponse, url: string): Promise<WriteResult<{ etag: string }>> {
+  const etag = res.headers['etag'];
+  if (etag && !etag.startsWith('W/')) return ok({ etag });
+  const read = await etagOf(t, url);
+  return read.ok ? ok({ etag: read.value }) : read;
+}
+
 /** A CalendarProvider for one CalDAV connection (booking calendar + conflict calendars). */
 export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvider {
   const origin = opts.origin ?? new URL(opts.bookingCalendarUrl).origin;
@@ -91,22 +109,8 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
     return inviterFor(autoSchedule, await addresses(), organizerEmail);
   }
 
-  async function etagOf(url: string): Promise<CalendarResult<string>> {
-    const r = await propfind(t, url, '0', '<d:getetag/>');
-    if (!r.ok) return failed(r);
-    const etag = textOf(r.value.items[0]?.props['getetag']);
-    return etag ? ok(etag) : err('malformed');
-  }
-
   async function http(method: string, url: string, headers: Record<string, string> = {}, body?: string): Promise<Result<HttpResponse, CalendarFailure>> {
     return t.request({ method, url, headers, ...(body === undefined ? {} : { body }) });
-  }
-
-  async function written(res: HttpResponse, url: string): Promise<WriteResult<{ etag: string }>> {
-    const etag = res.headers['etag'];
-    if (etag && !etag.startsWith('W/')) return ok({ etag });
-    const read = await etagOf(url);
-    return read.ok ? ok({ etag: read.value }) : read;
   }
 
   /**
@@ -115,7 +119,7 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
    */
   async function settled(res: HttpResponse, url: string, expected: InvitedBy): Promise<WriteResult<Written>> {
     if (expected === 'creneau') {
-      const w = await written(res, url);
+      const w = await written(t, res, url);
       return w.ok ? ok({ etag: w.value.etag, invitedBy: 'creneau' }) : w;
     }
     const back = await http('GET', url, { accept: 'text/calendar' });
@@ -123,7 +127,7 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
     if (back.value.status !== 200) return err(failureOfStatus(back.value.status));
     let etag = back.value.headers['etag'];
     if (!etag || etag.startsWith('W/')) {
-      const e = await etagOf(url);
+      const e = await etagOf(t, url);
       if (!e.ok) return e;
       etag = e.value;
     }
@@ -204,7 +208,7 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
       if (!ev || ev.id !== id) return err('malformed');
       let etag = r.value.headers['etag'];
       if (!etag || etag.startsWith('W/')) {
-        const e = await etagOf(eventUrl(id));
+        const e = await etagOf(t, eventUrl(id));
         if (!e.ok) return e;
         etag = e.value;
       }
@@ -231,13 +235,21 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
       return settled(r.value, url, expected);
     },
 
+    /** Cancels by rewriting the event as a tombstone (STATUS:CANCELLED, If-Match), never by deleting it: see cancelBookingIcs. */
     async cancelEvent(id: string) {
-      if (!ID.test(id)) return err('not_found');
-      const r = await http('DELETE', eventUrl(id));
+      const now = await current(id);
+      if (!now.ok) return now;
+      const body = now.value.body.toString('utf8');
+      if (parseBookingIcs(body)?.cancelled) return err('not_found');
+      const tombstone = cancelBookingIcs(body, clock.now());
+      const etag = now.value.headers['etag'];
+      if (!tombstone) return err('malformed');
+      const r = await http('PUT', eventUrl(id), { ...ICS_TYPE, ...(etag && !etag.startsWith('W/') ? { 'if-match': etag } : {}) }, tombstone);
       if (!r.ok) return r;
       const { status } = r.value;
       if (status === 404 || status === 410) return err('not_found');
-      if (status !== 200 && status !== 204) return err(failureOfStatus(status));
+      if (status === 412) return err('precondition_failed');
+      if (status !== 200 && status !== 201 && status !== 204) return err(failureOfStatus(status));
       return ok(null);
     },
   };
