@@ -34,13 +34,19 @@ export interface Mail {
 export interface SmtpSink {
   readonly url: string;
   readonly mails: Mail[];
+  /** Messages offered, refused ones included. */
+  attempts(): number;
   waitFor(n: number, timeoutMs?: number): Promise<Mail[]>;
   stop(): Promise<void>;
 }
 
-/** A real SMTP server on 127.0.0.1 that keeps what arrives (parsed) in memory. */
-export async function startSmtpSink(): Promise<SmtpSink> {
+/**
+ * A real SMTP server on 127.0.0.1 that keeps what arrives (parsed) in memory; with `refuse`,
+ * the first `refuse.count` messages are answered with `refuse.code` (421/451 passing, 550 final).
+ */
+export async function startSmtpSink(refuse: { count: number; code: number } = { count: 0, code: 0 }): Promise<SmtpSink> {
   const mails: Mail[] = [];
+  let attempts = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -50,6 +56,11 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
+        attempts += 1;
+        if (attempts <= refuse.count) {
+          callback(Object.assign(new Error('try again later'), { responseCode: refuse.code }));
+          return;
+        }
         const raw = Buffer.concat(chunks).toString('utf8');
         void PostalMime.parse(raw).then((m) => {
           const cal = m.attachments.find((a) => a.mimeType.startsWith('text/calendar') || a.filename?.endsWith('.ics'));
@@ -72,6 +83,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   return {
     url: `smtp://127.0.0.1:${port}/?ignoreTLS=true`,
     mails,
+    attempts: () => attempts,
     waitFor: async (n, timeoutMs = 5000) => {
       const until = Date.now() + timeoutMs;
       while (mails.length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 25));

@@ -181,12 +181,8 @@ export function parseBookingIcs(ics: string): ParsedBooking | null {
   };
 }
 
-/**
- * Rewrites the times of a stored booking (a move), keeping every other property the calendar
- * app or server may have added (alarms, PARTSTAT), and bumps SEQUENCE.
- */
-export function moveBookingIcs(ics: string, start: number, end: number, stamp: number, description?: string): string | null {
-  if (!(end > start)) throw new IcsValueError('end');
+/** A stored booking opened for an edit: its one master VEVENT and its SEQUENCE (0 when absent or odd); null when unreadable. */
+function editable(ics: string): { root: ICAL.Component; ev: ICAL.Component; sequence: number } | null {
   let root: ICAL.Component;
   try {
     root = new ICAL.Component(ICAL.parse(ics) as unknown[]);
@@ -197,6 +193,18 @@ export function moveBookingIcs(ics: string, start: number, end: number, stamp: n
   const ev = masters[0];
   if (!ev || masters.length !== 1) return null;
   const sequence = Number(ev.getFirstPropertyValue('sequence') ?? 0);
+  return { root, ev, sequence: Number.isInteger(sequence) && sequence >= 0 ? sequence : 0 };
+}
+
+/**
+ * Rewrites the times of a stored booking (a move), keeping every other property the calendar
+ * app or server may have added (alarms, PARTSTAT), and bumps SEQUENCE.
+ */
+export function moveBookingIcs(ics: string, start: number, end: number, stamp: number, description?: string): string | null {
+  if (!(end > start)) throw new IcsValueError('end');
+  const edit = editable(ics);
+  if (!edit) return null;
+  const { root, ev, sequence } = edit;
   ev.removeAllProperties('dtstart');
   ev.removeAllProperties('dtend');
   ev.removeAllProperties('duration');
@@ -206,7 +214,7 @@ export function moveBookingIcs(ics: string, start: number, end: number, stamp: n
   ev.addPropertyWithValue('dtstamp', utcTime(stamp));
   ev.addPropertyWithValue('dtstart', utcTime(start));
   ev.addPropertyWithValue('dtend', utcTime(end));
-  ev.addPropertyWithValue('sequence', (Number.isInteger(sequence) && sequence >= 0 ? sequence : 0) + 1);
+  ev.addPropertyWithValue('sequence', sequence + 1);
   if (description !== undefined) {
     ev.removeAllProperties('description');
     ev.addPropertyWithValue('description', description);
@@ -221,20 +229,13 @@ export function moveBookingIcs(ics: string, start: number, end: number, stamp: n
  * stay, so a server that schedules sends the attendee its CANCEL. Null when unreadable.
  */
 export function cancelBookingIcs(ics: string, stamp: number): string | null {
-  let root: ICAL.Component;
-  try {
-    root = new ICAL.Component(ICAL.parse(ics) as unknown[]);
-  } catch {
-    return null;
-  }
-  const masters = root.getAllSubcomponents('vevent').filter((e) => !e.hasProperty('recurrence-id'));
-  const ev = masters[0];
-  if (!ev || masters.length !== 1) return null;
-  const sequence = Number(ev.getFirstPropertyValue('sequence') ?? 0);
+  const edit = editable(ics);
+  if (!edit) return null;
+  const { root, ev, sequence } = edit;
   for (const name of ['status', 'transp', 'sequence', 'dtstamp', 'description']) ev.removeAllProperties(name);
   for (const alarm of ev.getAllSubcomponents('valarm')) ev.removeSubcomponent(alarm);
   ev.addPropertyWithValue('dtstamp', ICAL.Time.fromJSDate(new Date(stamp), true));
-  ev.addPropertyWithValue('sequence', (Number.isInteger(sequence) && sequence >= 0 ? sequence : 0) + 1);
+  ev.addPropertyWithValue('sequence', sequence + 1);
   ev.addPropertyWithValue('status', 'CANCELLED');
   ev.addPropertyWithValue('transp', 'TRANSPARENT');
   return root.toString().replace(/\r?\n/g, '\r\n') + '\r\n';

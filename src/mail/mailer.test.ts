@@ -1,39 +1,10 @@
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import PostalMime from 'postal-mime';
-import { SMTPServer } from 'smtp-server';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../lib/log.js';
 import { createMailer } from './mailer.js';
-
-/** A real SMTP server that answers the first `refusals` messages with `code`, then accepts. */
-async function flakySmtp(refusals: number, code: number): Promise<{ url: string; received: string[]; attempts: () => number; stop: () => Promise<void> }> {
-  const received: string[] = [];
-  let attempts = 0;
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    disableReverseLookup: true,
-    logger: false,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        attempts += 1;
-        if (attempts <= refusals) {
-          callback(Object.assign(new Error('try again later'), { responseCode: code }));
-          return;
-        }
-        received.push(Buffer.concat(chunks).toString('utf8'));
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.server.address() as AddressInfo).port;
-  return { url: `smtp://127.0.0.1:${port}/?ignoreTLS=true`, received, attempts: () => attempts, stop: () => new Promise<void>((r) => server.close(() => r())) };
-}
+import { startSmtpSink } from '../../scripts/test-support/world.js';
 
 function mailerFor(url: string, lines: string[]) {
   const config = loadConfig({ CRENEAU_SMTP_URL: url, CRENEAU_MAIL_FROM: 'Salon <booking@salon.example>', CRENEAU_BASE_URL: 'https://booking.salon.example', CRENEAU_LOG: 'debug' });
@@ -50,11 +21,11 @@ const MAIL = {
 };
 
 test('a message is multipart (text, HTML, calendar), auto-submitted, with a Message-ID on the business domain', async () => {
-  const smtp = await flakySmtp(0, 421);
+  const smtp = await startSmtpSink({ count: 0, code: 421 });
   try {
     assert.equal(await mailerFor(smtp.url, []).send(MAIL), true);
-    assert.equal(smtp.received.length, 1);
-    const raw = smtp.received[0] ?? '';
+    assert.equal(smtp.mails.length, 1);
+    const raw = smtp.mails[0]?.raw ?? '';
     const parsed = await PostalMime.parse(raw);
     assert.match(raw, /^Auto-Submitted: auto-generated\r?$/m);
     assert.match(parsed.messageId ?? '', /^<[0-9a-f]{32}@booking\.salon\.example>$/);
@@ -68,15 +39,15 @@ test('a message is multipart (text, HTML, calendar), auto-submitted, with a Mess
 });
 
 test('a passing refusal (4xx) is retried with back-off and arrives once; the log names no one', async () => {
-  const smtp = await flakySmtp(2, 421);
+  const smtp = await startSmtpSink({ count: 2, code: 421 });
   const lines: string[] = [];
   try {
     const mailer = mailerFor(smtp.url, lines);
     assert.equal(await mailer.send(MAIL), false, 'not taken on the first attempt');
     assert.equal(mailer.pending(), 1);
     const until = Date.now() + 5000;
-    while ((smtp.received.length === 0 || mailer.pending() > 0) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(smtp.received.length, 1, 'delivered by the retries');
+    while ((smtp.mails.length === 0 || mailer.pending() > 0) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(smtp.mails.length, 1, 'delivered by the retries');
     assert.equal(smtp.attempts(), 3);
     assert.equal(mailer.pending(), 0);
     const log = lines.join('\n');
@@ -88,7 +59,7 @@ test('a passing refusal (4xx) is retried with back-off and arrives once; the log
 });
 
 test('a final refusal (5xx) is not retried; retries run out after the last delay', async () => {
-  const permanent = await flakySmtp(1, 550);
+  const permanent = await startSmtpSink({ count: 1, code: 550 });
   const lines: string[] = [];
   try {
     const mailer = mailerFor(permanent.url, lines);
@@ -97,14 +68,14 @@ test('a final refusal (5xx) is not retried; retries run out after the last delay
   } finally {
     await permanent.stop();
   }
-  const always = await flakySmtp(100, 451);
+  const always = await startSmtpSink({ count: 100, code: 451 });
   try {
     const mailer = mailerFor(always.url, lines);
     assert.equal(await mailer.send(MAIL), false);
     const until = Date.now() + 5000;
     while (mailer.pending() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     assert.equal(always.attempts(), 3, 'the first attempt and one per delay');
-    assert.equal(always.received.length, 0);
+    assert.equal(always.mails.length, 0);
     assert.match(lines.join('\n'), /error MailGivenUp at mail/);
   } finally {
     await always.stop();

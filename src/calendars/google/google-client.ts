@@ -216,8 +216,8 @@ async function send(doFetch: typeof fetch, url: URL, req: ApiRequest, token: str
     return err('refused');
   }
   const body = await readCapped(res, RESPONSE_CAP);
-  if (!body.ok) return err(body.reason);
-  return ok({ status: res.status, json: parseJson(body.text), res });
+  if (!body.ok) return body;
+  return ok({ status: res.status, json: parseJson(body.value), res });
 }
 
 /** The access token: cached in memory only, refreshed by one request at a time. */
@@ -239,7 +239,7 @@ function tokenCache(opts: GoogleClientOptions, timeoutMs: number, doFetch: typeo
       cached = { token: res.value.accessToken, expiresAt: opts.clock.now() + res.value.expiresInSeconds * 1000 };
       return ok(cached.token);
     }
-    switch (res.reason) {
+    switch (res.error) {
       case 'invalid_grant':
         grantGone = true;
         cached = undefined;
@@ -253,7 +253,7 @@ function tokenCache(opts: GoogleClientOptions, timeoutMs: number, doFetch: typeo
       case 'rejected':
         return err('unauthorized');
       default:
-        return err(res.reason);
+        return err(res.error);
     }
   }
 

@@ -124,7 +124,7 @@ describe('authorization code flow against the stand-in', () => {
       clientId: g.state.clientId,
       clientSecret: g.state.clientSecret,
     });
-    assert.deepEqual(wrong, { ok: false, reason: 'invalid_grant' });
+    assert.deepEqual(wrong, { ok: false, error: 'invalid_grant' });
     // The code was spent by the failed attempt.
     const replay = await exchangeCode({
       tokenUrl: ep.tokenUrl,
@@ -134,7 +134,7 @@ describe('authorization code flow against the stand-in', () => {
       clientId: g.state.clientId,
       clientSecret: g.state.clientSecret,
     });
-    assert.deepEqual(replay, { ok: false, reason: 'invalid_grant' });
+    assert.deepEqual(replay, { ok: false, error: 'invalid_grant' });
 
     const second = await signIn();
     const ok = await exchangeCode({
@@ -169,7 +169,7 @@ describe('authorization code flow against the stand-in', () => {
       clientId: g.state.clientId,
       clientSecret: 'not-the-secret',
     });
-    assert.deepEqual(res, { ok: false, reason: 'invalid_client' });
+    assert.deepEqual(res, { ok: false, error: 'invalid_client' });
   });
 
   it('reports the calendar scopes a user unticked on the consent screen', async () => {
@@ -240,7 +240,7 @@ describe('refresh, userinfo and revoke', () => {
       clientId: g.state.clientId,
       clientSecret: g.state.clientSecret,
     });
-    assert.deepEqual(res, { ok: false, reason: 'invalid_grant' });
+    assert.deepEqual(res, { ok: false, error: 'invalid_grant' });
   });
 
   it('revokes the whole grant, and revoking twice is still success', async () => {
@@ -253,9 +253,9 @@ describe('refresh, userinfo and revoke', () => {
       clientId: g.state.clientId,
       clientSecret: g.state.clientSecret,
     });
-    assert.deepEqual(again, { ok: false, reason: 'invalid_grant' });
+    assert.deepEqual(again, { ok: false, error: 'invalid_grant' });
     const me = await fetchUserinfo({ userinfoUrl: ep.userinfoUrl, accessToken: access });
-    assert.deepEqual(me, { ok: false, reason: 'rejected' });
+    assert.deepEqual(me, { ok: false, error: 'rejected' });
   });
 
   it('reports a garbled, unreachable or slow token endpoint as values', async () => {
@@ -266,14 +266,14 @@ describe('refresh, userinfo and revoke', () => {
       clientId: g.state.clientId,
       clientSecret: g.state.clientSecret,
     });
-    assert.deepEqual(garbled, { ok: false, reason: 'malformed' });
+    assert.deepEqual(garbled, { ok: false, error: 'malformed' });
     const down = await refreshAccessToken({
       tokenUrl: 'http://127.0.0.1:1/token',
       refreshToken: 'r',
       clientId: g.state.clientId,
       clientSecret: g.state.clientSecret,
     });
-    assert.deepEqual(down, { ok: false, reason: 'unreachable' });
+    assert.deepEqual(down, { ok: false, error: 'unreachable' });
     g.state.inject({ kind: 'slow', route: 'token', delayMs: 400 });
     const slow = await refreshAccessToken({
       tokenUrl: ep.tokenUrl,
@@ -282,7 +282,7 @@ describe('refresh, userinfo and revoke', () => {
       clientSecret: g.state.clientSecret,
       timeoutMs: 100,
     });
-    assert.deepEqual(slow, { ok: false, reason: 'timeout' });
+    assert.deepEqual(slow, { ok: false, error: 'timeout' });
   });
 });
 

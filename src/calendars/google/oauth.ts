@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { err, ok, type Result } from '../../lib/result.js';
 
 /**
  * Google OAuth 2.0 helpers (authorization-code flow with PKCE) used by staff sign-in, the
@@ -79,7 +80,7 @@ export type OAuthFailure =
   | 'timeout'
   | 'malformed';
 
-export type OAuthResult<T> = { ok: true; value: T } | { ok: false; reason: OAuthFailure };
+export type OAuthResult<T> = Result<T, OAuthFailure>;
 
 export interface AuthRequest {
   /** Where to send the browser. */
@@ -202,10 +203,10 @@ export async function exchangeCode(
   let idClaims: IdClaims | undefined;
   if (res.value.id_token !== undefined) {
     const claims = decodeIdToken(res.value.id_token, opts.clientId);
-    if (!claims) return { ok: false, reason: 'malformed' };
+    if (!claims) return err('malformed');
     idClaims = claims;
   }
-  return { ok: true, value: toTokenSet(res.value, idClaims) };
+  return ok(toTokenSet(res.value, idClaims));
 }
 
 /** Gets a fresh access token from a refresh token; `invalid_grant` means the staff must reconnect. */
@@ -219,7 +220,7 @@ export async function refreshAccessToken(
     client_secret: opts.clientSecret,
   });
   if (!res.ok) return res;
-  return { ok: true, value: toTokenSet(res.value, undefined) };
+  return ok(toTokenSet(res.value, undefined));
 }
 
 /**
@@ -233,10 +234,11 @@ export async function revokeToken(opts: { revokeUrl: string; token: string } & H
     body: new URLSearchParams({ token: opts.token }).toString(),
   });
   if (!res.ok) return res;
-  if (res.status === 200) return { ok: true, value: null };
-  const err = oauthErrorSchema.safeParse(res.json);
-  if (res.status === 400 && err.success && err.data.error === 'invalid_token') return { ok: true, value: null };
-  return { ok: false, reason: statusFailure(res.status) };
+  const { status, json } = res.value;
+  if (status === 200) return ok(null);
+  const problem = oauthErrorSchema.safeParse(json);
+  if (status === 400 && problem.success && problem.data.error === 'invalid_token') return ok(null);
+  return err(statusFailure(status));
 }
 
 /** The OpenID Connect profile of the signed-in user. */
@@ -267,21 +269,18 @@ export async function fetchUserinfo(
     headers: { Authorization: `Bearer ${opts.accessToken}`, Accept: 'application/json' },
   });
   if (!res.ok) return res;
-  if (res.status !== 200) return { ok: false, reason: statusFailure(res.status) };
-  const parsed = userinfoSchema.safeParse(res.json);
-  if (!parsed.success) return { ok: false, reason: 'malformed' };
+  if (res.value.status !== 200) return err(statusFailure(res.value.status));
+  const parsed = userinfoSchema.safeParse(res.value.json);
+  if (!parsed.success) return err('malformed');
   const u = parsed.data;
-  return {
-    ok: true,
-    value: {
-      sub: u.sub,
-      email: u.email,
-      emailVerified: u.email_verified === true || u.email_verified === 'true',
-      name: u.name,
-      picture: u.picture,
-      locale: u.locale,
-    },
-  };
+  return ok({
+    sub: u.sub,
+    email: u.email,
+    emailVerified: u.email_verified === true || u.email_verified === 'true',
+    name: u.name,
+    picture: u.picture,
+    locale: u.locale,
+  });
 }
 
 /** The requested scopes that Google did not grant (the consent screen lets users untick some). */
@@ -339,19 +338,20 @@ async function postToken(
     body: new URLSearchParams(form).toString(),
   });
   if (!res.ok) return res;
-  if (res.status === 200) {
-    const parsed = tokenResponseSchema.safeParse(res.json);
-    return parsed.success ? { ok: true, value: parsed.data } : { ok: false, reason: 'malformed' };
+  const { status, json } = res.value;
+  if (status === 200) {
+    const parsed = tokenResponseSchema.safeParse(json);
+    return parsed.success ? ok(parsed.data) : err('malformed');
   }
-  const err = oauthErrorSchema.safeParse(res.json);
-  if (err.success) {
-    if (err.data.error === 'invalid_grant') return { ok: false, reason: 'invalid_grant' };
-    if (err.data.error === 'invalid_client' || err.data.error === 'unauthorized_client') {
-      return { ok: false, reason: 'invalid_client' };
+  const problem = oauthErrorSchema.safeParse(json);
+  if (problem.success) {
+    if (problem.data.error === 'invalid_grant') return err('invalid_grant');
+    if (problem.data.error === 'invalid_client' || problem.data.error === 'unauthorized_client') {
+      return err('invalid_client');
     }
-    if (res.status < 500 && res.status !== 429) return { ok: false, reason: 'rejected' };
+    if (status < 500 && status !== 429) return err('rejected');
   }
-  return { ok: false, reason: statusFailure(res.status) };
+  return err(statusFailure(status));
 }
 
 function statusFailure(status: number): OAuthFailure {
@@ -360,7 +360,7 @@ function statusFailure(status: number): OAuthFailure {
   return 'rejected';
 }
 
-type Sent = { ok: true; status: number; json: unknown } | { ok: false; reason: OAuthFailure };
+type Sent = Result<{ status: number; json: unknown }, OAuthFailure>;
 
 async function send(opts: HttpOpts, url: string, init: RequestInit): Promise<Sent> {
   const doFetch = opts.fetch ?? fetch;
@@ -372,12 +372,12 @@ async function send(opts: HttpOpts, url: string, init: RequestInit): Promise<Sen
       redirect: 'error',
       signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     });
-  } catch (err) {
-    return { ok: false, reason: isTimeout(err) ? 'timeout' : 'unreachable' };
+  } catch (e) {
+    return err(isTimeout(e) ? 'timeout' : 'unreachable');
   }
   const body = await readCapped(res, OAUTH_BODY_CAP);
   if (!body.ok) return body;
-  return { ok: true, status: res.status, json: parseJson(body.text) };
+  return ok({ status: res.status, json: parseJson(body.value) });
 }
 
 /** True for the errors AbortSignal.timeout produces. */
@@ -399,13 +399,13 @@ export function parseJson(text: string): unknown {
 export async function readCapped(
   res: Response,
   cap: number,
-): Promise<{ ok: true; text: string } | { ok: false; reason: 'malformed' | 'timeout' | 'unreachable' }> {
+): Promise<Result<string, 'malformed' | 'timeout' | 'unreachable'>> {
   const declared = Number(res.headers.get('content-length') ?? '0');
   if (declared > cap) {
     await res.body?.cancel().catch(() => undefined);
-    return { ok: false, reason: 'malformed' };
+    return err('malformed');
   }
-  if (!res.body) return { ok: true, text: '' };
+  if (!res.body) return ok('');
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -416,12 +416,12 @@ export async function readCapped(
       size += value.byteLength;
       if (size > cap) {
         await reader.cancel().catch(() => undefined);
-        return { ok: false, reason: 'malformed' };
+        return err('malformed');
       }
       chunks.push(value);
     }
-  } catch (err) {
-    return { ok: false, reason: isTimeout(err) ? 'timeout' : 'unreachable' };
+  } catch (e) {
+    return err(isTimeout(e) ? 'timeout' : 'unreachable');
   }
-  return { ok: true, text: Buffer.concat(chunks).toString('utf8') };
+  return ok(Buffer.concat(chunks).toString('utf8'));
 }
