@@ -24,7 +24,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { basicAuth, freePort, mkcalendarBody, putObject, stopGroup, waitUntil, type DavServer } from './dav-server.js';
+import { basicAuth, freePort, makeCalendarAt, putObject, stopGroup, waitUntil, type DavServer } from './dav-server.js';
 
 const BIN = '/usr/lib/cyrus/bin';
 const MASTER = `${BIN}/master`;
@@ -195,12 +195,7 @@ export async function startCyrus(opts: CyrusOptions = {}): Promise<CyrusServer> 
     password,
     address: `${username}@${domain}`,
     domain,
-    async makeCalendar(name, displayName = name, components = ['VEVENT']) {
-      const calUrl = new URL(encodeURIComponent(name) + '/', home).href;
-      const res = await fetch(calUrl, { method: 'MKCALENDAR', headers: { authorization: authHeader, 'content-type': 'application/xml' }, body: mkcalendarBody(displayName, components) });
-      if (res.status !== 201) throw new Error(`MKCALENDAR ${calUrl}: ${res.status} ${await res.text()}`);
-      return calUrl;
-    },
+    makeCalendar: (name, displayName = name, components = ['VEVENT']) => makeCalendarAt(authHeader, new URL(encodeURIComponent(name) + '/', home).href, displayName, components),
     put: (calendarUrl, fileName, ics) => putObject(authHeader, calendarUrl, fileName, ics),
     stop,
   };

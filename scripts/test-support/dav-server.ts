@@ -38,6 +38,13 @@ export function mkcalendarBody(displayName: string, components: readonly string[
   return `<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><D:displayname>${displayName}</D:displayname><C:supported-calendar-component-set>${comps}</C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>`;
 }
 
+/** MKCALENDAR with Basic auth at `calUrl` (201 expected); the calendar's URL. */
+export async function makeCalendarAt(authHeader: string, calUrl: string, displayName: string, components: readonly string[]): Promise<string> {
+  const res = await fetch(calUrl, { method: 'MKCALENDAR', headers: { authorization: authHeader, 'content-type': 'application/xml' }, body: mkcalendarBody(displayName, components) });
+  if (res.status !== 201) throw new Error(`MKCALENDAR ${calUrl}: ${res.status} ${await res.text()}`);
+  return calUrl;
+}
+
 /** PUT of one object with Basic auth; the status. */
 export async function putObject(authHeader: string, calendarUrl: string, fileName: string, ics: string): Promise<number> {
   const res = await fetch(new URL(fileName, calendarUrl), { method: 'PUT', headers: { authorization: authHeader, 'content-type': 'text/calendar; charset=utf-8' }, body: ics });

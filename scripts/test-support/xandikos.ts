@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { basicAuth, mkcalendarBody, putObject, stopGroup, waitUntil, type DavServer } from './dav-server.js';
+import { basicAuth, makeCalendarAt, putObject, stopGroup, waitUntil, type DavServer } from './dav-server.js';
 
 const XANDIKOS = '/usr/bin/xandikos';
 const INSTALL = 'apt-get update && apt-get install -y --no-install-recommends xandikos';
@@ -76,12 +76,7 @@ export async function startXandikos(): Promise<DavServer> {
     url,
     username,
     password,
-    async makeCalendar(name, displayName = name, components = ['VEVENT']) {
-      const calUrl = new URL(`/${username}/calendars/${encodeURIComponent(name)}/`, url).href;
-      const res = await fetch(calUrl, { method: 'MKCALENDAR', headers: { authorization: authHeader, 'content-type': 'application/xml' }, body: mkcalendarBody(displayName, components) });
-      if (res.status !== 201) throw new Error(`MKCALENDAR ${calUrl}: ${res.status} ${await res.text()}`);
-      return calUrl;
-    },
+    makeCalendar: (name, displayName = name, components = ['VEVENT']) => makeCalendarAt(authHeader, new URL(`/${username}/calendars/${encodeURIComponent(name)}/`, url).href, displayName, components),
     put: (calendarUrl, fileName, ics) => putObject(authHeader, calendarUrl, fileName, ics),
     stop,
   };
