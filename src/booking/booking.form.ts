@@ -1,6 +1,7 @@
 import type { FieldName, Question, ServiceFields } from '../catalog/catalog.js';
 import { FIELD_NAMES } from '../catalog/catalog.js';
 import { parseAnswers, type Answer } from './questions.js';
+import { err, ok, type Result } from '../lib/result.js';
 
 /**
  * The booking form (DESIGN.md §5): parse and validate. Length caps everywhere; no control
@@ -47,14 +48,15 @@ function text(body: Record<string, unknown>, name: string): string {
 
 /**
  * Validates the client's details against the service's field settings and questions; errors
- * are i18n keys per field. `yes` is how a ticked checkbox question reads in the recap.
+ * are i18n keys per field. `values` is what was typed (trimmed, bounded), to show the form
+ * again. `yes` is how a ticked checkbox question reads in the recap.
  */
 export function parseClientDetails(
   body: Record<string, unknown>,
   fields: ServiceFields,
   questions: readonly Question[] = [],
   yes = 'yes',
-): { ok: true; value: ClientDetails; values: Record<string, string> } | { ok: false; errors: FormErrors; values: Record<string, string> } {
+): { readonly details: Result<ClientDetails, FormErrors>; readonly values: Record<string, string> } {
   const errors: FormErrors = {};
   const values: Record<string, string> = {};
   const read = (name: keyof typeof LIMITS, required: boolean): string => {
@@ -84,6 +86,6 @@ export function parseClientDetails(
   const asked = parseAnswers(body, questions, yes);
   Object.assign(values, asked.values);
   Object.assign(errors, asked.errors);
-  if (Object.keys(errors).length > 0) return { ok: false, errors, values };
-  return { ok: true, value: { firstName, lastName, email, phone, extra, answers: asked.answers }, values };
+  if (Object.keys(errors).length > 0) return { details: err(errors), values };
+  return { details: ok({ firstName, lastName, email, phone, extra, answers: asked.answers }), values };
 }

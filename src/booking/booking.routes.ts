@@ -221,19 +221,19 @@ function clientPages(ctx: AppContext, kit: BookingKit) {
       if (typeof form.website === 'string' && form.website !== '') throw new AppError(400, 'booking:rejected');
       if (!bookingId) throw new AppError(post.allowed ? 400 : 429, post.allowed ? 'booking:form_expired' : 'errors:too_many_requests');
       if (start === null) throw new AppError(post.allowed ? 400 : 429, post.allowed ? 'booking:bad_start' : 'errors:too_many_requests');
-      const parsed = parseClientDetails(form, service.fields, service.questions, t(res)('booking:answer_yes'));
+      const { details, values } = parseClientDetails(form, service.fields, service.questions, t(res)('booking:answer_yes'));
       const formToken = String(form.form_token);
       const again = (status: number, notice: string, extra: Partial<{ errors: FormErrors; noticeParams: Record<string, unknown>; alternatives: readonly number[] }> = {}) =>
-        renderForm(req, res, target, extra.alternatives?.[0] ?? start, tz, formToken, parsed.values, extra.errors ?? {}, status, { notice, ...extra });
+        renderForm(req, res, target, extra.alternatives?.[0] ?? start, tz, formToken, values, extra.errors ?? {}, status, { notice, ...extra });
       const tooMany = (d: RateDecision) => again(429, 'booking:too_many_retry', { noticeParams: { minutes: Math.ceil(d.retryAfterSeconds / 60) } });
       if (!post.allowed) return tooMany(post);
-      if (!parsed.ok) return renderForm(req, res, target, start, tz, formToken, parsed.values, parsed.errors, 422);
+      if (!details.ok) return renderForm(req, res, target, start, tz, formToken, values, details.error, 422);
       // Only now does the attempt cost something: it reaches the calendar.
       const attempt = within('bookings', req, res);
       if (!attempt.allowed) return tooMany(attempt);
       const connected = await ctx.calendars.forStaff(staff.id, staff.timeZone);
       if (!connected) throw new AppError(503, 'booking:unavailable');
-      const booked = await desk.book(staff, service, connected, start, parsed.value, bookingId, locals(res).lang);
+      const booked = await desk.book(staff, service, connected, start, details.value, bookingId, locals(res).lang);
       if (booked.ok) return res.redirect(303, `/b/${booked.value}?tz=${encodeURIComponent(tz)}`);
       switch (booked.error) {
         case 'taken':
