@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import ICAL from 'ical.js';
+import { DateTime } from 'luxon';
 import { client, iso, openForm, openRules, postForm, soon, startWorld, STAFF_ZONE, type World } from '../../scripts/test-support/world.js';
 
 /** The calendar objects in the Radicale booking calendar (name → ICS). */
@@ -370,6 +371,46 @@ describe('booking against a real Radicale and SMTP sink', () => {
     assert.equal(unknown.status, 404);
     const strip = (html: string) => html.replace(/name="back" value="[^"]*"/, '');
     assert.equal(strip(await unknown.text()), strip(await random.text()));
+  });
+
+  test('the picker shows a month: days with free time are links carrying date=, the others are not; ?month= moves within today … the horizon', async () => {
+    const today = DateTime.now().setZone(STAFF_ZONE);
+    const lastDay = today.plus({ days: 30 }).toISODate() as string; // the service's horizon
+    /** The month page: its caption, the dates linked, the day numbers shown, and the month links. */
+    const monthPage = async (query: string) => {
+      const html = await (await fetch(`${w.url}/@alice/haircut?tz=${encodeURIComponent(STAFF_ZONE)}${query}`)).text();
+      const table = /<table>([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '';
+      return {
+        html,
+        caption: /<caption><h3 id="month-title">([^<]+)<\/h3>/.exec(table)?.[1] ?? '',
+        linked: [...table.matchAll(/<a href="[^"]*[?;]date=(\d{4}-\d{2}-\d{2})"/g)].map((m) => m[1] as string),
+        shown: [...table.matchAll(/<td>(?:<a [^>]*>|<span[^>]*>)(\d+)/g)].map((m) => Number(m[1])),
+        nav: [...html.matchAll(/href="[^"]*[?;]month=(\d{4}-\d{2})" aria-label="(Previous|Next) month/g)].map((m) => `${m[2]}:${m[1]}`),
+      };
+    };
+    const next = today.plus({ months: 1 }).startOf('month');
+    const page = await monthPage(`&month=${next.toFormat('yyyy-MM')}`);
+    assert.equal(page.caption, next.toFormat('LLLL yyyy', { locale: 'en' }));
+    assert.deepEqual(page.shown, Array.from({ length: next.daysInMonth ?? 0 }, (_, i) => i + 1), 'every day of the month, in order');
+    // Every day up to the horizon has free hours (09:00–17:00 every day); none after it.
+    const expected = Array.from({ length: next.daysInMonth ?? 0 }, (_, i) => next.plus({ days: i }).toISODate() as string).filter((d) => d <= lastDay);
+    assert.deepEqual(page.linked.filter((d) => d > lastDay), [], 'no day beyond the horizon is a link');
+    assert.ok(page.linked.every((d) => d.startsWith(next.toFormat('yyyy-MM'))), 'only days of the month shown');
+    assert.ok(expected.length - page.linked.length <= 1, `the days before the horizon are links (${page.linked.length} of ${expected.length})`);
+    assert.ok(page.nav.includes(`Previous:${today.toFormat('yyyy-MM')}`), page.nav.join());
+    // This month: the days before today are never links; the first free day is selected.
+    const now = await monthPage(`&month=${today.toFormat('yyyy-MM')}`);
+    assert.ok(now.linked.every((d) => d >= (today.toISODate() as string)), 'no past day is a link');
+    assert.match(now.html, /aria-current=date/);
+    // A chosen day is selected and its times are shown.
+    const chosen = page.linked[3] ?? page.linked[0] ?? '';
+    const day = await monthPage(`&month=${next.toFormat('yyyy-MM')}&date=${chosen}`);
+    assert.match(day.html, new RegExp(`date=${chosen}" aria-current=date`));
+    assert.match(day.html, new RegExp(`start=${encodeURIComponent(chosen)}T09%3A00`), 'its first time is offered');
+    // Months outside today … the horizon are brought back inside.
+    assert.equal((await monthPage('&month=2020-01')).caption, today.toFormat('LLLL yyyy', { locale: 'en' }));
+    const far = DateTime.fromISO(lastDay, { zone: STAFF_ZONE });
+    assert.equal((await monthPage(`&month=${far.plus({ months: 3 }).toFormat('yyyy-MM')}`)).caption, far.toFormat('LLLL yyyy', { locale: 'en' }));
   });
 
   test('a burst of visitors shares one rendering, never after a booking or an edit, never with a cookie', async () => {

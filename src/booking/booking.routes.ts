@@ -10,7 +10,7 @@ import { RateLimiter, type RateDecision } from '../lib/rate-limiter.js';
 import { cancellationNoticeKey, invitationNoticeKey, mintFormToken, verifyFormToken } from './booking.js';
 import { parseClientDetails, type FormErrors } from './booking.form.js';
 import { BookingDesk, invitedByFor, type LoadError, type ManagedBooking } from './booking.service.js';
-import { bookingFormModel, manageModel, pickerModel, pickerWindow } from './booking.view.js';
+import { bookingFormModel, followingMonth, manageModel, pickerModel, pickerMonth, type PickerMonth } from './booking.view.js';
 
 /**
  * The client's pages (DESIGN.md §3, §5): no cookie, no JavaScript needed, nothing stored.
@@ -91,10 +91,17 @@ function bookingKit(ctx: AppContext) {
     const { staff, service } = target;
     const tz = opts.tz ?? clientZone(req, staff);
     const now = ctx.clock.now();
-    const window = pickerWindow(req.query.from, tz, now, service.rules.horizonDays);
     const connected = await ctx.calendars.forStaff(staff.id, staff.timeZone);
     const exclude = opts.manage ? { id: opts.manage.event.id, start: opts.manage.event.start, end: opts.manage.event.end } : undefined;
-    const result = connected && window.range ? await desk.offeredSlots(staff, service, connected, window.range, { live: false, ...(exclude ? { exclude } : {}) }) : null;
+    const read = (m: PickerMonth) => (connected && m.range ? desk.offeredSlots(staff, service, connected, m.range, { live: false, ...(exclude ? { exclude } : {}) }) : Promise.resolve(null));
+    let window = pickerMonth({ month: req.query.month, date: opts.date ?? req.query.date, from: req.query.from }, tz, now, service.rules.horizonDays);
+    let result = await read(window);
+    // Nothing free left this month and the visitor chose no month: show the next one.
+    const next = result?.ok && result.value.length === 0 ? followingMonth(window, tz, now, service.rules.horizonDays) : null;
+    if (next) {
+      const later = await read(next);
+      if (later?.ok && later.value.length > 0) [window, result] = [next, later];
+    }
     const model = pickerModel({
       staff,
       service,

@@ -1,7 +1,7 @@
 import type { StaffRow } from '../accounts/accounts.repo.js';
 import { FIELD_NAMES, type ServiceRow } from '../catalog/catalog.js';
 import type { Interval } from '../lib/interval.js';
-import { addDays, allZones, dateIn, dayRange, formatDate, formatDayShort, formatTime, isoIn, zoneLabel } from '../lib/time.js';
+import { addDays, allZones, dateIn, dayRange, formatDate, formatDateOnly, formatMonth, formatTime, isoIn, weekdayIndex, weekdayNames, zoneLabel } from '../lib/time.js';
 import type { FormErrors } from './booking.form.js';
 import { answerName } from './questions.js';
 import type { ManagedBooking } from './booking.service.js';
@@ -11,30 +11,79 @@ import type { ManagedBooking } from './booking.service.js';
  * service, offered slots, the visitor's zone and language) to what the templates lay out.
  */
 
-/** Days shown at once by the picker. */
-export const DAY_WINDOW = 14;
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
-/** The days the picker shows: from `from` (clamped to today … the horizon) for DAY_WINDOW days. */
-export interface PickerWindow {
+/**
+ * The month the picker shows: `?month=YYYY-MM`, else the month of `?date=` (or of the older
+ * `?from=`), else this month — clamped to today … the horizon. Slots are read for its days
+ * from today on.
+ */
+export interface PickerMonth {
   readonly today: string;
   readonly lastDay: string;
+  /** YYYY-MM. */
+  readonly month: string;
+  /** Whether the visitor chose the month or a day (else the picker may move on to the next month). */
+  readonly chosen: boolean;
+  /** The days of the month that can have slots: max(1st, today) … min(last day, horizon). */
   readonly from: string;
   readonly to: string;
-  /** The instants those days cover in the visitor's zone (null for a date the zone cannot place). */
+  /** The instants those days cover in the visitor's zone (null when there are none). */
   readonly range: Interval | null;
+  readonly prevMonth: string | null;
+  readonly nextMonth: string | null;
 }
 
-/** Which days the picker shows for a requested `from` date. */
-export function pickerWindow(fromParam: unknown, tz: string, now: number, horizonDays: number): PickerWindow {
+/** The last day of a YYYY-MM month. */
+function monthEnd(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+}
+
+/** The month after (or before) a YYYY-MM month. */
+function shiftMonth(month: string, by: 1 | -1): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(y, m - 1 + by, 1)).toISOString().slice(0, 7);
+}
+
+/** Which month the picker shows for the query's `month`, `date` or `from`. */
+export function pickerMonth(query: { month?: unknown; date?: unknown; from?: unknown }, tz: string, now: number, horizonDays: number): PickerMonth {
   const today = dateIn(now, tz);
   const lastDay = dateIn(now + horizonDays * 86_400_000, tz);
-  let from = typeof fromParam === 'string' && dayRange(fromParam, tz) ? fromParam : today;
-  if (from < today) from = today;
-  if (from > lastDay) from = lastDay;
-  const to = addDays(from, DAY_WINDOW - 1);
+  const monthOf = (v: unknown) => (typeof v === 'string' && dayRange(v, tz) ? v.slice(0, 7) : undefined);
+  const asked = typeof query.month === 'string' && MONTH.test(query.month) ? query.month : (monthOf(query.date) ?? monthOf(query.from));
+  let month = asked ?? today.slice(0, 7);
+  if (month < today.slice(0, 7)) month = today.slice(0, 7);
+  if (month > lastDay.slice(0, 7)) month = lastDay.slice(0, 7);
+  const from = `${month}-01` < today ? today : `${month}-01`;
+  const to = monthEnd(month) > lastDay ? lastDay : monthEnd(month);
   const first = dayRange(from, tz);
   const last = dayRange(to, tz);
-  return { today, lastDay, from, to, range: first && last ? { start: first.start, end: last.end } : null };
+  return {
+    today,
+    lastDay,
+    month,
+    chosen: asked !== undefined,
+    from,
+    to,
+    range: first && last && from <= to ? { start: first.start, end: last.end } : null,
+    prevMonth: month > today.slice(0, 7) ? shiftMonth(month, -1) : null,
+    nextMonth: month < lastDay.slice(0, 7) ? shiftMonth(month, 1) : null,
+  };
+}
+
+/** The next month, when the visitor chose none and nothing is free in this one any more. */
+export function followingMonth(m: PickerMonth, tz: string, now: number, horizonDays: number): PickerMonth | null {
+  return !m.chosen && m.nextMonth ? { ...pickerMonth({ month: m.nextMonth }, tz, now, horizonDays), chosen: false } : null;
+}
+
+/** The days of a month as weeks of seven cells (Monday first); null cells pad the first and last week. */
+function monthWeeks(month: string): (string | null)[][] {
+  const first = `${month}-01`;
+  const cells: (string | null)[] = Array.from({ length: weekdayIndex(first) }, () => null);
+  for (let d = first; d.startsWith(month); d = addDays(d, 1)) cells.push(d);
+  while (cells.length % 7 !== 0) cells.push(null);
+  return Array.from({ length: cells.length / 7 }, (_, i) => cells.slice(i * 7, i * 7 + 7));
 }
 
 export interface PickerFacts {
@@ -43,8 +92,8 @@ export interface PickerFacts {
   readonly tz: string;
   readonly lang: string;
   readonly now: number;
-  readonly window: PickerWindow;
-  /** The offered slots in the window, or null when the calendar could not be read. */
+  readonly window: PickerMonth;
+  /** The offered slots in the month, or null when the calendar could not be read. */
   readonly slots: readonly number[] | null;
   readonly connected: boolean;
   /** The day asked for (`?date=`), if any. */
@@ -72,13 +121,29 @@ function slotsByDay(days: readonly string[], slots: readonly number[], tz: strin
   return byDay;
 }
 
-/** The day picker and the chosen day's slots (also the 409 and "unavailable" pages). */
+/** The month calendar and the chosen day's times (also the 409 and "unavailable" pages). */
 export function pickerModel(f: PickerFacts) {
-  const { staff, service, tz, lang, now, window: w } = f;
-  const windowDays = Array.from({ length: DAY_WINDOW }, (_, i) => addDays(w.from, i));
-  const byDay = slotsByDay(windowDays, f.slots ?? [], tz);
-  const requested = typeof f.date === 'string' && dayRange(f.date, tz) ? f.date : undefined;
-  const selected = requested ?? windowDays.find((d) => byDay.has(d)) ?? w.from;
+  const { staff, service, tz, lang, now, window: m } = f;
+  const openDays: string[] = [];
+  for (let d = m.from; d <= m.to; d = addDays(d, 1)) openDays.push(d);
+  const byDay = slotsByDay(openDays, f.slots ?? [], tz);
+  const requested = typeof f.date === 'string' && byDay.has(f.date) ? f.date : undefined;
+  const selected = requested ?? openDays.find((d) => byDay.has(d)) ?? null;
+  const basePath = f.manageToken !== null ? `/b/${f.manageToken}/reschedule` : `/@${staff.username}/${service.slug}`;
+  const tzq = `tz=${encodeURIComponent(tz)}`;
+  const cell = (d: string | null) => {
+    if (d === null) return null;
+    const count = byDay.get(d)?.length ?? 0;
+    return {
+      date: d,
+      day: Number(d.slice(8)),
+      count,
+      selected: d === selected,
+      today: d === m.today,
+      href: count > 0 ? `${basePath}?${tzq}&month=${m.month}&date=${d}` : null,
+      label: formatDateOnly(d, lang),
+    };
+  };
   return {
     title: service.title,
     person: staff,
@@ -89,15 +154,21 @@ export function pickerModel(f: PickerFacts) {
     zones: f.allZones ? allZones() : [...new Set([tz, staff.timeZone])],
     allZones: f.allZones,
     zoneLabel: zoneLabel(tz, now),
-    days: windowDays.map((d) => ({ date: d, ...formatDayShort(d, tz, lang), count: byDay.get(d)?.length ?? 0, selected: d === selected })),
+    month: m.month,
+    monthLabel: formatMonth(m.month, lang),
+    weekdays: weekdayNames(lang),
+    weeks: monthWeeks(m.month).map((w) => w.map(cell)),
+    freeDays: byDay.size,
     selected,
-    selectedLabel: formatDate(dayRange(selected, tz)?.start ?? now, tz, lang),
-    slots: (byDay.get(selected) ?? []).map((s) => ({ iso: isoIn(s, tz), label: formatTime(s, tz, lang) })),
+    selectedLabel: selected ? formatDate(dayRange(selected, tz)?.start ?? now, tz, lang) : null,
+    slots: selected ? (byDay.get(selected) ?? []).map((s) => ({ iso: isoIn(s, tz), label: formatTime(s, tz, lang) })) : [],
     available: f.slots !== null,
     connected: f.connected,
-    basePath: f.manageToken !== null ? `/b/${f.manageToken}/reschedule` : `/@${staff.username}/${service.slug}`,
-    prevFrom: w.from > w.today ? (addDays(w.from, -DAY_WINDOW) < w.today ? w.today : addDays(w.from, -DAY_WINDOW)) : null,
-    nextFrom: w.to < w.lastDay ? addDays(w.from, DAY_WINDOW) : null,
+    basePath,
+    prevHref: m.prevMonth ? `${basePath}?${tzq}&month=${m.prevMonth}` : null,
+    nextHref: m.nextMonth ? `${basePath}?${tzq}&month=${m.nextMonth}` : null,
+    prevLabel: m.prevMonth ? formatMonth(m.prevMonth, lang) : null,
+    nextLabel: m.nextMonth ? formatMonth(m.nextMonth, lang) : null,
     manage: f.manageToken !== null ? { token: f.manageToken } : null,
     notice: f.notice,
     taken: f.taken.map((s) => ({ iso: isoIn(s, tz), label: `${formatDate(s, tz, lang)} ${formatTime(s, tz, lang)}`, date: dateIn(s, tz) })),

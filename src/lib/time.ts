@@ -169,6 +169,35 @@ export function formatDayShort(date: string, tz: string, lang: string): { weekda
   };
 }
 
+/** A calendar date's own day names, whatever the zone (noon UTC of that date). */
+function dateNoon(date: string): number {
+  return (utcDate(date) ?? 0) + 12 * 3600_000;
+}
+
+/** "Tuesday 1 December 2026" for a calendar date (no zone involved). */
+export function formatDateOnly(date: string, lang: string): string {
+  return formatDate(dateNoon(date), 'UTC', lang);
+}
+
+/** "December 2026" for a YYYY-MM month. */
+export function formatMonth(month: string, lang: string): string {
+  return format(dateNoon(`${month}-15`), 'UTC', lang, 'month', { month: 'long', year: 'numeric' });
+}
+
+/** Day of the week of a calendar date, Monday = 0 … Sunday = 6. */
+export function weekdayIndex(date: string): number {
+  return (new Date(dateNoon(date)).getUTCDay() + 6) % 7;
+}
+
+/** Short and long weekday names, Monday first, in the visitor's language. */
+export function weekdayNames(lang: string): { short: string; long: string }[] {
+  // 2024-01-01 was a Monday.
+  return Array.from({ length: 7 }, (_, i) => {
+    const noon = dateNoon(`2024-01-0${i + 1}`);
+    return { short: format(noon, 'UTC', lang, 'wd', { weekday: 'short' }).replace(/\.$/, ''), long: format(noon, 'UTC', lang, 'wdl', { weekday: 'long' }) };
+  });
+}
+
 /** Adds whole days to a YYYY-MM-DD date. */
 export function addDays(date: string, days: number): string {
   const d = utcDate(date);
