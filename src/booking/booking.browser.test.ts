@@ -44,6 +44,12 @@ for (const viewport of [
     assert.ok((await page.locator('#tz option').count()) > 300, 'every zone to choose from');
     assert.equal(await page.inputValue('#tz'), 'America/New_York');
     assert.equal(await page.locator('[data-tz-more]').isVisible(), false, 'no link to the server list once filled');
+    // The long list can be searched by city; the search picks the first match.
+    await page.fill('#tz-search', 'tokyo');
+    assert.equal(await page.inputValue('#tz'), 'Asia/Tokyo');
+    assert.match((await page.locator('#tz option[value="Asia/Tokyo"]').textContent()) ?? '', /^Tokyo — \S+/);
+    await page.fill('#tz-search', '');
+    await page.selectOption('#tz', 'America/New_York');
     // A free day of the month calendar, reached with the keyboard.
     const day = page.locator('.month a.free').last();
     await day.focus();

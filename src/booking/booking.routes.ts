@@ -113,6 +113,7 @@ function bookingKit(ctx: AppContext) {
       connected: connected !== null,
       date: opts.date ?? req.query.date,
       allZones: req.query.zones === 'all',
+      hourCycle: req.query.hc,
       manageToken: opts.manage?.token ?? null,
       notice: opts.notice ?? null,
       taken: opts.taken ?? [],

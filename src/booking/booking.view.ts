@@ -1,7 +1,7 @@
 import type { StaffRow } from '../accounts/accounts.repo.js';
 import { FIELD_NAMES, type ServiceRow } from '../catalog/catalog.js';
 import type { Interval } from '../lib/interval.js';
-import { addDays, allZones, dateIn, dayRange, formatDate, formatDateOnly, formatMonth, formatTime, isoIn, weekdayIndex, weekdayNames, zoneLabel } from '../lib/time.js';
+import { addDays, allZones, dateIn, dayRange, formatDate, formatDateOnly, formatMonth, formatTime, friendlyZone, hourCycleOf, isoIn, weekdayIndex, weekdayNames, zoneLabel } from '../lib/time.js';
 import type { FormErrors } from './booking.form.js';
 import { answerName } from './questions.js';
 import type { ManagedBooking } from './booking.service.js';
@@ -100,6 +100,8 @@ export interface PickerFacts {
   readonly date: unknown;
   /** Whether the visitor asked for the whole zone list (`?zones=all`). */
   readonly allZones: boolean;
+  /** The clock the visitor chose (`?hc=12|24`), else the language's. */
+  readonly hourCycle?: unknown;
   /** Set when the picker reschedules a booking. */
   readonly manageToken: string | null;
   readonly notice: string | null;
@@ -130,7 +132,9 @@ export function pickerModel(f: PickerFacts) {
   const requested = typeof f.date === 'string' && byDay.has(f.date) ? f.date : undefined;
   const selected = requested ?? openDays.find((d) => byDay.has(d)) ?? null;
   const basePath = f.manageToken !== null ? `/b/${f.manageToken}/reschedule` : `/@${staff.username}/${service.slug}`;
-  const tzq = `tz=${encodeURIComponent(tz)}`;
+  const hc = hourCycleOf(f.hourCycle);
+  // What every link of the picker carries: the zone, and the clock when the visitor chose one.
+  const tzq = `tz=${encodeURIComponent(tz)}${hc ? `&hc=${hc}` : ''}`;
   const cell = (d: string | null) => {
     if (d === null) return null;
     const count = byDay.get(d)?.length ?? 0;
@@ -151,9 +155,13 @@ export function pickerModel(f: PickerFacts) {
     tz,
     // The whole zone list only on request: tz.js fills it from the browser's own list, which
     // keeps the page small (the full list is two thirds of it).
-    zones: f.allZones ? allZones() : [...new Set([tz, staff.timeZone])],
+    zones: (f.allZones ? allZones() : [...new Set([tz, staff.timeZone])]).map((z) => ({ id: z, label: `${friendlyZone(z, now, lang, hc)} (${z.replace(/_/g, ' ')})`, selected: z === tz })),
     allZones: f.allZones,
     zoneLabel: zoneLabel(tz, now),
+    zoneName: friendlyZone(tz, now, lang, hc),
+    hourCycle: hc ?? null,
+    tzq,
+    clocks: (['12', '24'] as const).map((c) => ({ value: c, href: `${basePath}?tz=${encodeURIComponent(tz)}&hc=${c}&month=${m.month}${selected ? `&date=${selected}` : ''}`, current: hc === c })),
     month: m.month,
     monthLabel: formatMonth(m.month, lang),
     weekdays: weekdayNames(lang),
@@ -161,7 +169,7 @@ export function pickerModel(f: PickerFacts) {
     freeDays: byDay.size,
     selected,
     selectedLabel: selected ? formatDate(dayRange(selected, tz)?.start ?? now, tz, lang) : null,
-    slots: selected ? (byDay.get(selected) ?? []).map((s) => ({ iso: isoIn(s, tz), label: formatTime(s, tz, lang) })) : [],
+    slots: selected ? (byDay.get(selected) ?? []).map((s) => ({ iso: isoIn(s, tz), label: formatTime(s, tz, lang, hc) })) : [],
     available: f.slots !== null,
     connected: f.connected,
     basePath,
@@ -171,7 +179,7 @@ export function pickerModel(f: PickerFacts) {
     nextLabel: m.nextMonth ? formatMonth(m.nextMonth, lang) : null,
     manage: f.manageToken !== null ? { token: f.manageToken } : null,
     notice: f.notice,
-    taken: f.taken.map((s) => ({ iso: isoIn(s, tz), label: `${formatDate(s, tz, lang)} ${formatTime(s, tz, lang)}`, date: dateIn(s, tz) })),
+    taken: f.taken.map((s) => ({ iso: isoIn(s, tz), label: `${formatDate(s, tz, lang)} ${formatTime(s, tz, lang, hc)}`, date: dateIn(s, tz) })),
     scripts: ['js/tz.js'],
   };
 }

@@ -154,9 +154,28 @@ export function formatDate(ms: number, tz: string, lang: string): string {
   return format(ms, tz, lang, 'date', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 }
 
-/** "09:30" in the visitor's language. */
-export function formatTime(ms: number, tz: string, lang: string): string {
-  return format(ms, tz, lang, 'time', { hour: 'numeric', minute: '2-digit' });
+/** A 12- or 24-hour clock, as the visitor chose (`?hc=`); absent = the language's habit. */
+export type HourCycle = '12' | '24';
+
+/** The `?hc=` value, when it is one. */
+export function hourCycleOf(v: unknown): HourCycle | undefined {
+  return v === '12' || v === '24' ? v : undefined;
+}
+
+/** "09:30" (or "9:30 AM") in the visitor's language and clock. */
+export function formatTime(ms: number, tz: string, lang: string, hc?: HourCycle): string {
+  if (!hc) return format(ms, tz, lang, 'time', { hour: 'numeric', minute: '2-digit' });
+  return format(ms, tz, lang, `time${hc}`, { hour: 'numeric', minute: '2-digit', hourCycle: hc === '24' ? 'h23' : 'h12' });
+}
+
+/** The place a zone is named after: "New York" for America/New_York, "Buenos Aires" for America/Argentina/Buenos_Aires. */
+export function zoneCity(tz: string): string {
+  return (tz.split('/').pop() ?? tz).replace(/_/g, ' ');
+}
+
+/** "New York — 09:14": a zone as people know it, with its time now. */
+export function friendlyZone(tz: string, now: number, lang: string, hc?: HourCycle): string {
+  return `${zoneCity(tz)} — ${formatTime(now, tz, lang, hc)}`;
 }
 
 /** Short weekday, day and month for the day picker: "Tue", "1", "Dec". */
