@@ -163,7 +163,11 @@ async function readCalendar(
   if (!listing.ok) return failed(listing.error.reason);
   const listed = listedObjects(listing.value.items, cal);
   if (!listed.ok) return failed('malformed');
-  const raw: string[] = [];
+  const findings: Finding[] = [];
+  /** Minimized objects (what the busy read sees) and where each came from; the full texts are not kept. */
+  const texts: string[] = [];
+  const hrefOf: string[] = [];
+  let objects = 0;
   const entries = [...listed.value.values()];
   for (let i = 0; i < entries.length; i += MULTIGET_BATCH) {
     const hrefs = entries.slice(i, i + MULTIGET_BATCH).map((o) => `<d:href>${xmlEscape(o.href)}</d:href>`).join('');
@@ -171,21 +175,21 @@ async function readCalendar(
     if (!r.ok) return failed(r.error.reason);
     const got = objectsOf(r.value.items, cal, { allowGone: true });
     if (!got.ok) return failed('malformed');
-    for (const o of got.value) if (!o.gone) raw.push(o.data);
+    const present = got.value.flatMap((o) => (o.gone ? [] : [o]));
+    objects += present.length;
+    const small = await opts.engine.minimize(present.map((o) => o.data));
+    if (!small.ok) return failed(small.error);
+    present.forEach((o, n) => {
+      const s = small.value[n];
+      if (s === undefined || s === null) {
+        // It does not even parse: named from the text in hand.
+        if (findings.length < MAX_NAMED) findings.push(named(o.data, name));
+      } else {
+        texts.push(s);
+        hrefOf.push(new URL(listed.value.get(o.key)?.href ?? o.key, cal).href);
+      }
+    });
   }
-  const small = await opts.engine.minimize(raw);
-  if (!small.ok) return failed(small.error);
-  const findings: Finding[] = [];
-  const texts: string[] = [];
-  const rawOf: number[] = [];
-  small.value.forEach((s, i) => {
-    if (s === null) {
-      if (findings.length < MAX_NAMED) findings.push(named(raw[i] ?? '', name));
-    } else {
-      texts.push(s);
-      rawOf.push(i);
-    }
-  });
   const key = `check:${randomBytes(6).toString('hex')}`;
   let reads = 0;
   let stopped = false;
@@ -205,7 +209,8 @@ async function readCalendar(
   const search = async (ix: readonly number[]): Promise<void> => {
     if (findings.length >= MAX_NAMED || stopped) return;
     if (ix.length === 1) {
-      findings.push(named(raw[rawOf[ix[0] as number] as number] ?? '', name));
+      // The minimized text has no SUMMARY: the object is read again to be named.
+      findings.push(named(await fullText(t, hrefOf[ix[0] as number] ?? cal, deadline), name));
       return;
     }
     const half = ix.length >> 1;
@@ -218,7 +223,13 @@ async function readCalendar(
     // Every object reads on its own but not all together: the calendar as a whole is over the budget.
     if (findings.length === before) findings.push({ key: stopped ? 'calendar_check_stopped' : 'calendar_too_costly', level: 'error', params: { calendar: name } });
   }
-  return { objects: raw.length, findings };
+  return { objects, findings };
+}
+
+/** One object's full text, or '' when it cannot be read again (then it is named "—"). */
+async function fullText(t: Transport, url: string, deadline: number): Promise<string> {
+  const r = await t.request({ method: 'GET', url, headers: { accept: 'text/calendar' }, deadline });
+  return r.ok && r.value.status === 200 ? r.value.body.toString('utf8') : '';
 }
 
 /** An unreadable object, named by its SUMMARY and UID as written (text, escaped where shown). */
