@@ -244,7 +244,7 @@ export class CalendarDirectory {
 async function checkProvider(provider: CalendarProvider, connection: ConnectionRow, now: number): Promise<Finding[]> {
   const listed = await provider.listCalendars();
   if (!listed.ok) return [listed.error === 'unauthorized' || listed.error === 'needs_reconnect' ? { key: 'access_revoked', level: 'error' } : { key: `failure_${listed.error}`, level: 'error' }];
-  const findings: Finding[] = [{ key: 'auth_ok', level: 'ok', params: { n: String(listed.value.length) } }];
+  const findings: Finding[] = [{ key: 'access_ok', level: 'ok', params: { n: String(listed.value.length) } }];
   const target = listed.value.find((c) => c.id === connection.bookingCalendar);
   if (!target) findings.push({ key: 'booking_missing', level: 'error', params: { calendar: connection.bookingCalendar } });
   else findings.push(target.writable ? { key: 'writable', level: 'ok', params: { calendar: target.name } } : { key: 'read_only', level: 'error', params: { calendar: target.name } });

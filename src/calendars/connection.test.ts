@@ -156,8 +156,11 @@ describe('connecting Google Calendar (stand-in speaking Google’s wire format)'
     assert.equal(await connect(), '/admin/calendar?done=connected');
     const conn = await findConnection(app.deps.db, 1);
     assert.equal(conn?.provider, 'google');
-    const page = await owner.get('/admin/calendar');
+    const page = await owner.get('/admin/calendar?done=connected');
     assert.match(page.text, /Connected to Google Calendar/);
+    assert.match(page.text, /<li class="check-ok"><strong>OK:<\/strong> Creneau has access to your calendars; \d+ calendar\(s\) found\.<\/li>/, 'connecting runs the check');
+    assert.match(page.text, /<li class="check-ok"><strong>OK:<\/strong> This server sends invitations itself: Creneau will not e-mail clients\.<\/li>/);
+    assert.match(page.text, /<li class="check-ok"><strong>OK:<\/strong> Your busy times for the next 60 days could be read\.<\/li>/);
     const before = google.state.requestsTo('revoke').length;
     const csrf = hiddenValue(page.text, '_csrf');
     await owner.post('/admin/calendar/disconnect', { _csrf: csrf });
