@@ -56,6 +56,7 @@ describe('connecting a CalDAV calendar from the staff page (real Radicale)', () 
     assert.equal(res.status, 303, res.text.slice(0, 300));
     const page = await owner.get('/admin/calendar?done=connected');
     assert.match(page.text, /Your calendar is connected/);
+    assert.match(page.text, /<h2 id="check-title">Connection check<\/h2>/, 'connecting runs the check');
     assert.match(page.text, /Work/);
     assert.match(page.text, /Personal/);
     const conn = await findConnection(app.deps.db, 1);
@@ -78,8 +79,9 @@ describe('connecting a CalDAV calendar from the staff page (real Radicale)', () 
     assert.deepEqual([...(after?.conflictCalendars ?? [])].sort(), [personal, work].sort(), 'the booking calendar always counts as busy');
 
     const tested = await owner.post('/admin/calendar/test', { _csrf: csrf });
-    assert.equal(tested.status, 303);
-    assert.match((await owner.get(tested.location ?? '')).text, /The connection works/);
+    assert.equal(tested.status, 200);
+    assert.match(tested.text, /The connection works\./);
+    assert.match(tested.text, /<li class="check-ok"><strong>OK:<\/strong> The server accepted your password; 2 calendar\(s\) found\.<\/li>/);
 
     const gone = await owner.post('/admin/calendar/disconnect', { _csrf: csrf });
     assert.equal(gone.status, 303);
@@ -154,8 +156,11 @@ describe('connecting Google Calendar (stand-in speaking Google’s wire format)'
     assert.equal(await connect(), '/admin/calendar?done=connected');
     const conn = await findConnection(app.deps.db, 1);
     assert.equal(conn?.provider, 'google');
-    const page = await owner.get('/admin/calendar');
+    const page = await owner.get('/admin/calendar?done=connected');
     assert.match(page.text, /Connected to Google Calendar/);
+    assert.match(page.text, /<li class="check-ok"><strong>OK:<\/strong> Creneau has access to your calendars; \d+ calendar\(s\) found\.<\/li>/, 'connecting runs the check');
+    assert.match(page.text, /<li class="check-ok"><strong>OK:<\/strong> This server sends invitations itself: Creneau will not e-mail clients\.<\/li>/);
+    assert.match(page.text, /<li class="check-ok"><strong>OK:<\/strong> Your busy times for the next 60 days could be read\.<\/li>/);
     const before = google.state.requestsTo('revoke').length;
     const csrf = hiddenValue(page.text, '_csrf');
     await owner.post('/admin/calendar/disconnect', { _csrf: csrf });
