@@ -6,6 +6,7 @@ import type { i18n } from 'i18next';
 import type { Locale } from '../config.js';
 import { LOCALES } from '../config.js';
 import { readAsset } from './assets.js';
+import { BRAND_LOGO_PATH, BRAND_STYLE_PATH } from './brand.js';
 import { locals, type RenderContext } from './context.js';
 
 /**
@@ -63,6 +64,7 @@ export function rememberedT(instance: i18n, lang: Locale): (key: string, options
 /** The base view model every template gets. */
 export function baseModel(ctx: RenderContext, req: Request, res: Response): Record<string, unknown> {
   const l = locals(res);
+  const brand = ctx.brand.current();
   return {
     t: rememberedT(ctx.i18n, l.lang),
     lang: l.lang,
@@ -72,7 +74,9 @@ export function baseModel(ctx: RenderContext, req: Request, res: Response): Reco
     staff: l.staff,
     path: req.originalUrl.split('?')[0] ?? '/',
     baseUrl: ctx.config.baseUrl.toString(),
-    instanceName: ctx.instanceName,
+    instanceName: brand.name,
+    brandStyle: brand.style ? `${BRAND_STYLE_PATH}?v=${brand.style.version}` : null,
+    brandLogo: brand.logoVersion ? `${BRAND_LOGO_PATH}?v=${brand.logoVersion}` : null,
     asset: (name: string) => {
       const f = ctx.staticFiles.get(name);
       return `/static/${name}${f ? `?v=${f.hash}` : ''}`;
