@@ -9,7 +9,7 @@ import { createLogger, type Logger } from './lib/log.js';
 import { createI18n } from './web/i18n.js';
 import { CalendarDirectory } from './calendars/connection.service.js';
 import type { Mailer } from './mail/mailer.js';
-import { BrandSource } from './web/brand.js';
+import { BrandSource } from './privacy/brand.js';
 
 /** Opens the database, applies migrations and proves the key: the start of every command. */
 export async function boot(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<Deps> {

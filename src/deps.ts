@@ -7,7 +7,7 @@ import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/log.js';
 import type { CalendarDirectory } from './calendars/connection.service.js';
 import type { Mailer } from './mail/mailer.js';
-import type { BrandSource } from './web/brand.js';
+import type { BrandSource } from './privacy/brand.js';
 
 /** The explicit dependency bag handed to createApp and the CLI commands. */
 export interface Deps {

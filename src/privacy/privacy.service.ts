@@ -7,7 +7,7 @@ import { COOKIES, INVENTORY, type CookieEntry, type TableEntry } from './invento
 import { err, ok, type Result } from '../lib/result.js';
 import type { FieldError } from '../web/forms.js';
 import type { Picture } from '../accounts/picture.js';
-import { BRAND_SETTINGS, versionOf } from '../web/brand.js';
+import { BRAND_SETTINGS, versionOf } from './brand.js';
 import { brandErrors, contactHref, controllerErrors, type BrandInput, type ControllerInput } from './privacy.form.js';
 import { findOwnerContact, findSetting, listConnectionTargets, readSchema, saveSettings } from './privacy.repo.js';
 

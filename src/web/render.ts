@@ -6,7 +6,6 @@ import type { i18n } from 'i18next';
 import type { Locale } from '../config.js';
 import { LOCALES } from '../config.js';
 import { readAsset } from './assets.js';
-import { BRAND_LOGO_PATH, BRAND_STYLE_PATH } from './brand.js';
 import { locals, type RenderContext } from './context.js';
 
 /**
@@ -75,8 +74,8 @@ export function baseModel(ctx: RenderContext, req: Request, res: Response): Reco
     path: req.originalUrl.split('?')[0] ?? '/',
     baseUrl: ctx.config.baseUrl.toString(),
     instanceName: brand.name,
-    brandStyle: brand.style ? `${BRAND_STYLE_PATH}?v=${brand.style.version}` : null,
-    brandLogo: brand.logoVersion ? `${BRAND_LOGO_PATH}?v=${brand.logoVersion}` : null,
+    brandStyle: brand.style?.url ?? null,
+    brandLogo: brand.logoUrl,
     asset: (name: string) => {
       const f = ctx.staticFiles.get(name);
       return `/static/${name}${f ? `?v=${f.hash}` : ''}`;

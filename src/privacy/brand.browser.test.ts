@@ -13,7 +13,7 @@ import { openRules } from '../../scripts/test-support/world.js';
 import { csrfOf, PASSWORD, setupOwner } from '../accounts/test-helpers.js';
 import { insertService } from '../catalog/catalog.repo.js';
 import { defaultFields } from '../catalog/catalog.js';
-import { accentShades } from './colour.js';
+import { accentShades } from '../web/colour.js';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type SQLite from 'better-sqlite3';
-import { changeCounter, settingsReader } from '../privacy/privacy.repo.js';
-import { accentStyleSheet } from './colour.js';
+import { accentStyleSheet } from '../web/colour.js';
+import { changeCounter, settingsReader } from './privacy.repo.js';
 
 /**
  * The business's own look (DESIGN.md "Branding"): its name in the header, the `<title>` and the
@@ -32,10 +32,12 @@ export interface Brand {
   readonly named: boolean;
   /** `#rrggbb`, or null for the built-in colours. */
   readonly accent: string | null;
-  /** The accent's style sheet and its version (for its URL), when an accent is set. */
-  readonly style: { readonly css: string; readonly version: string } | null;
-  /** The logo's version (for its URL), when a logo is set. */
+  /** The accent's style sheet, its version and its URL (the layout links it after app.css), when an accent is set. */
+  readonly style: { readonly css: string; readonly version: string; readonly url: string } | null;
+  /** The logo's version, when a logo is set. */
   readonly logoVersion: string | null;
+  /** The logo's URL for the header, when a logo is set. */
+  readonly logoUrl: string | null;
 }
 
 /** The URLs the layout links to (a version in each, so they are cached for a year). */
@@ -74,10 +76,19 @@ function brandFrom(s: ReadonlyMap<string, string>): Brand {
   if (accent !== null) {
     try {
       const css = accentStyleSheet(accent);
-      style = { css, version: versionOf(css) };
+      const version = versionOf(css);
+      style = { css, version, url: `${BRAND_STYLE_PATH}?v=${version}` };
     } catch {
       // Not #rrggbb (written by hand?): the built-in colours.
     }
   }
-  return { name: name ?? DEFAULT_BRAND_NAME, named: name !== undefined, accent: style ? accent : null, style, logoVersion: s.get(BRAND_SETTINGS.logoVersion) ?? null };
+  const logoVersion = s.get(BRAND_SETTINGS.logoVersion) ?? null;
+  return {
+    name: name ?? DEFAULT_BRAND_NAME,
+    named: name !== undefined,
+    accent: style ? accent : null,
+    style,
+    logoVersion,
+    logoUrl: logoVersion === null ? null : `${BRAND_LOGO_PATH}?v=${logoVersion}`,
+  };
 }

@@ -7,7 +7,7 @@ import { openRules, startSmtpSink, type SmtpSink } from '../../scripts/test-supp
 import { csrfOf, inviteColleague, PASSWORD, setupOwner } from '../accounts/test-helpers.js';
 import { insertService } from '../catalog/catalog.repo.js';
 import { defaultFields } from '../catalog/catalog.js';
-import { accentShades, contrastRatio, readableUnderWhiteText } from './colour.js';
+import { accentShades, contrastRatio, readableUnderWhiteText } from '../web/colour.js';
 
 // The business's own page (DESIGN.md "Branding"): the owner's name, accent colour and logo on
 // the public pages, in the <title> and in the e-mails; contrast checked in both colour schemes.
