@@ -3,11 +3,13 @@ import { after, before, describe, test } from 'node:test';
 import { PNG } from 'pngjs';
 import PostalMime from 'postal-mime';
 import { Browser, startTestApp, type TestApp } from '../../scripts/test-support/app.js';
-import { openRules, startSmtpSink, type SmtpSink } from '../../scripts/test-support/world.js';
+import { client, openForm, openRules, postForm, soon, startSmtpSink, startWorld, type SmtpSink } from '../../scripts/test-support/world.js';
 import { csrfOf, inviteColleague, PASSWORD, setupOwner } from '../accounts/test-helpers.js';
 import { insertService } from '../catalog/catalog.repo.js';
 import { defaultFields } from '../catalog/catalog.js';
+import { fixedClock } from '../lib/clock.js';
 import { accentShades, contrastRatio, readableUnderWhiteText } from '../web/colour.js';
+import { saveBrand } from './privacy.service.js';
 
 // The business's own page (DESIGN.md "Branding"): the owner's name, accent colour and logo on
 // the public pages, in the <title> and in the e-mails; contrast checked in both colour schemes.
@@ -81,7 +83,8 @@ describe('the owner brands the instance', () => {
 
   before(async () => {
     smtp = await startSmtpSink();
-    app = await startTestApp({ CRENEAU_SMTP_URL: smtp.url, CRENEAU_MAIL_FROM: 'booking@salon.test' });
+    // A clock that stands still: a cached public page never ages out by itself, so only the write can make it fresh.
+    app = await startTestApp({ CRENEAU_SMTP_URL: smtp.url, CRENEAU_MAIL_FROM: 'booking@salon.test' }, { clock: fixedClock(Date.now()) });
     owner = await setupOwner(app);
     bob = await inviteColleague(app, owner, { username: 'bob', email: 'bob@example.com', password: PASSWORD });
     const alice = app.deps.sqlite.prepare("select id from staff where username = 'alice'").pluck().get() as number;
@@ -253,4 +256,23 @@ describe('the owner brands the instance', () => {
     assert.equal(plain.from?.name ?? '', '');
     assert.doesNotMatch(plain.html ?? '', /Salon Martin/);
   });
+});
+
+test('a booking e-mail (iMIP through the real mailer) carries the business name; the booking code passes nothing', async () => {
+  const w = await startWorld();
+  try {
+    const saved = await saveBrand(w.deps.db, { name: 'Salon «Martin» & Co', accent: '' });
+    assert.ok(saved.ok);
+    const res = await postForm(`${w.url}/@alice/haircut/book`, { ...(await openForm(w, 'haircut', soon('10:00'))), ...client('brand') });
+    assert.equal(res.status, 303);
+    const mail = (await w.smtp.waitFor(1)).find((m) => m.to === 'clientbrand@example.com');
+    assert.ok(mail, 'the invitation reached the client');
+    const parsed = await PostalMime.parse(mail.raw);
+    // CRENEAU_MAIL_FROM is `Creneau <booking@creneau.test>` in the world: the name replaces its display name.
+    assert.deepEqual(parsed.from, { name: 'Salon «Martin» & Co', address: 'booking@creneau.test' });
+    assert.match(parsed.html ?? '', />Salon «Martin» &amp; Co<\/p>/);
+    assert.ok(mail.ics, 'still an iMIP invitation');
+  } finally {
+    await w.stop();
+  }
 });
