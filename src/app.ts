@@ -41,7 +41,7 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext; 
     version: () => changes.get() as number,
     defaultLocale: config.defaultLocale,
   });
-  const ctx: AppContext = { ...deps, views: createViews(), staticFiles: loadStaticFiles(), instanceName: 'Creneau', pageCache };
+  const ctx: AppContext = { ...deps, views: createViews(), staticFiles: loadStaticFiles(), pageCache };
 
   const site = siteHandlers(ctx);
   const accounts = accountsHandlers(ctx);
@@ -69,6 +69,8 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext; 
   app.get('/static/*path', site.serveStatic);
   app.get('/favicon.ico', site.noFavicon);
   app.get('/healthz', site.healthz);
+  app.get('/brand/style.css', privacy.showBrandStyle);
+  app.get('/brand/logo', privacy.showLogo);
 
   // Who is signed in (session cookie, else remember-me): sets locals staff and csrf.
   app.use(loadSession(ctx));
@@ -134,10 +136,14 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext; 
   app.get('/admin/calendar/google', requireStaff, calendar.startGoogleConnect);
   app.get('/admin/calendar/google/callback', requireStaff, calendar.finishGoogleConnect);
 
-  // The privacy policy, generated from the inventory and the live configuration, and the owner's settings that feed it.
+  // The privacy policy, generated from the inventory and the live configuration, and the owner's settings that feed it
+  // and brand the pages (name, accent colour, logo; their files are served before the session, above).
   app.get('/privacy', privacy.showPrivacy);
   app.get('/admin/settings', requireOwner, privacy.showInstanceSettings);
   app.post('/admin/settings', privacyBody, requireOwner, requireCsrf, privacy.saveInstanceSettings);
+  app.post('/admin/settings/brand', privacyBody, requireOwner, requireCsrf, privacy.saveBrandSettings);
+  app.post('/admin/settings/logo', requireOwner, privacy.uploadLogo);
+  app.post('/admin/settings/logo/delete', privacyBody, requireOwner, requireCsrf, privacy.removeLogo);
 
   // Public booking pages (no cookie, nothing stored). The picture comes before /:service.
   app.get('/@:username', booking.showStaff);
