@@ -245,7 +245,7 @@ describe('booking against a real Radicale and SMTP sink', () => {
       ]);
       const statuses = results.map((r) => r.status);
       assert.equal(statuses.filter((s) => s === 303).length, 1, `round ${round}: ${statuses.join(',')}`);
-      assert.equal(statuses.filter((s) => s === 409).length, 49);
+      assert.equal(statuses.filter((s) => s === 409).length, 49, `round ${round}: ${statuses.join(",")}`);
     }
   });
 
@@ -438,6 +438,17 @@ describe('booking against a real Radicale and SMTP sink', () => {
     const fr = await (await fetch(`${w.url}/@alice/haircut?tz=America%2FNew_York&date=${date}`, { headers: { 'accept-language': 'fr' } })).text();
     assert.match(fr, />0?3:00</, 'French: a 24-hour clock');
     assert.doesNotMatch(fr, />\d+:\d+ [AP]M</);
+  });
+
+  test('the picker page with all its assets stays under 50 KB, all from this origin', async () => {
+    const res = await fetch(`${w.url}/@alice/haircut?tz=America%2FNew_York`);
+    const html = await res.text();
+    const assets = [...html.matchAll(/(?:href|src)="(\/static\/[^"]+)"/g)].map((m) => (m[1] as string).replaceAll('&amp;', '&'));
+    assert.ok(assets.some((a) => a.includes('.css')) && assets.some((a) => a.includes('.js')), assets.join());
+    assert.doesNotMatch(html, /(?:href|src)="(?:https?:)?\/\//, 'nothing from another origin');
+    let total = Buffer.byteLength(html);
+    for (const a of assets) total += (await (await fetch(`${w.url}${a}`)).arrayBuffer()).byteLength;
+    assert.ok(total < 50 * 1024, `${total} bytes`);
   });
 
   test('a burst of visitors shares one rendering, never after a booking or an edit, never with a cookie', async () => {
