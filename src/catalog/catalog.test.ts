@@ -23,6 +23,7 @@ function serviceForm(csrf: string, extra: Record<string, string> = {}): Record<s
     notice: '120',
     horizon: '60',
     daily_cap: '',
+    own_hours: '1',
     'hours[mon][0][from]': '09:00',
     'hours[mon][0][to]': '12:00',
     'hours[mon][1][from]': '14:00',
