@@ -45,11 +45,9 @@ const time = (v: string): string => TIME_INPUT.exec(v)?.[1] ?? v;
 export function checkWeeklyForm(rows: Readonly<Record<Weekday, readonly RangeValues[]>>, current: WeeklySchedule, timeZone: string): Result<WeeklySchedule, readonly FieldError[]> {
   const errors: FieldError[] = [];
   const { hours, hourRows } = checkHourRows(rows, errors);
-  if (errors.length === 0) {
-    for (const e of validateRules({ ...defaultRules(), hours, overrides: [] }, timeZone)) {
-      const field = ruleField(e.code === 'end_before_start' ? `${e.field}.end` : e.field, hourRows, []);
-      errors.push({ field, key: `admin:services.errors.${e.code}` });
-    }
+  for (const e of validateRules({ ...defaultRules(), hours, overrides: [] }, timeZone)) {
+    const field = ruleField(e.code === 'end_before_start' ? `${e.field}.end` : e.field, hourRows, []);
+    errors.push({ field, key: `admin:services.errors.${e.code}` });
   }
   return errors.length > 0 ? err(errors) : ok({ hours, overrides: current.overrides });
 }
