@@ -9,6 +9,7 @@ import { loadSession } from './accounts/session.js';
 import { bookingBody, bookingHandlers } from './booking/booking.routes.js';
 import { calendarBody, calendarHandlers } from './calendars/connection.routes.js';
 import { catalogBody, catalogHandlers } from './catalog/catalog.routes.js';
+import { scheduleHandlers } from './catalog/schedule.routes.js';
 import { privacyBody, privacyHandlers } from './privacy/privacy.routes.js';
 import { loadStaticFiles } from './web/assets.js';
 import type { AppContext } from './web/context.js';
@@ -49,6 +50,7 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext; 
   const sso = oidcHandlers(ctx);
   const passkeys = passkeyHandlers(ctx);
   const catalog = catalogHandlers(ctx);
+  const schedule = scheduleHandlers(ctx);
   const calendar = calendarHandlers(ctx);
   const privacy = privacyHandlers(ctx);
   const booking = bookingHandlers(ctx);
@@ -126,6 +128,12 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext; 
   app.post('/admin/services/:id', requireStaff, catalogBody, requireCsrf, catalog.updateService);
   app.get('/admin/services/:id/delete', requireStaff, catalog.confirmDeleteService);
   app.post('/admin/services/:id/delete', requireStaff, catalogBody, requireCsrf, catalog.removeService);
+
+  // The staff member's weekly schedule and special days, which services use unless they set their own hours.
+  app.get('/admin/schedule', requireStaff, schedule.showSchedule);
+  app.post('/admin/schedule', requireStaff, catalogBody, requireCsrf, schedule.saveWeeklyHours);
+  app.post('/admin/schedule/days', requireStaff, catalogBody, requireCsrf, schedule.addSpecialDay);
+  app.post('/admin/schedule/days/remove', requireStaff, catalogBody, requireCsrf, schedule.removeSpecialDay);
 
   // The calendar connection (Google's is a GET link: a form POST redirecting to Google would be blocked by form-action 'self').
   app.get('/admin/calendar', requireStaff, calendar.showCalendar);

@@ -9,8 +9,11 @@ import { parse, UsageError } from './args.js';
 export const help = `Usage: creneau import --user U FILE.json
 
 Reads a creneau/1 file (see "creneau export") into the existing account U: the profile is
-updated and services are matched by slug (created or updated), all or nothing. The file's
-profile.username must be U. Unknown keys are refused with their name.`;
+updated, the weekly schedule replaced when the file has one ("schedule"), and services are
+matched by slug (created or updated), all or nothing. A service with "usesSchedule": true
+follows the weekly schedule; without it (files written before the schedule existed) the
+service keeps the hours written in it. The file's profile.username must be U. Unknown keys
+are refused with their name.`;
 
 /** Imports a creneau/1 document into an existing staff account. */
 export async function run(argv: readonly string[], config: Config): Promise<number> {
