@@ -503,7 +503,7 @@ function untilTest(until: ICAL.Time, start: When, ctx: Ctx): (w: When) => boolea
 // Time zones
 
 /** Zones asked for by name (business zones, TZIDs): names come from untrusted data, so the memo is bounded. */
-const MAX_ZONES = 512;
+const MAX_ZONES = 32;
 const zoneMemos = new Map<string, OffsetFn | null>();
 
 /** An IANA zone's offsets (memoised per zone, see zoneOffsetMemo), or null for a name Intl does not know. */

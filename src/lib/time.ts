@@ -185,8 +185,8 @@ export function zoneLabel(tz: string, at: number): string {
 const SPAN = 6 * 3_600_000;
 /** Instants Date can hold (±100,000,000 days around 1970); Intl and luxon have no offset beyond. */
 const LAST_INSTANT = 8.64e15;
-/** Spans remembered per zone before its memo starts over (each holds one or two numbers). */
-const MAX_SPANS = 200_000;
+/** Spans remembered per zone before its memo starts over (about 1 MB; a calendar touches a few hundred). */
+const MAX_SPANS = 20_000;
 
 /**
  * A span of six hours: one offset, or an offset `before` up to the instant `at` (a whole
