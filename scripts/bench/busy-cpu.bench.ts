@@ -150,6 +150,14 @@ async function hop(): Promise<string> {
     const label = variant === 'unchanged' ? 'objects unchanged (sent as "same")' : 'one object edited (texts sent again, one parsed)';
     rows.push(`| ${label} | ${f(pct(inThread, 0.5))} / ${f(pct(inThread, 0.95))} ms | ${f(pct(pooled, 0.5))} / ${f(pct(pooled, 0.95))} ms | **${f(pct(added, 0.5))}** / ${f(pct(added, 0.95))} ms |`);
   }
+  // The round trip alone: an empty calendar.
+  const empty: number[] = [];
+  for (let i = 0; i < HOP_ROUNDS; i++) {
+    const t = performance.now();
+    await throughPool(pool, 'empty', [], { start, end: start + 9 * DAY });
+    empty.push(performance.now() - t);
+  }
+  rows.push(`| the round trip alone (empty calendar) | | ${f(pct(empty, 0.5))} / ${f(pct(empty, 0.95))} ms | |`);
   await pool.close();
   return [
     `| 100 objects (10 series), new 9-day range, ${HOP_ROUNDS} pairs | in-thread median / p95 | pool median / p95 | added (per pair) median / p95 |`,
@@ -227,5 +235,7 @@ export async function run(): Promise<string> {
     '(b) One year of a big calendar (CPU of every thread of the process):',
     '',
     b,
+    '',
+    `Load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}.`,
   ].join('\n');
 }
