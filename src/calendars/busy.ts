@@ -1,8 +1,8 @@
 import ICAL from 'ical.js';
-import { IANAZone } from 'luxon';
 import type { Interval } from '../lib/interval.js';
 import { mergeIntervals } from '../lib/interval.js';
 import { err, ok } from '../lib/result.js';
+import { zoneOffsetMemo } from '../lib/time.js';
 import type { Result } from '../lib/result.js';
 import { datesInRange, neverMatches } from './ics-guard.js';
 import { repairIcs } from './ics-repair.js';
@@ -53,8 +53,48 @@ class BudgetedIterator extends ICAL.RecurIterator {
   }
 }
 
+/** What ICAL.Time keeps privately, which `FastTime.clone` copies. */
+interface TimeState {
+  readonly _time: { year: number; month: number; day: number; hour: number; minute: number; second: number; isDate: boolean };
+  _pendingNormalization: boolean;
+  _cachedUnixTime: number | null;
+}
+
+/**
+ * An ICAL.Time whose clone() copies its seven fields directly. ical.js's clone goes through
+ * fromData (Object.entries and a setter per field), and its recurrence iterator clones its
+ * current time at every step and candidate: that was half of a series' expansion. The copy
+ * leaves the clone in the state fromData would: same fields and zone, the same normalization
+ * (an all-day time is adjusted once before isDate is set, then normalized on first read).
+ */
+export class FastTime extends ICAL.Time {
+  static copyOf(src: ICAL.Time): FastTime {
+    const t = new FastTime({ isDate: false }, ICAL.Timezone.localTimezone);
+    const from = (src as unknown as TimeState)._time;
+    const state = t as unknown as TimeState;
+    const to = state._time;
+    to.year = from.year;
+    to.month = from.month;
+    to.day = from.day;
+    to.hour = from.hour;
+    to.minute = from.minute;
+    to.second = from.second;
+    if (from.isDate) t.adjust(0, 0, 0, 0);
+    to.isDate = from.isDate;
+    if (src.zone) t.zone = src.zone;
+    state._pendingNormalization = true;
+    state._cachedUnixTime = null;
+    return t;
+  }
+
+  override clone(): FastTime {
+    return FastTime.copyOf(this);
+  }
+}
+
+/** The iterator clones its DTSTART, and every later time from that clone: all are FastTimes. */
 function iteratorOf(rule: ICAL.Recur, dtstart: ICAL.Time): ICAL.RecurIterator {
-  return new BudgetedIterator({ rule, dtstart });
+  return new BudgetedIterator({ rule, dtstart: FastTime.copyOf(dtstart) });
 }
 
 /** UTC offset in ms of a zone at a UTC instant. */
@@ -462,10 +502,19 @@ function untilTest(until: ICAL.Time, start: When, ctx: Ctx): (w: When) => boolea
 // ---------------------------------------------------------------------------------------------
 // Time zones
 
+/** Zones asked for by name (business zones, TZIDs): names come from untrusted data, so the memo is bounded. */
+const MAX_ZONES = 32;
+const zoneMemos = new Map<string, OffsetFn | null>();
+
+/** An IANA zone's offsets (memoised per zone, see zoneOffsetMemo), or null for a name Intl does not know. */
 function ianaOffset(name: string): OffsetFn | null {
-  if (!IANAZone.isValidZone(name)) return null;
-  const zone = IANAZone.create(name);
-  return (utcMs) => zone.offset(utcMs) * MINUTE;
+  let fn = zoneMemos.get(name);
+  if (fn === undefined) {
+    fn = name === '' ? null : zoneOffsetMemo(name);
+    if (zoneMemos.size >= MAX_ZONES) zoneMemos.clear();
+    zoneMemos.set(name, fn);
+  }
+  return fn;
 }
 
 /** TZID → offsets: IANA name → IANA rules; otherwise the VTIMEZONE of the same resource. */
