@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import ICAL from 'ical.js';
-import { busyFromIcs, FastTime } from './busy.js';
+import { busyFromIcs } from './busy.js';
+import { FastTime } from './recur-iterator.js';
 
 const FIXTURES = new URL('./fixtures/busy/', import.meta.url);
 
