@@ -140,6 +140,7 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext; 
   app.post('/admin/calendar/caldav', calendarBody, requireStaff, requireCsrf, calendar.connectCaldav);
   app.post('/admin/calendar/choose', calendarBody, requireStaff, requireCsrf, calendar.chooseCalendars);
   app.post('/admin/calendar/test', calendarBody, requireStaff, requireCsrf, calendar.testConnection);
+  app.get('/admin/calendar/disconnect', requireStaff, calendar.confirmDisconnect);
   app.post('/admin/calendar/disconnect', calendarBody, requireStaff, requireCsrf, calendar.disconnectCalendar);
   app.get('/admin/calendar/google', requireStaff, calendar.startGoogleConnect);
   app.get('/admin/calendar/google/callback', requireStaff, calendar.finishGoogleConnect);

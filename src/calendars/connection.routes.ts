@@ -129,6 +129,16 @@ export function calendarHandlers(ctx: AppContext) {
     return show(req, res, { findings });
   }
 
+  /** "Disconnect and forget" asks first: what stops working, what stays in the calendar. */
+  async function confirmDisconnect(req: Request, res: Response): Promise<void> {
+    const connected = await connectedOf(res);
+    if (!connected) return res.redirect(303, '/admin/calendar');
+    const listed = await connected.provider.listCalendars();
+    const id = connected.connection.bookingCalendar;
+    const calendar = (listed.ok ? listed.value.find((c) => c.id === id)?.name : undefined) ?? id;
+    render(ctx, req, res, 'calendars/disconnect', { calendar });
+  }
+
   async function disconnectCalendar(_req: Request, res: Response): Promise<void> {
     await ctx.calendars.disconnect(staffId(res));
     res.redirect(303, '/admin/calendar?done=disconnected');
@@ -162,5 +172,5 @@ export function calendarHandlers(ctx: AppContext) {
     res.redirect(303, '/admin/calendar?done=connected');
   }
 
-  return { showCalendar, connectCaldav, chooseCalendars, testConnection, disconnectCalendar, startGoogleConnect, finishGoogleConnect };
+  return { showCalendar, connectCaldav, chooseCalendars, testConnection, confirmDisconnect, disconnectCalendar, startGoogleConnect, finishGoogleConnect };
 }

@@ -83,7 +83,19 @@ describe('connecting a CalDAV calendar from the staff page (real Radicale)', () 
     assert.match(tested.text, /The connection works\./);
     assert.match(tested.text, /<li class="check-ok"><strong>OK:<\/strong> The server accepted your password; 2 calendar\(s\) found\.<\/li>/);
 
-    const gone = await owner.post('/admin/calendar/disconnect', { _csrf: csrf });
+    // "Disconnect and forget" asks first, saying what stops and what stays; the page alone changes nothing.
+    const calendarPage = (await owner.get('/admin/calendar')).text;
+    assert.match(calendarPage, /<a class="button danger" href="\/admin\/calendar\/disconnect">Disconnect and forget…<\/a>/);
+    assert.doesNotMatch(calendarPage, /action="\/admin\/calendar\/disconnect"/, 'no one-click disconnect');
+    const ask = await owner.get('/admin/calendar/disconnect');
+    assert.equal(ask.status, 200);
+    assert.match(ask.text, /Disconnect your calendar\?/);
+    assert.match(ask.text, /Creneau will stop using “Work”/);
+    assert.match(ask.text, /cancel and reschedule links stop working/);
+    assert.ok(await findConnection(app.deps.db, 1), 'still connected after the question');
+    const askFr = await owner.get('/admin/calendar/disconnect', { 'accept-language': 'fr' });
+    assert.match(askFr.text, /Déconnecter votre agenda/);
+    const gone = await owner.post('/admin/calendar/disconnect', { _csrf: hiddenValue(ask.text, '_csrf') });
     assert.equal(gone.status, 303);
     assert.equal(await findConnection(app.deps.db, 1), undefined);
     assert.match((await owner.get('/admin/calendar')).text, /Server address/);
