@@ -12,7 +12,8 @@
 // file rebuilds. dist/creneau and the dot-folders in dist/ (the binary's) are left alone.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -23,6 +24,97 @@ const STAMP = join(DIST, '.sources');
 const OURS = (name) => name.endsWith('.js') || name === 'vendor';
 /** Packages with a native addon: loaded from node_modules at run time, never bundled. */
 const NATIVE = ['better-sqlite3'];
+
+/**
+ * npm packages that `serve` does not need before its first request, nor most requests after:
+ * each is bundled apart as CommonJS and required on the first call of one of its functions, so
+ * a start neither reads, parses nor keeps them (1.3 MB of the 4.7 MB a start loaded). Only
+ * functions can be deferred this way (a class, a constant or code run at import cannot): the
+ * build fails when the program imports anything else from them. `default` lists the functions
+ * of a default-exported object (`import jpeg from 'jpeg-js'; jpeg.decode(…)`).
+ */
+export const DEFERRED = {
+  // Passkeys (WebAuthn): sign-in and the passkey settings only; ~1 MB with its CBOR/ASN.1 code.
+  '@simplewebauthn/server': { file: 'simplewebauthn-server', named: ['generateAuthenticationOptions', 'generateRegistrationOptions', 'verifyAuthenticationResponse', 'verifyRegistrationResponse'] },
+  // CalDAV requests: the first calendar read, not the start.
+  tsdav: { file: 'tsdav', named: ['davRequest'] },
+  // Profile picture upload only.
+  'jpeg-js': { file: 'jpeg-js', default: ['decode', 'encode'] },
+};
+
+/**
+ * The ES module standing in for a deferred package: every function it is known to export,
+ * forwarding to `load()` (the source of an expression returning the package's exports).
+ */
+export function deferredShim(pkg, load) {
+  const spec = DEFERRED[pkg];
+  const lines = [`let loaded;`, `const load = () => (loaded ??= ${load});`];
+  for (const name of spec.named ?? []) lines.push(`export function ${name}(...args) { return load().${name}(...args); }`);
+  if (spec.default) lines.push(`export default { ${spec.default.map((name) => `${name}: (...args) => load().${name}(...args)`).join(', ')} };`);
+  return lines.join('\n');
+}
+
+/** Bundles one deferred package to a self-contained CommonJS file (built-ins only left to require). */
+export async function bundleDeferred(esbuild, pkg, outfile, target) {
+  await esbuild.build({
+    stdin: { contents: `export * from ${JSON.stringify(pkg)};${DEFERRED[pkg].default ? ` export { default } from ${JSON.stringify(pkg)};` : ''}`, resolveDir: ROOT, loader: 'js' },
+    outfile,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+}
+
+/**
+ * Imports of a deferred package, from our own modules, point at its stand-in in
+ * dist/vendor/deferred/ (relative to the importer's place in dist/, which mirrors src/).
+ */
+const deferredApart = {
+  name: 'deferred-apart',
+  setup(build) {
+    const names = Object.keys(DEFERRED).map((n) => n.replace(/[/\\^$*+?.()|[\]{}]/g, '\\$&'));
+    build.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => {
+      if (args.importer.split(sep).includes('node_modules') || !args.importer.startsWith(SRC)) {
+        return { errors: [{ text: `${args.path} is deferred (scripts/build-js.mjs DEFERRED) but imported from ${args.importer}` }] };
+      }
+      const from = join(DIST, relative(SRC, dirname(args.importer)));
+      const to = join(DIST, 'vendor', 'deferred', `${DEFERRED[args.path].file}.js`);
+      const rel = relative(from, to).split(sep).join('/');
+      return { path: rel.startsWith('.') ? rel : `./${rel}`, external: true };
+    });
+  },
+};
+
+/** Writes dist/vendor/deferred/: each package's stand-in (ESM) and the package itself (CommonJS). */
+async function writeDeferred(esbuild) {
+  const dir = join(DIST, 'vendor', 'deferred');
+  mkdirSync(dir, { recursive: true });
+  for (const [pkg, spec] of Object.entries(DEFERRED)) {
+    await bundleDeferred(esbuild, pkg, join(dir, `${spec.file}.cjs`), 'node20');
+    const exported = createRequire(import.meta.url)(join(dir, `${spec.file}.cjs`));
+    const missing = [...(spec.named ?? []).filter((n) => typeof exported[n] !== 'function'), ...(spec.default ?? []).filter((n) => typeof exported.default?.[n] !== 'function')];
+    if (missing.length > 0) throw new Error(`${pkg} no longer exports the function(s) ${missing.join(', ')}`);
+    const load = `createRequire(import.meta.url)(${JSON.stringify(`./${spec.file}.cjs`)})`;
+    writeFileSync(join(dir, `${spec.file}.js`), `import { createRequire } from 'node:module';\n${deferredShim(pkg, load)}\n`);
+  }
+}
+
+/**
+ * iconv-lite's code tables for Chinese, Japanese and Korean charsets (555 kB once bundled, a
+ * sixth of what a start parsed) are required only when a request body declares such a
+ * charset: left in node_modules (where better-sqlite3 is loaded from too) instead of bundled.
+ */
+const iconvTablesApart = {
+  name: 'iconv-tables-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/tables\/[\w-]+\.json$/ }, (args) =>
+      /[\\/]iconv-lite[\\/]encodings$/.test(args.resolveDir) ? { path: `iconv-lite/encodings/${args.path.slice(2)}`, external: true } : undefined,
+    );
+  },
+};
 
 /** Test files and test helpers are not part of the program. */
 const isProgram = (name) => name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.d.ts') && name !== 'test-helpers.ts';
@@ -83,7 +175,7 @@ export async function buildJs({ force = false, quiet = false } = {}) {
     platform: 'node',
     target: 'node20',
     external: NATIVE,
-    plugins: [ownModulesApart],
+    plugins: [ownModulesApart, deferredApart, iconvTablesApart],
     chunkNames: 'vendor/[name]-[hash]',
     keepNames: true,
     legalComments: 'none',
@@ -91,6 +183,7 @@ export async function buildJs({ force = false, quiet = false } = {}) {
     // Bundled CommonJS packages call require() for Node's built-ins; an ES module has none.
     banner: { js: "import { createRequire as __creneauRequire } from 'node:module'; const require = __creneauRequire(import.meta.url);" },
   });
+  await writeDeferred(esbuild);
   writeFileSync(STAMP, `${want}\n`);
   if (!quiet) console.error(`build-js: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return true;

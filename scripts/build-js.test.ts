@@ -85,3 +85,34 @@ test('npm run cli: help, a one-shot command on the database above, and an unknow
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown command "frobnicate"/);
 });
+
+test('deferred packages: serve does not load them; their stand-ins in dist/ load and forward to the real code', { timeout: 60_000 }, async () => {
+  await buildJs({ quiet: true });
+  // The modules a start links: none is a deferred package's bundle (NODE_DEBUG=module lists
+  // CommonJS loads, which is how a stand-in loads its package: shown by the second process).
+  const loads = (then: string) =>
+    spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(join(ROOT, 'dist/app.js'))});${then}`], {
+      cwd: tmp,
+      env: { PATH: process.env.PATH, NODE_DEBUG: 'module' },
+      encoding: 'utf8',
+    });
+  const started = loads('');
+  assert.equal(started.status, 0, started.stderr);
+  assert.doesNotMatch(started.stderr, /deferred[/\\][\w-]+\.cjs/, 'no deferred package is loaded by importing the app');
+  const used = loads(`(await import(${JSON.stringify(join(ROOT, 'dist/vendor/deferred/jpeg-js.js'))})).default.decode(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), {});`);
+  assert.match(used.stderr, /deferred[/\\]jpeg-js\.cjs/, 'the first call loads the package');
+
+  const jpeg = (await import(join(ROOT, 'dist/vendor/deferred/jpeg-js.js'))) as { default: { encode: (img: { width: number; height: number; data: Uint8Array }, q: number) => { data: Uint8Array }; decode: (b: Uint8Array, o: object) => { width: number; height: number } } };
+  const encoded = jpeg.default.encode({ width: 2, height: 1, data: new Uint8Array([255, 0, 0, 255, 0, 0, 255, 255]) }, 90);
+  assert.deepEqual([encoded.data[0], encoded.data[1]], [0xff, 0xd8], 'a JPEG came out');
+  const decoded = jpeg.default.decode(encoded.data, { useTArray: true });
+  assert.deepEqual([decoded.width, decoded.height], [2, 1]);
+
+  const webauthn = (await import(join(ROOT, 'dist/vendor/deferred/simplewebauthn-server.js'))) as { generateRegistrationOptions: (o: object) => Promise<{ rp: { id: string }; challenge: string }> };
+  const options = await webauthn.generateRegistrationOptions({ rpName: 'Creneau', rpID: 'booking.example.com', userName: 'alice' });
+  assert.equal(options.rp.id, 'booking.example.com');
+  assert.ok(options.challenge.length >= 16);
+
+  const tsdav = (await import(join(ROOT, 'dist/vendor/deferred/tsdav.js'))) as { davRequest: (o: object) => Promise<unknown> };
+  await assert.rejects(tsdav.davRequest({ url: 'http://127.0.0.1:9/', init: { method: 'PROPFIND', headers: {}, body: '' }, fetch: () => Promise.reject(new Error('offline on purpose')) }), /offline on purpose/);
+});
