@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Compiles the program for `npm start` and `npm run cli`: src/ → dist/, one JavaScript file per
-// source file at the same relative path (so import.meta.url, the assets' repository-relative
-// paths and workers resolved next to a module work as in src/), while the npm packages the
-// program imports are bundled into a few shared files in dist/vendor/. Node 20 spends most of
-// a start resolving and linking modules one file at a time (kysely alone is 262 files, zod 95):
-// bundling them brings the start from ~5 s under tsx to well under a second. The SQLite addon
-// stays in node_modules. No type check here (`npm run typecheck` does that).
+// Compiles the program for `npm start` and `npm run cli`: src/ and the npm packages it imports
+// are bundled into dist/main.js and the chunks beside it (a command, the mailer: split off where
+// the program imports them lazily), the busy worker into dist/calendars/busy.worker.js. Node 20
+// spends most of a start resolving, reading and linking modules one file at a time (kysely
+// alone is 262 files, zod 95, and ours ~100): the bundle brings the start from ~5 s under tsx
+// to about half a second. Packages needed only by some requests are loaded on first use
+// (DEFERRED). The SQLite addon stays in node_modules. No type check here (`npm run typecheck`).
 //
 // Skipped when nothing changed: a fingerprint of every source file's path, size and mtime, the
 // lockfile and this script, so a second start costs milliseconds; a pull, an edit or a deleted
@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -21,7 +21,7 @@ const SRC = join(ROOT, 'src');
 const DIST = join(ROOT, 'dist');
 const STAMP = join(DIST, '.sources');
 /** What this script writes into dist/ (and so may replace); everything else there is kept. */
-const OURS = (name) => name.endsWith('.js') || name === 'vendor';
+const OURS = (name) => name.endsWith('.js') || name === 'vendor' || (existsSync(join(SRC, name)) && statSync(join(SRC, name)).isDirectory());
 /** Packages with a native addon: loaded from node_modules at run time, never bundled. */
 const NATIVE = ['better-sqlite3'];
 
@@ -80,10 +80,8 @@ const deferredApart = {
       if (args.importer.split(sep).includes('node_modules') || !args.importer.startsWith(SRC)) {
         return { errors: [{ text: `${args.path} is deferred (scripts/build-js.mjs DEFERRED) but imported from ${args.importer}` }] };
       }
-      const from = join(DIST, relative(SRC, dirname(args.importer)));
-      const to = join(DIST, 'vendor', 'deferred', `${DEFERRED[args.path].file}.js`);
-      const rel = relative(from, to).split(sep).join('/');
-      return { path: rel.startsWith('.') ? rel : `./${rel}`, external: true };
+      // Every chunk of the program sits in dist/ itself.
+      return { path: `./vendor/deferred/${DEFERRED[args.path].file}.js`, external: true };
     });
   },
 };
@@ -139,15 +137,28 @@ function fingerprint(files) {
   return h.digest('hex');
 }
 
-/** Our own modules stay separate files (a relative import between them is left as written). */
-const ownModulesApart = {
-  name: 'own-modules-apart',
+/**
+ * The program is one module graph from src/main.ts: Node 20 pays ~1 ms per ES module file it
+ * resolves, reads and links, so our ~100 modules are bundled too, into dist/main.js and the
+ * chunks that `import()` splits off (a command, the mailer), all in dist/ itself. A module that
+ * reads import.meta.url gets the URL its own file would have had (dist/<path>.js), so paths
+ * relative to it (the repository root, the worker beside busy-pool) stay right.
+ */
+const ownUrls = {
+  name: 'own-urls',
   setup(build) {
-    build.onResolve({ filter: /^\.\.?\// }, (args) =>
-      args.kind === 'entry-point' || args.importer.split(sep).includes('node_modules') ? undefined : { path: args.path, external: true },
-    );
+    build.onLoad({ filter: /\.ts$/ }, (args) => {
+      if (!args.path.startsWith(SRC)) return undefined;
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return { contents: text, loader: 'ts' };
+      const own = relative(SRC, args.path).split(sep).join('/').replace(/\.ts$/, '.js');
+      return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(`./${own}`)}, import.meta.url).href`), loader: 'ts' };
+    });
   },
 };
+
+/** Worker threads are separate programs: each is its own bundle at its own path. */
+const WORKERS = ['calendars/busy.worker.ts'];
 
 export async function buildJs({ force = false, quiet = false } = {}) {
   const files = sources();
@@ -165,24 +176,29 @@ export async function buildJs({ force = false, quiet = false } = {}) {
   if (!quiet) console.error('build-js: compiling src/ to dist/ (once per change)');
   mkdirSync(DIST, { recursive: true });
   for (const name of readdirSync(DIST)) if (OURS(name)) rmSync(join(DIST, name), { recursive: true, force: true });
-  await esbuild.build({
-    entryPoints: files.map((f) => f.path),
-    outdir: DIST,
-    outbase: SRC,
+  const common = {
     bundle: true,
-    splitting: true,
     format: 'esm',
     platform: 'node',
     target: 'node20',
     external: NATIVE,
-    plugins: [ownModulesApart, deferredApart, iconvTablesApart],
-    chunkNames: 'vendor/[name]-[hash]',
     keepNames: true,
     legalComments: 'none',
     logLevel: 'warning',
     // Bundled CommonJS packages call require() for Node's built-ins; an ES module has none.
     banner: { js: "import { createRequire as __creneauRequire } from 'node:module'; const require = __creneauRequire(import.meta.url);" },
+  };
+  await esbuild.build({
+    ...common,
+    entryPoints: { main: join(SRC, 'main.ts') },
+    outdir: DIST,
+    splitting: true,
+    plugins: [ownUrls, deferredApart, iconvTablesApart],
+    chunkNames: '[name]-[hash]',
   });
+  for (const worker of WORKERS) {
+    await esbuild.build({ ...common, entryPoints: [join(SRC, worker)], outfile: join(DIST, worker.replace(/\.ts$/, '.js')), plugins: [ownUrls, iconvTablesApart] });
+  }
   await writeDeferred(esbuild);
   writeFileSync(STAMP, `${want}\n`);
   if (!quiet) console.error(`build-js: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -88,18 +88,34 @@ test('npm run cli: help, a one-shot command on the database above, and an unknow
 
 test('deferred packages: serve does not load them; their stand-ins in dist/ load and forward to the real code', { timeout: 60_000 }, async () => {
   await buildJs({ quiet: true });
-  // The modules a start links: none is a deferred package's bundle (NODE_DEBUG=module lists
-  // CommonJS loads, which is how a stand-in loads its package: shown by the second process).
-  const loads = (then: string) =>
-    spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(join(ROOT, 'dist/app.js'))});${then}`], {
-      cwd: tmp,
-      env: { PATH: process.env.PATH, NODE_DEBUG: 'module' },
-      encoding: 'utf8',
-    });
-  const started = loads('');
-  assert.equal(started.status, 0, started.stderr);
-  assert.doesNotMatch(started.stderr, /deferred[/\\][\w-]+\.cjs/, 'no deferred package is loaded by importing the app');
-  const used = loads(`(await import(${JSON.stringify(join(ROOT, 'dist/vendor/deferred/jpeg-js.js'))})).default.decode(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), {});`);
+  // What a start loads up to its first answer: no deferred package's bundle (NODE_DEBUG=module
+  // lists CommonJS loads, which is how a stand-in loads its package: the second process shows it).
+  const child = spawn(process.execPath, [MAIN, 'serve'], { cwd: tmp, env: { ...env(join(tmp, 'deferred-data')), NODE_DEBUG: 'module' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    let healthy = false;
+    const deadline = Date.now() + 30_000;
+    while (!healthy && Date.now() < deadline && child.exitCode === null) {
+      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
+      healthy = (m ? await fetch(`http://127.0.0.1:${m[1]}/healthz`).catch(() => null) : null)?.status === 200;
+      if (!healthy) await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(healthy, out.slice(-2000));
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+  assert.match(out, /Module\._load REQUEST/, 'NODE_DEBUG=module output was captured');
+  assert.doesNotMatch(out, /deferred[/\\][\w-]+\.cjs/, 'no deferred package is loaded by a start');
+  const used = spawnSync(process.execPath, ['--input-type=module', '-e', `(await import(${JSON.stringify(join(ROOT, 'dist/vendor/deferred/jpeg-js.js'))})).default.encode({ width: 1, height: 1, data: new Uint8Array(4) }, 50);`], {
+    cwd: tmp,
+    env: { PATH: process.env.PATH, NODE_DEBUG: 'module' },
+    encoding: 'utf8',
+  });
+  assert.equal(used.status, 0, used.stderr);
   assert.match(used.stderr, /deferred[/\\]jpeg-js\.cjs/, 'the first call loads the package');
 
   const jpeg = (await import(join(ROOT, 'dist/vendor/deferred/jpeg-js.js'))) as { default: { encode: (img: { width: number; height: number; data: Uint8Array }, q: number) => { data: Uint8Array }; decode: (b: Uint8Array, o: object) => { width: number; height: number } } };
