@@ -1,5 +1,5 @@
 import { realpathSync } from 'node:fs';
-import { ConfigError, loadConfig, processEnvironment } from './config.js';
+import { ConfigError, loadConfig, processEnvironment, type Config } from './config.js';
 import { COMMANDS, USAGE } from './cli/index.js';
 import { EXIT_CODES, EXIT_UNEXPECTED, EXIT_USAGE, SETUP_CODES, type CliFailure } from './cli/outcome.js';
 
@@ -24,7 +24,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   }
   try {
     const command = await load();
-    let config;
+    let config: Config;
     try {
       config = loadConfig(env);
     } catch (e) {
