@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { createApp } from '../app.js';
-import { boot } from '../boot.js';
+import { tryBoot } from '../boot.js';
 import type { Config } from '../config.js';
 import { parse } from './args.js';
+import { done, fail, type CliOutcome } from './outcome.js';
 import { ownerExists } from '../accounts/accounts.repo.js';
 import { setupUrl } from '../accounts/setup-token.js';
 
@@ -12,13 +13,16 @@ Runs the web server (the default command). Configuration comes from the environm
 see the README's configuration table.`;
 
 /** Starts the server and stops it gracefully on SIGTERM/SIGINT. */
-export async function run(argv: readonly string[], config: Config): Promise<number> {
-  const { values } = parse(argv, {});
-  if (values.help) {
+export async function run(argv: readonly string[], config: Config): Promise<CliOutcome> {
+  const parsed = parse(argv, {});
+  if (!parsed.ok) return parsed;
+  if (parsed.value.values.help) {
     console.log(help);
-    return 0;
+    return done;
   }
-  const deps = await boot(config);
+  const booted = await tryBoot(config);
+  if (!booted.ok) return fail(booted.error.code, booted.error.message);
+  const deps = booted.value;
   const { handler } = createApp(deps);
   const server: Server = await new Promise((resolve, reject) => {
     const s = createServer(handler).listen(config.port, config.host, () => resolve(s));
@@ -39,7 +43,7 @@ export async function run(argv: readonly string[], config: Config): Promise<numb
       if (stopping) return;
       stopping = true;
       server.close(() => {
-        void deps.db.destroy().then(() => resolve(0));
+        void deps.db.destroy().then(() => resolve(done));
       });
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 5000).unref();
