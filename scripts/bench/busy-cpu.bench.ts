@@ -10,6 +10,7 @@ import { createBusyPool } from '../../src/calendars/busy-pool.js';
 import type { BusyPool } from '../../src/calendars/busy-pool.js';
 import { minimizeIcs } from '../../src/calendars/ics-guard.js';
 import type { Interval } from '../../src/lib/interval.js';
+import { rng } from '../test-support/rng.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -22,17 +23,6 @@ const WARM_ROUNDS = 15;
  */
 const BENCH_TASK_MS = 60_000;
 
-/** Deterministic PRNG (mulberry32) so every run reads the same calendar. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PARIS = [
   'BEGIN:VTIMEZONE', 'TZID:Europe/Paris',

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IANAZone } from 'luxon';
 import { zoneOffsetMemo } from './time.js';
+import { rng } from '../../scripts/test-support/rng.js';
 
 // zoneOffsetMemo against luxon (its own Intl formatToParts path, which the calendar reader used
 // before): every expected offset here is luxon's. luxon answers in minutes, possibly fractional
@@ -12,17 +13,6 @@ const ZONES = ['Europe/Paris', 'America/New_York', 'Australia/Lord_Howe', 'Asia/
 
 const luxonMs = (zone: IANAZone, t: number): number => Math.round(zone.offset(t) * 60_000);
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The instants luxon changes offset at between two dates: a daily scan, then bisection to the second. */
 function luxonTransitions(zone: IANAZone, from: number, to: number): number[] {
