@@ -180,7 +180,7 @@ export function pickerModel(f: PickerFacts) {
     manage: f.manageToken !== null ? { token: f.manageToken } : null,
     notice: f.notice,
     taken: f.taken.map((s) => ({ iso: isoIn(s, tz), label: `${formatDate(s, tz, lang)} ${formatTime(s, tz, lang, hc)}`, date: dateIn(s, tz) })),
-    scripts: ['js/tz.js'],
+    scripts: ['js/tz.js', 'js/picker.js'],
   };
 }
 
