@@ -245,5 +245,31 @@ export function manageModel(b: ManagedBooking, m: { readonly title: string; read
     canReschedule: b.service !== undefined && b.service.active,
     manageUrl: `${m.baseUrl}b/${b.token}`,
     rescheduleUrl: `${m.baseUrl}b/${b.token}/reschedule`,
+    addTo: addToCalendarLinks({ title: `${b.service?.title ?? e.summary} — ${b.staff.displayName}`, start: e.start, end: e.end, location: e.location }),
   };
+}
+
+/** A UTC instant as calendar links write it: 20261203T141500Z. */
+function compactUtc(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * "Add to my calendar" links for Google Calendar and Outlook on the web: plain links the client
+ * may follow (nothing is loaded from them). They carry the service, the person, the time and the
+ * place — never the client's details nor the booking link, whose token is the key to the booking.
+ */
+export function addToCalendarLinks(ev: { readonly title: string; readonly start: number; readonly end: number; readonly location: string }) {
+  const google = new URL('https://calendar.google.com/calendar/render');
+  google.search = new URLSearchParams({ action: 'TEMPLATE', text: ev.title, dates: `${compactUtc(ev.start)}/${compactUtc(ev.end)}`, ...(ev.location ? { location: ev.location } : {}) }).toString();
+  const outlook = new URL('https://outlook.live.com/calendar/0/deeplink/compose');
+  outlook.search = new URLSearchParams({
+    path: '/calendar/action/compose',
+    rru: 'addevent',
+    subject: ev.title,
+    startdt: new Date(ev.start).toISOString(),
+    enddt: new Date(ev.end).toISOString(),
+    ...(ev.location ? { location: ev.location } : {}),
+  }).toString();
+  return { google: google.href, outlook: outlook.href };
 }
