@@ -1,143 +1,74 @@
 // A real DAViCal (Debian `davical`, PHP + PostgreSQL) for the opt-in interop matrix
 // (`npm run interop`, DESIGN.md §6). Everything lives in a temp folder and nothing of the
 // system is used or changed beyond the installed packages:
-// - a private PostgreSQL cluster (`initdb`, then `postgres` listening only on a Unix socket in
-//   the folder), run as the unprivileged `postgres` user when we are root;
+// - a private PostgreSQL cluster (./postgres.ts), listening only on a Unix socket in the folder;
 // - DAViCal's schema loaded by its own script (/usr/share/davical/dba/create-database.sh, with
 //   PGHOST pointing at that socket), then one user, alice, written into its `usr`/`principal`
 //   tables as the admin pages would;
 // - PHP's built-in server (`php -S`, several workers) on 127.0.0.1 on a free port, with a router
 //   that maps URLs as Debian's /etc/apache2/sites-available/davical.conf does: DAViCal under
 //   /davical/caldav.php/, and /.well-known/… and /principals/users/… rewritten to it.
-// DAViCal reads its configuration from /etc/davical/ only; instead of writing there, the
-// harness runs DAViCal's own caldav.php with a copy of always.php (the bootstrap) whose
-// configuration paths point into the folder (the one line that differs), and ../inc linked to
-// the installed library. stop() stops PHP and PostgreSQL and removes the folder.
+// PostgreSQL and PHP run as the `postgres` user when we are root. DAViCal reads its
+// configuration from /etc/davical/ only; instead of writing there, the harness runs DAViCal's
+// own caldav.php with a copy of always.php (the bootstrap) whose configuration paths point into
+// the folder (the only change), and ../inc linked to the installed library. stop() stops PHP and
+// PostgreSQL and removes the folder.
 //
 // Quirks found while writing this (DAViCal 1.1.12):
 // - It announces RFC 6638 `calendar-auto-schedule` but delivers only to its own users'
 //   inboxes: for an attendee elsewhere it tries iSchedule (not e-mail), which without
 //   `scheduling_dkim_domain` fails at once, and writes SCHEDULE-STATUS=3.7 on the attendee.
 //   It has no iMIP (e-mail) sending at all.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+// - After it scheduled (organizer = the account's e-mail), a PUT answers without an ETag.
+// - The root answers 404 (Debian's site puts DAViCal under /davical/); /.well-known/caldav
+//   redirects (301) to /davical/caldav.php/.
+// - It stores events of zero length (no DTEND/DURATION, or DURATION:PT0S).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { basicAuth, freePort, makeCalendarAt, putObject, stopGroup, waitUntil, type DavServer } from './dav-server.js';
+import { run, sqlString, startPostgres, type Postgres } from './postgres.js';
 
 const SHARE = '/usr/share/davical';
 /** php8.2-cgi is named so that apt does not satisfy DAViCal's `php` with Apache's PHP module (and Apache). */
 const PACKAGES = 'davical php8.2-cli php8.2-cgi php8.2-pgsql php8.2-xml postgresql-15';
 const INSTALL = `apt-get update && apt-get install -y --no-install-recommends ${PACKAGES}`;
 const PHP = '/usr/bin/php';
-/** Only ever a Unix socket in the temp folder; the number only names the socket file. */
-const PG_PORT = 5432;
-const PG_SUPERUSER = 'postgres';
 
 export interface DavicalServer extends DavServer {
   /** The account's e-mail, its calendar-user address (mailto:). */
   readonly address: string;
 }
 
-/** The newest installed PostgreSQL's bin folder (Debian: /usr/lib/postgresql/<major>/bin). */
-function postgresBin(): string | null {
-  const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return null;
-  const majors = readdirSync(root).filter((v) => /^\d+$/.test(v) && existsSync(join(root, v, 'bin/initdb'))).sort((a, b) => Number(b) - Number(a));
-  return majors[0] ? join(root, majors[0], 'bin') : null;
-}
-
-interface RunAs {
-  readonly uid?: number;
-  readonly gid?: number;
-}
-
-/** Who runs PostgreSQL and PHP: ourselves, or the `postgres` user when we are root (initdb refuses root). */
-function unprivileged(): RunAs {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return {};
-  const passwd = readFileSync('/etc/passwd', 'utf8');
-  const line = passwd.split('\n').find((l) => l.startsWith('postgres:')) ?? passwd.split('\n').find((l) => l.startsWith('nobody:'));
-  const [, , uid, gid] = (line ?? '').split(':');
-  if (!uid || !gid) throw new Error('no unprivileged user (postgres or nobody) to run PostgreSQL as');
-  return { uid: Number(uid), gid: Number(gid) };
-}
-
-function run(cmd: string, args: readonly string[], opts: { env: NodeJS.ProcessEnv; cwd: string; as: RunAs; input?: string }): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { env: opts.env, cwd: opts.cwd, ...opts.as, timeout: 120_000, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${cmd} ${args.join(' ')}: ${error.message}\n${stdout}\n${stderr}`));
-      else resolve(stdout);
-    });
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
-  });
-}
-
-const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
-
 /** Starts PostgreSQL and DAViCal in a temp folder and resolves once alice's principal answers. */
 export async function startDavical(): Promise<DavicalServer> {
-  const bin = postgresBin();
-  for (const need of [bin ? join(bin, 'initdb') : '/usr/lib/postgresql/<major>/bin/initdb', PHP, join(SHARE, 'dba/create-database.sh'), join(SHARE, 'htdocs/caldav.php'), '/usr/bin/psql']) {
+  for (const need of [PHP, join(SHARE, 'dba/create-database.sh'), join(SHARE, 'htdocs/caldav.php'), '/usr/bin/psql']) {
     if (!existsSync(need)) throw new Error(`${need} is missing; install it with: ${INSTALL}`);
   }
-  const pgBin = bin as string;
-  const as = unprivileged();
   const dir = mkdtempSync(join(tmpdir(), 'creneau-davical-'));
-  const socketDir = join(dir, 'run');
-  for (const sub of ['run', 'conf', 'htdocs']) mkdirSync(join(dir, sub));
-  if (as.uid !== undefined && as.gid !== undefined) for (const p of [dir, socketDir]) chownSync(p, as.uid, as.gid);
-  const env: NodeJS.ProcessEnv = {
-    PATH: `${pgBin}:/usr/local/bin:/usr/bin:/bin`,
-    HOME: dir,
-    LANG: 'C.UTF-8',
-    TMPDIR: dir,
-    PGHOST: socketDir,
-    PGPORT: String(PG_PORT),
-    PGUSER: PG_SUPERUSER,
-    USER: as.uid === undefined ? userInfo().username : PG_SUPERUSER,
-  };
-
+  for (const sub of ['conf', 'htdocs']) mkdirSync(join(dir, sub));
   const username = 'alice';
   const password = randomBytes(9).toString('base64url');
   const address = `${username}@davical.test`;
-  const children: ChildProcess[] = [];
-  const output: string[] = [];
+  let pg: Postgres | null = null;
+  let php: ReturnType<typeof spawn> | null = null;
+  let phpOut = '';
   const stop = async (): Promise<void> => {
     // PHP first (it holds the database connections), then PostgreSQL.
-    for (const child of [...children].reverse()) await stopGroup(child);
+    if (php) await stopGroup(php);
+    if (pg) await stopGroup(pg.child);
     rmSync(dir, { recursive: true, force: true });
-  };
-  const track = (name: string, child: ChildProcess): ChildProcess => {
-    children.push(child);
-    child.stderr?.on('data', (d: Buffer) => {
-      output.push(`${name}: ${d.toString()}`);
-      while (output.join('').length > 6000) output.shift();
-    });
-    return child;
   };
 
   try {
-    await run(join(pgBin, 'initdb'), ['-D', join(dir, 'pg'), '-U', PG_SUPERUSER, '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8'], { env, cwd: dir, as });
-    const pg = track(
-      'postgres',
-      spawn(
-        join(pgBin, 'postgres'),
-        ['-D', join(dir, 'pg'), '-k', socketDir, '-p', String(PG_PORT), '-c', 'listen_addresses=', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
-        { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env, cwd: dir, ...as },
-      ),
-    );
-    await waitUntil(
-      'postgres',
-      async () => {
-        await run(join(pgBin, 'pg_isready'), ['-q'], { env, cwd: dir, as });
-        return true;
-      },
-      pg,
-      () => output.join(''),
-    );
+    pg = await startPostgres(dir, { install: INSTALL });
+    const { env, as } = pg;
+    const pgHome = pg.home;
+    const socketDir = pg.socketDir;
     // DAViCal's own installer: roles davical_dba and davical_app, the schema, the base data.
-    await run('/bin/sh', [join(SHARE, 'dba/create-database.sh'), 'davical', randomBytes(9).toString('base64url')], { env, cwd: dir, as });
+    await run('/bin/sh', [join(SHARE, 'dba/create-database.sh'), 'davical', randomBytes(9).toString('base64url')], { env, cwd: pgHome, as });
     // The admin pages write these two rows for a new user; '**' marks a plain-text password.
     await run(
       '/usr/bin/psql',
@@ -152,14 +83,14 @@ export async function startDavical(): Promise<DavicalServer> {
         '-c',
         `INSERT INTO principal (type_id, user_no, displayname) SELECT 1, user_no, fullname FROM usr WHERE username = ${sqlString(username)};`,
       ],
-      { env, cwd: dir, as },
+      { env, cwd: pgHome, as },
     );
 
     writeFileSync(
       join(dir, 'conf/config.php'),
       [
         '<?php',
-        `$c->pg_connect[] = ${sqlString(`host=${socketDir} port=${PG_PORT} dbname=davical user=davical_app`)};`,
+        `$c->pg_connect[] = ${sqlString(`host=${socketDir} port=${env.PGPORT ?? ''} dbname=davical user=davical_app`)};`,
         "$c->domain_name = '127.0.0.1';",
         "$c->admin_email = 'admin@davical.test';",
         "$c->system_name = 'DAViCal';",
@@ -194,15 +125,19 @@ export async function startDavical(): Promise<DavicalServer> {
     );
 
     const port = await freePort();
-    const php = track(
-      'php',
-      spawn(
-        PHP,
-        ['-d', 'display_errors=0', '-d', 'log_errors=1', '-d', `error_log=${join(dir, 'php-errors.log')}`, '-d', 'memory_limit=256M', '-S', `127.0.0.1:${port}`, join(dir, 'router.php')],
-        // The built-in server answers one request at a time per worker: the race tests need several.
-        { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...env, PHP_CLI_SERVER_WORKERS: '8' }, cwd: join(dir, 'htdocs'), ...as },
-      ),
-    );
+    // PHP's warnings go to its stderr (kept for errors), never into a response.
+    const server = spawn(PHP, ['-d', 'display_errors=0', '-d', 'log_errors=1', '-d', 'memory_limit=256M', '-S', `127.0.0.1:${port}`, join(dir, 'router.php')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+      // The built-in server answers one request at a time per worker: the race tests need several.
+      env: { ...env, PHP_CLI_SERVER_WORKERS: '8' },
+      cwd: join(dir, 'htdocs'),
+      ...as,
+    });
+    php = server;
+    server.stderr?.on('data', (d: Buffer) => {
+      phpOut = (phpOut + d.toString()).slice(-4000);
+    });
     const url = `http://127.0.0.1:${port}/`;
     const authHeader = basicAuth(username, password);
     const home = new URL(`/davical/caldav.php/${username}/`, url).href;
@@ -213,8 +148,8 @@ export async function startDavical(): Promise<DavicalServer> {
         await res.arrayBuffer();
         return res.status === 207;
       },
-      php,
-      () => output.join('') + (existsSync(join(dir, 'php-errors.log')) ? readFileSync(join(dir, 'php-errors.log'), 'utf8').slice(-2000) : ''),
+      server,
+      () => phpOut,
     );
 
     return {
