@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run interop`: the CalDAV interop matrix (src/calendars/caldav/interop.test.ts) with the
-// heavier servers too (DAViCal: PHP + PostgreSQL), which `npm test` leaves out. Installs their
+// heavier servers too (DAViCal: PHP + PostgreSQL; SOGo: + memcached), which `npm test` leaves out. Installs their
 // Debian packages when missing (as root; otherwise prints the command), then runs the matrix
 // with CRENEAU_INTEROP=1. Other arguments go to scripts/test.mjs (e.g. --test-name-pattern=…).
 import { spawnSync } from 'node:child_process';

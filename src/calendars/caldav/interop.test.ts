@@ -11,6 +11,7 @@ import { startRadicale } from '../../../scripts/test-support/radicale.js';
 import { startXandikos } from '../../../scripts/test-support/xandikos.js';
 import { startCyrus } from '../../../scripts/test-support/cyrus.js';
 import { startDavical } from '../../../scripts/test-support/davical.js';
+import { startSogo } from '../../../scripts/test-support/sogo.js';
 import { basicAuth, type DavServer } from '../../../scripts/test-support/dav-server.js';
 import { Browser, hiddenValue } from '../../../scripts/test-support/app.js';
 import { client, iso, openForm, postForm, soon, startSmtpSink, startWorld, STAFF_ZONE, type Mail, type SmtpSink, type World } from '../../../scripts/test-support/world.js';
@@ -33,17 +34,51 @@ interface Server {
   /** Advertises RFC 6638 `calendar-auto-schedule` (and so may invite by itself). */
   readonly autoSchedule: boolean;
   /**
-   * Fixture files the server will not store (403), with why. They hold no busy time, so the
+   * Fixture files the server will not store (4xx), with why. They hold no busy time, so the
    * reference intervals stay the same without them; the test checks they are still refused.
    */
   readonly refuses?: Readonly<Record<string, string>>;
+  /**
+   * Fixture files the server stores changed (what it stores matches `stored`), with why. They
+   * are removed again, so the reference intervals hold; unless the change leaves an object that
+   * does not parse (`failsClosed`): then that calendar must fail closed.
+   */
+  readonly rewrites?: Readonly<Record<string, { readonly why: string; readonly stored: RegExp; readonly failsClosed?: true }>>;
   /**
    * Why the server, although it announces `calendar-auto-schedule`, delivers only to its own
    * accounts: for the client it writes a failed SCHEDULE-STATUS (3.x/5.x) and sends nothing, so
    * Creneau sends the messages even when the staff e-mail is the account's own address.
    */
   readonly schedulesOnlyLocally?: string;
+  /** Tests known to fail against this server, with why: run, reported as TODO, not fatal. */
+  readonly failing?: Readonly<Partial<Record<'serverMail' | 'race', string>>>;
 }
+
+/** Servers too heavy for every `npm test` (PHP, PostgreSQL, memcached…). */
+const HEAVY_SERVERS: readonly Server[] = [
+  {
+    name: 'DAViCal',
+    start: () => startDavical(),
+    principal: (d) => new URL(`/davical/caldav.php/${d.username}/`, d.url).href,
+    autoSchedule: true,
+    schedulesOnlyLocally: 'DAViCal delivers to its own users’ inboxes only; for any other attendee it tries iSchedule (not e-mail: it has no iMIP), which fails at once without `scheduling_dkim_domain`, and writes SCHEDULE-STATUS=3.7',
+  },
+  {
+    name: 'SOGo',
+    start: (smtp) => startSogo({ smtp: { host: '127.0.0.1', port: Number(new URL(smtp.url).port) } }),
+    principal: (d) => new URL(`/SOGo/dav/${d.username}/`, d.url).href,
+    autoSchedule: true,
+    refuses: { '21-vtodo-ignored.2.ics': 'SOGo stores no VJOURNAL (404)' },
+    rewrites: {
+      '22-zero-length.1.ics': { why: 'SOGo gives an event with neither DTEND nor DURATION a DURATION of one hour', stored: /^DURATION:PT1H\r?$/m },
+      '27-thisandfuture-exrule.1.ics': { why: 'SOGo escapes the semicolons of an EXRULE (`FREQ=DAILY\\;INTERVAL=2…`), which then does not parse', stored: /^EXRULE:FREQ=DAILY\\;/m, failsClosed: true },
+    },
+    failing: {
+      serverMail: 'two invitations: SOGo e-mails the client but writes no SCHEDULE-STATUS on the attendee, so Creneau, seeing no delivery reported, sends one too',
+      race: 'SOGo ignores If-None-Match: * (a second PUT of the same new id overwrites, 204) and answers 500 to some of twenty simultaneous writes',
+    },
+  },
+];
 
 const SERVERS: readonly Server[] = [
   { name: 'Radicale', start: () => startRadicale(), principal: (d) => new URL(`/${d.username}/`, d.url).href, autoSchedule: false },
@@ -59,17 +94,7 @@ const SERVERS: readonly Server[] = [
     },
   },
   // The heavier servers run only in `npm run interop` (CRENEAU_INTEROP=1), which installs them.
-  ...(process.env.CRENEAU_INTEROP === '1'
-    ? [
-        {
-          name: 'DAViCal',
-          start: () => startDavical(),
-          principal: (d: DavServer) => new URL(`/davical/caldav.php/${d.username}/`, d.url).href,
-          autoSchedule: true,
-          schedulesOnlyLocally: 'DAViCal delivers to its own users’ inboxes only; for any other attendee it tries iSchedule (not e-mail: it has no iMIP), which fails at once without `scheduling_dkim_domain`, and writes SCHEDULE-STATUS=3.7',
-        },
-      ]
-    : []),
+  ...(process.env.CRENEAU_INTEROP === '1' ? HEAVY_SERVERS : []),
 ];
 
 interface Fixture {
@@ -120,8 +145,12 @@ async function mailsTo(smtp: SmtpSink, address: string, atLeast: number): Promis
   return smtp.mails.filter((m) => m.to === address);
 }
 
-/** Who wrote an iMIP message: Creneau or the calendar server (by its PRODID). */
+/**
+ * Who wrote an iMIP message: Creneau or the calendar server (by its PRODID; SOGo keeps the
+ * event's PRODID but marks its messages with a header).
+ */
 function senderOf(m: Mail): 'creneau' | 'server' {
+  if (/^X-Sogo-Message-Type:/im.test(m.raw)) return 'server';
   return /PRODID:-\/\/Creneau\/\//.test(m.raw) ? 'creneau' : 'server';
 }
 
@@ -187,14 +216,28 @@ for (const server of SERVERS) {
       for (const name of cases) {
         const fx = JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as Fixture;
         const cal = await dav.makeCalendar(`fx-${name.replace('.json', '')}`, name, ['VEVENT', 'VTODO', 'VJOURNAL']);
+        let failsClosed = false;
         for (const f of fx.files) {
           const status = await dav.put(cal, f, readFileSync(new URL(f, FIXTURES), 'utf8'));
           const refused = server.refuses?.[f];
-          if (refused) assert.equal(status, 403, `${name}: still refused? ${refused}`);
+          if (refused) assert.ok(status >= 400 && status < 500, `${name}: ${f} → ${status}; still refused? ${refused}`);
           else assert.ok(status === 201 || status === 204, `${name}: PUT ${f} → ${status}`);
+          const rewrite = server.rewrites?.[f];
+          if (rewrite) {
+            // Stored changed: checked, then removed, so the reference intervals still hold.
+            const url = new URL(f, cal);
+            const headers = { authorization: basicAuth(dav.username, dav.password) };
+            assert.match(await (await fetch(url, { headers })).text(), rewrite.stored, `${name}: ${f} still rewritten? ${rewrite.why}`);
+            if (rewrite.failsClosed) failsClosed = true;
+            else assert.ok((await fetch(url, { method: 'DELETE', headers })).ok);
+          }
         }
         const p = createCaldavProvider({ ...creds(), bookingCalendarUrl: cal, conflictCalendarUrls: [cal], uidHost: 'b.test', timeZone: fx.timeZone });
         const res = await p.busy({ start: Date.parse(fx.window.start), end: Date.parse(fx.window.end) });
+        if (failsClosed) {
+          assert.deepEqual(res, { ok: false, error: 'malformed' }, `${name}: fails closed`);
+          continue;
+        }
         assert.ok(res.ok, `${name}: ${JSON.stringify(res)}`);
         assert.deepEqual(res.value.map((b) => [isoZ(b.start), isoZ(b.end)]), fx.busy, name);
       }
@@ -277,7 +320,7 @@ for (const server of SERVERS) {
       const title = server.schedulesOnlyLocally
         ? 'book, reschedule, cancel when the staff e-mail is the account’s own address: the server reports no delivery to the client, Creneau sends exactly one message each time'
         : 'book, reschedule, cancel when the staff e-mail is the account’s own address: the server sends exactly one message each time, Creneau none';
-      test(title, async () => {
+      test(title, { todo: server.failing?.serverMail }, async () => {
         const staff = await findStaffById(w.deps.db, w.staffId);
         assert.ok(staff && dav.address);
         await updateProfile(w.deps.db, w.staffId, { ...staff, email: dav.address }, Date.now());
@@ -289,7 +332,7 @@ for (const server of SERVERS) {
       });
     }
 
-    test('20 clients race for one slot: exactly one event, one invitation, the others get 409', async () => {
+    test('20 clients race for one slot: exactly one event, one invitation, the others get 409', { todo: server.failing?.race }, async () => {
       const start = soon('16:00', 5);
       const forms: Record<string, string>[] = [];
       for (let i = 0; i < 20; i++) forms.push(await openForm(w, 'haircut', start));
