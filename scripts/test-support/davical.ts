@@ -23,6 +23,8 @@
 // - The root answers 404 (Debian's site puts DAViCal under /davical/); /.well-known/caldav
 //   redirects (301) to /davical/caldav.php/.
 // - It stores events of zero length (no DTEND/DURATION, or DURATION:PT0S).
+// - Of simultaneous PUTs of one new object with If-None-Match: *, one gets 201, those arriving
+//   together with it 500 ("DAViCal Fatal Error"), later ones 412.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

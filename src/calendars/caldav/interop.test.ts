@@ -50,6 +50,11 @@ interface Server {
    * Creneau sends the messages even when the staff e-mail is the account's own address.
    */
   readonly schedulesOnlyLocally?: string;
+  /**
+   * Why simultaneous writers of one new id may get a server error rather than the conflict (one
+   * write still wins; the others fail closed): then most losers need not see the conflict.
+   */
+  readonly raceErrors?: string;
   /** Tests known to fail against this server, with why: run, reported as TODO, not fatal. */
   readonly failing?: Readonly<Partial<Record<'serverMail' | 'race', string>>>;
 }
@@ -62,6 +67,7 @@ const HEAVY_SERVERS: readonly Server[] = [
     principal: (d) => new URL(`/davical/caldav.php/${d.username}/`, d.url).href,
     autoSchedule: true,
     schedulesOnlyLocally: 'DAViCal delivers to its own users’ inboxes only; for any other attendee it tries iSchedule (not e-mail: it has no iMIP), which fails at once without `scheduling_dkim_domain`, and writes SCHEDULE-STATUS=3.7',
+    raceErrors: 'of twenty simultaneous PUTs of one new object with If-None-Match: *, one gets 201, those that arrive together with it 500 ("DAViCal Fatal Error"), later ones 412',
   },
   {
     name: 'SOGo',
@@ -354,7 +360,7 @@ for (const server of SERVERS) {
       // (seen once with Xandikos: 'unreachable'), which a client sees as "temporarily unavailable".
       const losers = writes.flatMap((r) => (r.ok ? [] : [r.error]));
       assert.ok(losers.every((reason) => reason === 'conflict' || reason === 'unreachable' || reason === 'timeout'), JSON.stringify(losers));
-      assert.ok(losers.filter((reason) => reason === 'conflict').length >= 17, `most writers see the conflict: ${JSON.stringify(losers)}`);
+      if (!server.raceErrors) assert.ok(losers.filter((reason) => reason === 'conflict').length >= 17, `most writers see the conflict: ${JSON.stringify(losers)}`);
       const same = [...(await objects(dav, calendar)).keys()].filter((name) => name === `${id}.ics`);
       assert.equal(same.length, 1, 'one object for the id');
       assert.deepEqual(await provider().cancelEvent(id), { ok: true, value: null });
