@@ -20,8 +20,29 @@ const NEEDED = [
   { bin: '/usr/bin/python3', pkg: 'python3' },
 ];
 
-export function ensureSystemPackages() {
-  const missing = NEEDED.filter((n) => !existsSync(n.bin)).map((n) => n.pkg);
+/**
+ * The heavier servers of the opt-in interop matrix (`npm run interop`), never installed by
+ * `npm test`: DAViCal with PHP and PostgreSQL (scripts/test-support/davical.ts), SOGo with
+ * memcached (sogo.ts). php8.2-cgi is named so that apt satisfies DAViCal's `php` with it rather
+ * than with Apache's PHP module (and Apache). On a machine with systemd, Debian's packages start
+ * their own services (PostgreSQL's `main` cluster, memcached, SOGo); the tests never use them
+ * (they run private ones in a temp folder).
+ */
+const INTEROP = [
+  { bin: '/usr/share/davical/htdocs/caldav.php', pkg: 'davical' },
+  { bin: '/usr/bin/php8.2', pkg: 'php8.2-cli' },
+  { bin: '/usr/bin/php-cgi8.2', pkg: 'php8.2-cgi' },
+  { bin: '/etc/php/8.2/mods-available/pgsql.ini', pkg: 'php8.2-pgsql' },
+  { bin: '/etc/php/8.2/mods-available/dom.ini', pkg: 'php8.2-xml' },
+  { bin: '/usr/lib/postgresql/15/bin/initdb', pkg: 'postgresql-15' },
+  // SOGo (scripts/test-support/sogo.ts), with its memcached; its database is PostgreSQL too.
+  { bin: '/usr/sbin/sogod', pkg: 'sogo' },
+  { bin: '/usr/bin/memcached', pkg: 'memcached' },
+];
+
+/** Installs what the suite needs; `{ interop: true }` adds the servers of `npm run interop`. */
+export function ensureSystemPackages({ interop = false } = {}) {
+  const missing = [...NEEDED, ...(interop ? INTEROP : [])].filter((n) => !existsSync(n.bin)).map((n) => n.pkg);
   if (missing.length === 0) return;
   const cmd = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;

@@ -10,6 +10,8 @@ import ICAL from 'ical.js';
 import { startRadicale } from '../../../scripts/test-support/radicale.js';
 import { startXandikos } from '../../../scripts/test-support/xandikos.js';
 import { startCyrus } from '../../../scripts/test-support/cyrus.js';
+import { startDavical } from '../../../scripts/test-support/davical.js';
+import { startSogo } from '../../../scripts/test-support/sogo.js';
 import { basicAuth, type DavServer } from '../../../scripts/test-support/dav-server.js';
 import { Browser, hiddenValue } from '../../../scripts/test-support/app.js';
 import { client, iso, openForm, postForm, soon, startSmtpSink, startWorld, STAFF_ZONE, type Mail, type SmtpSink, type World } from '../../../scripts/test-support/world.js';
@@ -32,11 +34,57 @@ interface Server {
   /** Advertises RFC 6638 `calendar-auto-schedule` (and so may invite by itself). */
   readonly autoSchedule: boolean;
   /**
-   * Fixture files the server will not store (403), with why. They hold no busy time, so the
+   * Fixture files the server will not store (4xx), with why. They hold no busy time, so the
    * reference intervals stay the same without them; the test checks they are still refused.
    */
   readonly refuses?: Readonly<Record<string, string>>;
+  /**
+   * Fixture files the server stores changed (what it stores matches `stored`), with why. They
+   * are removed again, so the reference intervals hold; unless the change leaves an object that
+   * does not parse (`failsClosed`): then that calendar must fail closed.
+   */
+  readonly rewrites?: Readonly<Record<string, { readonly why: string; readonly stored: RegExp; readonly failsClosed?: true }>>;
+  /**
+   * Why the server, although it announces `calendar-auto-schedule`, delivers only to its own
+   * accounts: for the client it writes a failed SCHEDULE-STATUS (3.x/5.x) and sends nothing, so
+   * Creneau sends the messages even when the staff e-mail is the account's own address.
+   */
+  readonly schedulesOnlyLocally?: string;
+  /**
+   * Why simultaneous writers of one new id may get a server error rather than the conflict (one
+   * write still wins; the others fail closed): then most losers need not see the conflict.
+   */
+  readonly raceErrors?: string;
+  /** Tests known to fail against this server, with why: run, reported as TODO, not fatal. */
+  readonly failing?: Readonly<Partial<Record<'serverMail' | 'race', string>>>;
 }
+
+/** Servers too heavy for every `npm test` (PHP, PostgreSQL, memcached…). */
+const HEAVY_SERVERS: readonly Server[] = [
+  {
+    name: 'DAViCal',
+    start: () => startDavical(),
+    principal: (d) => new URL(`/davical/caldav.php/${d.username}/`, d.url).href,
+    autoSchedule: true,
+    schedulesOnlyLocally: 'DAViCal delivers to its own users’ inboxes only; for any other attendee it tries iSchedule (not e-mail: it has no iMIP), which fails at once without `scheduling_dkim_domain`, and writes SCHEDULE-STATUS=3.7',
+    raceErrors: 'of twenty simultaneous PUTs of one new object with If-None-Match: *, one gets 201, those that arrive together with it 500 ("DAViCal Fatal Error"), later ones 412',
+  },
+  {
+    name: 'SOGo',
+    start: (smtp) => startSogo({ smtp: { host: '127.0.0.1', port: Number(new URL(smtp.url).port) } }),
+    principal: (d) => new URL(`/SOGo/dav/${d.username}/`, d.url).href,
+    autoSchedule: true,
+    refuses: { '21-vtodo-ignored.2.ics': 'SOGo stores no VJOURNAL (404)' },
+    rewrites: {
+      '22-zero-length.1.ics': { why: 'SOGo gives an event with neither DTEND nor DURATION a DURATION of one hour', stored: /^DURATION:PT1H\r?$/m },
+      '27-thisandfuture-exrule.1.ics': { why: 'SOGo escapes the semicolons of an EXRULE (`FREQ=DAILY\\;INTERVAL=2…`), which then does not parse', stored: /^EXRULE:FREQ=DAILY\\;/m, failsClosed: true },
+    },
+    failing: {
+      serverMail: 'two invitations: SOGo e-mails the client but writes no SCHEDULE-STATUS on the attendee, so Creneau, seeing no delivery reported, sends one too',
+      race: 'SOGo ignores If-None-Match: * (a second PUT of the same new id overwrites, 204) and answers 500 to some of twenty simultaneous writes',
+    },
+  },
+];
 
 const SERVERS: readonly Server[] = [
   { name: 'Radicale', start: () => startRadicale(), principal: (d) => new URL(`/${d.username}/`, d.url).href, autoSchedule: false },
@@ -51,6 +99,8 @@ const SERVERS: readonly Server[] = [
       '22-zero-length.2.ics': 'Cyrus refuses DURATION:PT0S (403 valid-calendar-data, "DTEND must occur after DTSTART")',
     },
   },
+  // The heavier servers run only in `npm run interop` (CRENEAU_INTEROP=1), which installs them.
+  ...(process.env.CRENEAU_INTEROP === '1' ? HEAVY_SERVERS : []),
 ];
 
 interface Fixture {
@@ -101,8 +151,12 @@ async function mailsTo(smtp: SmtpSink, address: string, atLeast: number): Promis
   return smtp.mails.filter((m) => m.to === address);
 }
 
-/** Who wrote an iMIP message: Creneau or the calendar server (by its PRODID). */
+/**
+ * Who wrote an iMIP message: Creneau or the calendar server (by its PRODID; SOGo keeps the
+ * event's PRODID but marks its messages with a header).
+ */
 function senderOf(m: Mail): 'creneau' | 'server' {
+  if (/^X-Sogo-Message-Type:/im.test(m.raw)) return 'server';
   return /PRODID:-\/\/Creneau\/\//.test(m.raw) ? 'creneau' : 'server';
 }
 
@@ -168,14 +222,28 @@ for (const server of SERVERS) {
       for (const name of cases) {
         const fx = JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as Fixture;
         const cal = await dav.makeCalendar(`fx-${name.replace('.json', '')}`, name, ['VEVENT', 'VTODO', 'VJOURNAL']);
+        let failsClosed = false;
         for (const f of fx.files) {
           const status = await dav.put(cal, f, readFileSync(new URL(f, FIXTURES), 'utf8'));
           const refused = server.refuses?.[f];
-          if (refused) assert.equal(status, 403, `${name}: still refused? ${refused}`);
+          if (refused) assert.ok(status >= 400 && status < 500, `${name}: ${f} → ${status}; still refused? ${refused}`);
           else assert.ok(status === 201 || status === 204, `${name}: PUT ${f} → ${status}`);
+          const rewrite = server.rewrites?.[f];
+          if (rewrite) {
+            // Stored changed: checked, then removed, so the reference intervals still hold.
+            const url = new URL(f, cal);
+            const headers = { authorization: basicAuth(dav.username, dav.password) };
+            assert.match(await (await fetch(url, { headers })).text(), rewrite.stored, `${name}: ${f} still rewritten? ${rewrite.why}`);
+            if (rewrite.failsClosed) failsClosed = true;
+            else assert.ok((await fetch(url, { method: 'DELETE', headers })).ok);
+          }
         }
         const p = createCaldavProvider({ ...creds(), bookingCalendarUrl: cal, conflictCalendarUrls: [cal], uidHost: 'b.test', timeZone: fx.timeZone });
         const res = await p.busy({ start: Date.parse(fx.window.start), end: Date.parse(fx.window.end) });
+        if (failsClosed) {
+          assert.deepEqual(res, { ok: false, error: 'malformed' }, `${name}: fails closed`);
+          continue;
+        }
         assert.ok(res.ok, `${name}: ${JSON.stringify(res)}`);
         assert.deepEqual(res.value.map((b) => [isoZ(b.start), isoZ(b.end)]), fx.busy, name);
       }
@@ -185,7 +253,7 @@ for (const server of SERVERS) {
      * Book, reschedule and cancel through the public pages; the client receives exactly one
      * message each time, from `by` (Creneau or the server), and the pages say which.
      */
-    async function bookMoveCancel(label: string, daysAhead: number, by: 'creneau' | 'server'): Promise<void> {
+    async function bookMoveCancel(label: string, daysAhead: number, by: 'creneau' | 'server', serverAsked = by === 'server'): Promise<void> {
       const who = client(label);
       const email = who.email as string;
       const start = soon('10:00', daysAhead);
@@ -202,8 +270,11 @@ for (const server of SERVERS) {
       assert.equal(startOf(stored), start);
       const attendee = attendeeOf(stored);
       assert.match(String(attendee.getFirstValue()), new RegExp(`mailto:${email}`, 'i'));
-      if (by === 'creneau') assert.equal(attendee.getParameter('schedule-agent'), 'CLIENT', 'Creneau invites: the server is told not to');
-      else {
+      if (by === 'creneau' && !serverAsked) assert.equal(attendee.getParameter('schedule-agent'), 'CLIENT', 'Creneau invites: the server is told not to');
+      else if (by === 'creneau') {
+        assert.equal(attendee.getParameter('schedule-agent'), undefined, 'the server is asked to invite');
+        assert.match(String(attendee.getParameter('schedule-status')), /^[35]\./, 'the server reports it could not deliver');
+      } else {
         assert.equal(attendee.getParameter('schedule-agent'), undefined, 'the server invites');
         assert.match(String(attendee.getParameter('schedule-status')), /^1\./, 'the server reports it sent the invitation');
       }
@@ -252,19 +323,22 @@ for (const server of SERVERS) {
     });
 
     if (server.autoSchedule) {
-      test('book, reschedule, cancel when the staff e-mail is the account’s own address: the server sends exactly one message each time, Creneau none', async () => {
+      const title = server.schedulesOnlyLocally
+        ? 'book, reschedule, cancel when the staff e-mail is the account’s own address: the server reports no delivery to the client, Creneau sends exactly one message each time'
+        : 'book, reschedule, cancel when the staff e-mail is the account’s own address: the server sends exactly one message each time, Creneau none';
+      test(title, { todo: server.failing?.serverMail }, async () => {
         const staff = await findStaffById(w.deps.db, w.staffId);
         assert.ok(staff && dav.address);
         await updateProfile(w.deps.db, w.staffId, { ...staff, email: dav.address }, Date.now());
         try {
-          await bookMoveCancel(`${server.name.toLowerCase()}-server-mail`, 4, 'server');
+          await bookMoveCancel(`${server.name.toLowerCase()}-server-mail`, 4, server.schedulesOnlyLocally ? 'creneau' : 'server', true);
         } finally {
           await updateProfile(w.deps.db, w.staffId, staff, Date.now());
         }
       });
     }
 
-    test('20 clients race for one slot: exactly one event, one invitation, the others get 409', async () => {
+    test('20 clients race for one slot: exactly one event, one invitation, the others get 409', { todo: server.failing?.race }, async () => {
       const start = soon('16:00', 5);
       const forms: Record<string, string>[] = [];
       for (let i = 0; i < 20; i++) forms.push(await openForm(w, 'haircut', start));
@@ -286,7 +360,7 @@ for (const server of SERVERS) {
       // (seen once with Xandikos: 'unreachable'), which a client sees as "temporarily unavailable".
       const losers = writes.flatMap((r) => (r.ok ? [] : [r.error]));
       assert.ok(losers.every((reason) => reason === 'conflict' || reason === 'unreachable' || reason === 'timeout'), JSON.stringify(losers));
-      assert.ok(losers.filter((reason) => reason === 'conflict').length >= 17, `most writers see the conflict: ${JSON.stringify(losers)}`);
+      if (!server.raceErrors) assert.ok(losers.filter((reason) => reason === 'conflict').length >= 17, `most writers see the conflict: ${JSON.stringify(losers)}`);
       const same = [...(await objects(dav, calendar)).keys()].filter((name) => name === `${id}.ics`);
       assert.equal(same.length, 1, 'one object for the id');
       assert.deepEqual(await provider().cancelEvent(id), { ok: true, value: null });
