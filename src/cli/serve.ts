@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { parse } from './args.js';
 import { ownerExists } from '../accounts/accounts.repo.js';
 import { setupUrl } from '../accounts/setup-token.js';
+import { ReminderScan } from '../reminders/reminder.service.js';
 
 export const help = `Usage: creneau serve
 
@@ -19,7 +20,7 @@ export async function run(argv: readonly string[], config: Config): Promise<numb
     return 0;
   }
   const deps = await boot(config);
-  const { handler } = createApp(deps);
+  const { handler, ctx } = createApp(deps);
   const server: Server = await new Promise((resolve, reject) => {
     const s = createServer(handler).listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
@@ -30,6 +31,9 @@ export async function run(argv: readonly string[], config: Config): Promise<numb
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   for (const warning of config.warnings) deps.log.startup(`warning ${warning}`);
+  // Reminders are scanned beside the server (every CRENEAU_REMINDER_INTERVAL_SECONDS) and stop with it.
+  const reminders = new ReminderScan(deps, { businessName: () => ctx.instanceName });
+  reminders.start();
   // The start-up line is printed in every log mode, so the first-run link is always reachable.
   const firstRun = (await ownerExists(deps.db)) ? '' : `; first run: open ${setupUrl(config, deps.setupToken)} to create the owner account`;
   deps.log.startup(`creneau listening on ${config.host}:${port}, public URL ${config.baseUrl.toString()}, log ${config.log}${firstRun}`);
@@ -39,7 +43,10 @@ export async function run(argv: readonly string[], config: Config): Promise<numb
       if (stopping) return;
       stopping = true;
       server.close(() => {
-        void deps.db.destroy().then(() => resolve(0));
+        void reminders
+          .stop()
+          .then(() => deps.db.destroy())
+          .then(() => resolve(0));
       });
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 5000).unref();
