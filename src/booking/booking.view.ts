@@ -235,7 +235,7 @@ export function manageModel(b: ManagedBooking, m: { readonly title: string; read
     attendee: e.attendee,
     past: e.start <= m.now,
     canReschedule: b.service !== undefined && b.service.active,
-    manageUrl: `${m.baseUrl}b/${b.token}`,
-    rescheduleUrl: `${m.baseUrl}b/${b.token}/reschedule`,
+    manageUrl: `${m.baseUrl}b/${b.token}?tz=${encodeURIComponent(tz)}`,
+    rescheduleUrl: `${m.baseUrl}b/${b.token}/reschedule?tz=${encodeURIComponent(tz)}`,
   };
 }
