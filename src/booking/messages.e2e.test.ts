@@ -4,6 +4,9 @@ import { DateTime } from 'luxon';
 import { client, openForm, openRules, postForm, soon, startWorld, STAFF_ZONE, type World } from '../../scripts/test-support/world.js';
 import { sealPending, OPT_IN_TTL_MS } from './opt-in.js';
 import { verifyFormToken } from './booking.js';
+import { Browser, hiddenValue } from '../../scripts/test-support/app.js';
+import { hashPassword } from '../accounts/password.js';
+import { setPasswordHash } from '../accounts/accounts.repo.js';
 
 // What the client and the staff member hear, end to end (issue #16): the real booking form,
 // a real Radicale (or the Google stand-in for approval), the real SMTP sink. Links carry the
@@ -151,6 +154,37 @@ describe('what the client hears (Radicale + SMTP sink)', () => {
     assert.ok(html.includes('value="old@example.com"'), 'the form again, filled in');
     assert.match(html, /name="form_token"/);
     assert.equal((await bookingsOn(w, start)).filter((b) => b.attendeeEmail === 'old@example.com').length, 0);
+  });
+});
+
+describe('without SMTP and a calendar that does not invite', () => {
+  let w: World;
+  before(async () => {
+    w = await startWorld({ env: { CRENEAU_SMTP_URL: '', CRENEAU_MAIL_FROM: '' } });
+    await w.addService('asked', openRules(), { title: 'Asked', approval: true, confirmEmail: true, reminders: [120] });
+  });
+  after(async () => {
+    await w?.stop();
+  });
+
+  it('the booking page still works (even for a service asking approval and e-mail confirmation) and the admin home says clients receive nothing', async () => {
+    assert.equal(w.deps.mailer, null);
+    const plain = await book(w, 'haircut', soon('10:00', 3), 'nomail');
+    assert.equal(plain.status, 303);
+    assert.match(await (await fetch(`${w.url}/b/${tokenOf(plain)}`)).text(), /No invitation was e-mailed/);
+    const asked = await book(w, 'asked', soon('11:00', 3), 'nomail2');
+    assert.equal(asked.status, 303, 'booked at once: nobody could receive the links');
+    const ev = await eventOf(w, tokenOf(asked));
+    assert.ok(ev.ok && ev.value.status === undefined, 'confirmed, not a request nobody can approve');
+
+    const password = 'a long enough passphrase';
+    await setPasswordHash(w.deps.db, w.staffId, await hashPassword(password), Date.now());
+    const staff = new Browser(w.url);
+    const login = await staff.get('/login');
+    assert.equal((await staff.post('/login', { _form: hiddenValue(login.text, '_form'), login: 'alice', password, next: '' })).status, 303);
+    const home = await staff.get('/admin');
+    assert.match(home.text, /Clients will receive nothing by e-mail/);
+    assert.match(home.text, /Reminders, approval and e-mail confirmation need an SMTP server/);
   });
 });
 
