@@ -429,13 +429,15 @@ export class BookingDesk {
       await this.letters.declined(b, who);
       return ok('declined');
     }
-    const { staff, service } = b;
+    const { service } = b;
     if (!service) return err('conflict');
-    const own = { id: b.event.id, start: b.event.start, end: b.event.end };
+    // The request's own time with the service's buffers: anything else busy in it is a conflict that appeared meanwhile
+    // (the staff member is not bound by the client-facing rules: notice, horizon, daily cap).
+    const guard = { start: b.event.start - service.rules.bufferBeforeMinutes * 60_000, end: b.event.end + service.rules.bufferAfterMinutes * 60_000 };
     const confirmed = await this.lock.run(connection.id, async (): Promise<Result<Written, ApprovalError>> => {
-      const live = await this.offeredSlots(staff, service, b.connected, this.dayAround(b.event.start, staff.timeZone), { live: true, exclude: own });
-      if (!live.ok) return live;
-      if (!live.value.includes(b.event.start)) return err('conflict');
+      const busy = await provider.busy(guard, { exceptBookingId: b.event.id, thorough: true });
+      if (!busy.ok) return err('unavailable');
+      if (!provider.excludesFromBusy || busy.value.some((i) => i.start < guard.end && i.end > guard.start)) return err('conflict');
       const written = await provider.confirmEvent(b.event.id, b.event.etag);
       this.forget(connection.id);
       if (written.ok) return written;
