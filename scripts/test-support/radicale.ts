@@ -15,8 +15,8 @@ const INSTALL = 'apt-get update && apt-get install -y --no-install-recommends ra
 export type RadicaleServer = DavServer;
 
 
-/** Starts Radicale and resolves once it answers. */
-export async function startRadicale(): Promise<RadicaleServer> {
+/** Starts Radicale and resolves once it answers; `folder` is its storage (benchmarks seed it directly). */
+export async function startRadicale(): Promise<RadicaleServer & { readonly folder: string }> {
   for (const bin of [RADICALE, HTPASSWD]) {
     if (!existsSync(bin)) throw new Error(`${bin} is missing; install it with: ${INSTALL}`);
   }
@@ -80,6 +80,7 @@ export async function startRadicale(): Promise<RadicaleServer> {
     url,
     username,
     password,
+    folder: join(dir, 'collections', 'collection-root'),
     async makeCalendar(name, displayName = name, components = ['VEVENT']) {
       const calUrl = new URL(`/${username}/${encodeURIComponent(name)}/`, url).href;
       const comps = components.map((c) => `<C:comp name="${c}"/>`).join('');
