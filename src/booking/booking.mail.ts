@@ -113,12 +113,11 @@ export class BookingLetters {
   }
 
   /** To the staff member: a request with its approve and decline links (HMAC tokens, nothing stored), in their language and zone. */
-  async approvalRequest(staff: StaffRow, connectionId: number, event: NewBookingEvent, clientTz: string): Promise<void> {
+  async approvalRequest(staff: StaffRow, connectionId: number, event: NewBookingEvent): Promise<void> {
     const t = this.deps.i18n.getFixedT(staff.locale);
     const { when, zone } = this.when(event.start, staff.timeZone, staff.locale);
     const token = approvalToken(this.deps.keyring, { staffId: staff.id, connectionId, bookingId: event.id });
     const base = this.deps.config.baseUrl.toString();
-    const q = `?tz=${encodeURIComponent(clientTz)}`;
     await this.mail(
       {
         to: { name: staff.displayName, address: staff.email },
@@ -126,8 +125,8 @@ export class BookingLetters {
         text: [
           t('booking:mail_approval_body', { client: event.attendee.name, email: event.attendee.email, service: event.summary, when, zone }),
           '',
-          t('booking:mail_approval_approve', { url: `${base}approve/${token}${q}` }),
-          t('booking:mail_approval_decline', { url: `${base}decline/${token}${q}` }),
+          t('booking:mail_approval_approve', { url: `${base}approve/${token}` }),
+          t('booking:mail_approval_decline', { url: `${base}decline/${token}` }),
           '',
           t('booking:mail_signature', { business: this.businessName() }),
         ].join('\n'),

@@ -375,10 +375,7 @@ function requestPages(ctx: AppContext, kit: BookingKit) {
   const { desk, t, renderForm, noBooking } = kit;
   const page = (req: Request, res: Response, title: string, lines: { key: string; params?: Record<string, unknown> }[], extra: { action?: { url: string; label: string; tz?: string; danger?: boolean }; person?: StaffRow | null } = {}, status = 200) =>
     render(ctx, req, res, 'booking/message', { title: t(res)(title), lines, action: extra.action ?? null, person: extra.person ?? null }, status);
-  const tzOf = (req: Request): string => {
-    const tz = typeof req.query.tz === 'string' ? req.query.tz : typeof req.body?.tz === 'string' ? String(req.body.tz) : '';
-    return isZone(tz) ? tz : '';
-  };
+
   const actionOf = (req: Request) => (req.path.startsWith('/approve/') ? 'approve' : 'decline') as 'approve' | 'decline';
 
   /** The pending booking behind an opt-in link, with what is needed to make it; throws the page for a dead link. */
@@ -404,9 +401,10 @@ function requestPages(ctx: AppContext, kit: BookingKit) {
       if (!loaded.ok) throw noBooking(loaded.error);
       const b = loaded.value;
       const action = actionOf(req);
-      const m = kit.bookingModel(req, res, b);
+      // The staff member's page: times in their own zone.
+      const m = manageModel(b, { title: '', tz: b.staff.timeZone, lang: kit.lng(res), now: ctx.clock.now(), baseUrl: ctx.config.baseUrl.toString() });
       page(req, res, `booking:approval_${action}_title`, [{ key: 'booking:approval_summary', params: { client: b.event.attendee.name, email: b.event.attendee.email, service: m.serviceTitle, when: m.when, zone: m.zoneLabel } }], {
-        action: { url: req.originalUrl.split('?')[0] ?? '', label: `booking:approval_${action}_button`, ...(tzOf(req) ? { tz: tzOf(req) } : {}), danger: action === 'decline' },
+        action: { url: req.originalUrl.split('?')[0] ?? '', label: `booking:approval_${action}_button`, danger: action === 'decline' },
       });
     },
 

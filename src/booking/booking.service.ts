@@ -248,7 +248,7 @@ export class BookingDesk {
     if (event && request) {
       // A request: the client hears it was received, the staff member gets the approve/decline links.
       await this.letters.requestReceived(event, token, who);
-      await this.letters.approvalRequest(staff, connection.id, event, who.tz);
+      await this.letters.approvalRequest(staff, connection.id, event);
     } else if (event && made.value.invitedBy === 'creneau') await this.letters.invitation(event, 0, 'REQUEST', token, who);
     return ok(token);
   }

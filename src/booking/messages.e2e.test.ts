@@ -216,7 +216,7 @@ for (const provider of ['caldav', 'google'] as const) {
 
     it('a request is tentative and blocks the slot; approve confirms it and invites the client', async () => {
       const start = soon('10:00', 4);
-      const res = await book(w, 'asked', start, 'ap');
+      const res = await book(w, 'asked', start, 'ap', NY);
       assert.equal(res.status, 303);
       const token = tokenOf(res);
       assert.match(await (await fetch(`${w.url}/b/${token}`)).text(), /Request received/);
@@ -229,7 +229,10 @@ for (const provider of ['caldav', 'google'] as const) {
       const { approve } = await staffLinks('ap');
       const shown = await fetch(`${w.url}${approve}`);
       assert.equal(shown.status, 200);
-      assert.match(await shown.text(), /<form method="post"/);
+      const page = await shown.text();
+      assert.match(page, /<form method="post"/);
+      assert.match(page, /Europe\/Paris/, "the staff member's page is in their zone");
+      assert.doesNotMatch(page, /New York/);
       const still = await eventOf(w, token);
       assert.ok(still.ok && still.value.status === 'TENTATIVE', 'opening the link changes nothing');
       const done = await postForm(`${w.url}${approve}`, {});
