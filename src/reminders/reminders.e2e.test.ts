@@ -6,6 +6,9 @@ import type { Deps } from '../deps.js';
 import { client, openForm, openRules, postForm, soon, startWorld, type World } from '../../scripts/test-support/world.js';
 import { formatDate } from '../lib/time.js';
 import { ReminderScan } from './reminder.service.js';
+import { insertStaff } from '../accounts/accounts.repo.js';
+import { insertService } from '../catalog/catalog.repo.js';
+import { defaultFields } from '../catalog/catalog.js';
 import { CLAIM_TTL_MS } from './reminders.js';
 
 // Reminders end to end: the real booking form writes the event into a real Radicale (or the
@@ -101,6 +104,19 @@ for (const provider of ['caldav', 'google'] as const) {
       const [mail] = mailsTo('r3');
       assert.ok(mail?.text.includes(formatDate(moved, 'Europe/Paris', 'en')), `the new date: ${mail?.text}`);
       assert.ok(!mail?.text.includes(formatDate(start, 'Europe/Paris', 'en')), 'not the old one');
+    });
+
+    it('a scan reads only the calendars of staff members with a service that reminds, each once', async () => {
+      if (provider !== 'caldav' || !world.dav) return;
+      // Bob: a calendar and a service without reminders.
+      const bob = await insertStaff(world.deps.db, { username: 'bob', displayName: 'Bob', email: 'bob@salon.test', passwordHash: null, locale: 'en', timeZone: 'Europe/Paris', isOwner: false }, Date.now());
+      await insertService(world.deps.db, bob, { slug: 'plain', title: 'Plain', description: '', location: '', rules: openRules(), fields: defaultFields(), active: true }, Date.now());
+      await world.dav.makeCalendar('bob', 'Bob');
+      const connected = await world.deps.calendars.connectCaldav(bob, { url: world.dav.url, username: world.dav.username, password: world.dav.password, booking: 'Bob' });
+      assert.ok(connected.ok);
+      const report = await scanAt(world.deps, Date.now());
+      assert.equal(report.calendars, 1, "only Alice's calendar is read");
+      assert.equal(report.unreadable, 0);
     });
 
     it('a booking cancelled before its reminder gets none', async () => {
