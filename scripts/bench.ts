@@ -7,6 +7,7 @@ import * as slots from './bench/slots.bench.js';
 import * as booking from './bench/booking.bench.js';
 import * as untrusted from './bench/untrusted.bench.js';
 import * as startup from './bench/startup.bench.js';
+import * as busyCpu from './bench/busy-cpu.bench.js';
 import * as reminders from './bench/reminders.bench.js';
 
 interface BenchModule {
@@ -18,6 +19,7 @@ const BENCHES: readonly [string, BenchModule][] = [
   ['booking', booking],
   ['untrusted', untrusted],
   ['startup', startup],
+  ['busy-cpu', busyCpu],
   ['reminders', reminders],
 ];
 

@@ -85,3 +85,50 @@ test('npm run cli: help, a one-shot command on the database above, and an unknow
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown command "frobnicate"/);
 });
+
+test('deferred packages: serve does not load them; their stand-ins in dist/ load and forward to the real code', { timeout: 60_000 }, async () => {
+  await buildJs({ quiet: true });
+  // What a start loads up to its first answer: no deferred package's bundle (NODE_DEBUG=module
+  // lists CommonJS loads, which is how a stand-in loads its package: the second process shows it).
+  const child = spawn(process.execPath, [MAIN, 'serve'], { cwd: tmp, env: { ...env(join(tmp, 'deferred-data')), NODE_DEBUG: 'module' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    let healthy = false;
+    const deadline = Date.now() + 30_000;
+    while (!healthy && Date.now() < deadline && child.exitCode === null) {
+      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
+      healthy = (m ? await fetch(`http://127.0.0.1:${m[1]}/healthz`).catch(() => null) : null)?.status === 200;
+      if (!healthy) await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(healthy, out.slice(-2000));
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+  assert.match(out, /Module\._load REQUEST/, 'NODE_DEBUG=module output was captured');
+  assert.doesNotMatch(out, /deferred[/\\][\w-]+\.cjs/, 'no deferred package is loaded by a start');
+  const used = spawnSync(process.execPath, ['--input-type=module', '-e', `(await import(${JSON.stringify(join(ROOT, 'dist/vendor/deferred/jpeg-js.js'))})).default.encode({ width: 1, height: 1, data: new Uint8Array(4) }, 50);`], {
+    cwd: tmp,
+    env: { PATH: process.env.PATH, NODE_DEBUG: 'module' },
+    encoding: 'utf8',
+  });
+  assert.equal(used.status, 0, used.stderr);
+  assert.match(used.stderr, /deferred[/\\]jpeg-js\.cjs/, 'the first call loads the package');
+
+  const jpeg = (await import(join(ROOT, 'dist/vendor/deferred/jpeg-js.js'))) as { default: { encode: (img: { width: number; height: number; data: Uint8Array }, q: number) => { data: Uint8Array }; decode: (b: Uint8Array, o: object) => { width: number; height: number } } };
+  const encoded = jpeg.default.encode({ width: 2, height: 1, data: new Uint8Array([255, 0, 0, 255, 0, 0, 255, 255]) }, 90);
+  assert.deepEqual([encoded.data[0], encoded.data[1]], [0xff, 0xd8], 'a JPEG came out');
+  const decoded = jpeg.default.decode(encoded.data, { useTArray: true });
+  assert.deepEqual([decoded.width, decoded.height], [2, 1]);
+
+  const webauthn = (await import(join(ROOT, 'dist/vendor/deferred/simplewebauthn-server.js'))) as { generateRegistrationOptions: (o: object) => Promise<{ rp: { id: string }; challenge: string }> };
+  const options = await webauthn.generateRegistrationOptions({ rpName: 'Creneau', rpID: 'booking.example.com', userName: 'alice' });
+  assert.equal(options.rp.id, 'booking.example.com');
+  assert.ok(options.challenge.length >= 16);
+
+  const tsdav = (await import(join(ROOT, 'dist/vendor/deferred/tsdav.js'))) as { davRequest: (o: object) => Promise<unknown> };
+  await assert.rejects(tsdav.davRequest({ url: 'http://127.0.0.1:9/', init: { method: 'PROPFIND', headers: {}, body: '' }, fetch: () => Promise.reject(new Error('offline on purpose')) }), /offline on purpose/);
+});

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -50,28 +50,41 @@ function ownPrivateDir(dir: string, uid: number): void {
   if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }
 
+/** Whether the file holds the content named by `hash`, read in small pieces (no 2 MB buffer kept for the GC). */
 function sameContent(path: string, hash: string): boolean {
+  let fd: number | undefined;
   try {
-    return statSync(path).isFile() && addonHash(readFileSync(path)) === hash;
+    if (!statSync(path).isFile()) return false;
+    fd = openSync(path, 'r');
+    const h = createHash('sha256');
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) h.update(chunk.subarray(0, n));
+    return h.digest('hex').slice(0, 12) === hash;
   } catch {
     return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
 /**
  * Makes sure `<base>/addon-<hash>/better_sqlite3.node` holds exactly `bytes` (reusing it when it
  * does, writing it atomically when not), removes other versions' folders and returns the path.
- * Throws when the folder cannot be used; the caller tries the next candidate.
+ * Throws when the folder cannot be used; the caller tries the next candidate. `bytes` may be a
+ * function with the hash computed at build time: the embedded copy is then not even read when
+ * the extracted file is already right (the usual start).
  */
-export function extractAddon(base: string, bytes: Uint8Array, uid: number, staleAfterMs = 60_000): string {
-  const hash = addonHash(bytes);
+export function extractAddon(base: string, bytes: Uint8Array | { readonly hash: string; readonly read: () => Uint8Array }, uid: number, staleAfterMs = 60_000): string {
+  const hash = bytes instanceof Uint8Array ? addonHash(bytes) : bytes.hash;
   ownPrivateDir(base, uid);
   const dir = join(base, `addon-${hash}`);
   ownPrivateDir(dir, uid);
   const file = join(dir, ADDON_FILE);
   if (!sameContent(file, hash)) {
     const tmp = join(dir, `.${ADDON_FILE}.${process.pid}.${randomBytes(4).toString('hex')}`);
-    writeFileSync(tmp, bytes, { mode: 0o500, flag: 'wx' });
+    const content = bytes instanceof Uint8Array ? bytes : bytes.read();
+    if (addonHash(content) !== hash) throw new Error('the embedded SQLite addon does not match its recorded hash');
+    writeFileSync(tmp, content, { mode: 0o500, flag: 'wx' });
     renameSync(tmp, file);
   }
   removeStale(base, `addon-${hash}`, staleAfterMs);

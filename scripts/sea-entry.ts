@@ -6,12 +6,15 @@ import { homedir, tmpdir } from 'node:os';
 import { getAsset, getRawAsset } from 'node:sea';
 import { EMBEDDED_WORKER_ASSET, useEmbeddedWorker } from '../src/calendars/busy-pool.js';
 import { setNativeBinding } from '../src/db/database.js';
+import { EXIT_UNEXPECTED } from '../src/cli/outcome.js';
 import { main } from '../src/main.js';
 import { useEmbeddedAssets } from '../src/web/assets.js';
 import { ADDON_ASSET, MANIFEST_ASSET, cacheCandidates, extractAddon } from './sea-addon.js';
 
 interface Manifest {
   readonly names: readonly string[];
+  /** addonHash() of the embedded SQLite addon, computed by the build. */
+  readonly addonHash: string;
 }
 
 function loadManifest(): Manifest {
@@ -19,9 +22,12 @@ function loadManifest(): Manifest {
 }
 
 /** Extracts the addon into the first usable cache folder and proves it loads there. */
-function prepareAddon(env: Readonly<Record<string, string | undefined>>): string {
-  const raw = getRawAsset(ADDON_ASSET);
-  const bytes = typeof raw === 'string' ? Buffer.from(raw, 'latin1') : new Uint8Array(raw);
+function prepareAddon(env: Readonly<Record<string, string | undefined>>, hash: string): string {
+  // Read from the executable only when it must be written out (first start of this version).
+  const read = (): Uint8Array => {
+    const raw = getRawAsset(ADDON_ASSET);
+    return typeof raw === 'string' ? Buffer.from(raw, 'latin1') : new Uint8Array(raw);
+  };
   const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
   let home = '';
   try {
@@ -33,7 +39,7 @@ function prepareAddon(env: Readonly<Record<string, string | undefined>>): string
   const failures: string[] = [];
   for (const base of cacheCandidates({ env, home, tmpdir: tmpdir(), uid })) {
     try {
-      const file = extractAddon(base, bytes, uid);
+      const file = extractAddon(base, { hash, read }, uid);
       // Loading it here catches a folder on a noexec mount; require() caches it for better-sqlite3.
       load(file);
       return file;
@@ -53,7 +59,7 @@ async function start(argv: readonly string[], env: Readonly<Record<string, strin
   // Calendar data is parsed in worker threads, started from the bundled worker source.
   useEmbeddedWorker(getAsset(EMBEDDED_WORKER_ASSET, 'utf8'));
   try {
-    setNativeBinding(prepareAddon(env));
+    setNativeBinding(prepareAddon(env, manifest.addonHash));
   } catch (err) {
     console.error(`creneau: ${(err as Error).message}`);
     return 1;
@@ -66,7 +72,7 @@ start(process.argv.slice(2), process.env).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    console.error(`creneau: unexpected ${err instanceof Error ? err.name : 'error'}`);
-    process.exitCode = 1;
+    console.error(`creneau: unexpected ${err instanceof Error ? err.name : 'error'}; this is a bug, please report it`);
+    process.exitCode = EXIT_UNEXPECTED;
   },
 );

@@ -9,6 +9,7 @@ import { loadSession } from './accounts/session.js';
 import { bookingBody, bookingHandlers } from './booking/booking.routes.js';
 import { calendarBody, calendarHandlers } from './calendars/connection.routes.js';
 import { catalogBody, catalogHandlers } from './catalog/catalog.routes.js';
+import { scheduleHandlers } from './catalog/schedule.routes.js';
 import { privacyBody, privacyHandlers } from './privacy/privacy.routes.js';
 import { loadStaticFiles } from './web/assets.js';
 import type { AppContext } from './web/context.js';
@@ -41,7 +42,7 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext; 
     version: () => changes.get() as number,
     defaultLocale: config.defaultLocale,
   });
-  const ctx: AppContext = { ...deps, views: createViews(), staticFiles: loadStaticFiles(), instanceName: 'Creneau', pageCache };
+  const ctx: AppContext = { ...deps, views: createViews(), staticFiles: loadStaticFiles(), pageCache };
 
   const site = siteHandlers(ctx);
   const accounts = accountsHandlers(ctx);
@@ -49,6 +50,7 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext; 
   const sso = oidcHandlers(ctx);
   const passkeys = passkeyHandlers(ctx);
   const catalog = catalogHandlers(ctx);
+  const schedule = scheduleHandlers(ctx);
   const calendar = calendarHandlers(ctx);
   const privacy = privacyHandlers(ctx);
   const booking = bookingHandlers(ctx);
@@ -69,6 +71,8 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext; 
   app.get('/static/*path', site.serveStatic);
   app.get('/favicon.ico', site.noFavicon);
   app.get('/healthz', site.healthz);
+  app.get('/brand/style.css', privacy.showBrandStyle);
+  app.get('/brand/logo', privacy.showLogo);
 
   // Who is signed in (session cookie, else remember-me): sets locals staff and csrf.
   app.use(loadSession(ctx));
@@ -125,19 +129,30 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext; 
   app.get('/admin/services/:id/delete', requireStaff, catalog.confirmDeleteService);
   app.post('/admin/services/:id/delete', requireStaff, catalogBody, requireCsrf, catalog.removeService);
 
+  // The staff member's weekly schedule and special days, which services use unless they set their own hours.
+  app.get('/admin/schedule', requireStaff, schedule.showSchedule);
+  app.post('/admin/schedule', requireStaff, catalogBody, requireCsrf, schedule.saveWeeklyHours);
+  app.post('/admin/schedule/days', requireStaff, catalogBody, requireCsrf, schedule.addSpecialDay);
+  app.post('/admin/schedule/days/remove', requireStaff, catalogBody, requireCsrf, schedule.removeSpecialDay);
+
   // The calendar connection (Google's is a GET link: a form POST redirecting to Google would be blocked by form-action 'self').
   app.get('/admin/calendar', requireStaff, calendar.showCalendar);
   app.post('/admin/calendar/caldav', calendarBody, requireStaff, requireCsrf, calendar.connectCaldav);
   app.post('/admin/calendar/choose', calendarBody, requireStaff, requireCsrf, calendar.chooseCalendars);
   app.post('/admin/calendar/test', calendarBody, requireStaff, requireCsrf, calendar.testConnection);
+  app.get('/admin/calendar/disconnect', requireStaff, calendar.confirmDisconnect);
   app.post('/admin/calendar/disconnect', calendarBody, requireStaff, requireCsrf, calendar.disconnectCalendar);
   app.get('/admin/calendar/google', requireStaff, calendar.startGoogleConnect);
   app.get('/admin/calendar/google/callback', requireStaff, calendar.finishGoogleConnect);
 
-  // The privacy policy, generated from the inventory and the live configuration, and the owner's settings that feed it.
+  // The privacy policy, generated from the inventory and the live configuration, and the owner's settings that feed it
+  // and brand the pages (name, accent colour, logo; their files are served before the session, above).
   app.get('/privacy', privacy.showPrivacy);
   app.get('/admin/settings', requireOwner, privacy.showInstanceSettings);
   app.post('/admin/settings', privacyBody, requireOwner, requireCsrf, privacy.saveInstanceSettings);
+  app.post('/admin/settings/brand', privacyBody, requireOwner, requireCsrf, privacy.saveBrandSettings);
+  app.post('/admin/settings/logo', requireOwner, privacy.uploadLogo);
+  app.post('/admin/settings/logo/delete', privacyBody, requireOwner, requireCsrf, privacy.removeLogo);
 
   // Public booking pages (no cookie, nothing stored). The picture comes before /:service.
   app.get('/@:username', booking.showStaff);

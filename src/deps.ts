@@ -7,6 +7,7 @@ import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/log.js';
 import type { CalendarDirectory } from './calendars/connection.service.js';
 import type { Mailer } from './mail/mailer.js';
+import type { BrandSource } from './privacy/brand.js';
 
 /** The explicit dependency bag handed to createApp and the CLI commands. */
 export interface Deps {
@@ -19,6 +20,8 @@ export interface Deps {
   readonly log: Logger;
   /** Calendar connections and their live providers. */
   readonly calendars: CalendarDirectory;
+  /** The business's name, accent colour and logo as the owner set them (pages and e-mails show them). */
+  readonly brand: BrandSource;
   /** SMTP for iMIP invitations, or null when not configured. */
   readonly mailer: Mailer | null;
   /** Called before a staff account is deleted (the calendar area revokes its access here). */

@@ -1,9 +1,13 @@
 import { realpathSync } from 'node:fs';
-import { ConfigError, loadConfig, processEnvironment } from './config.js';
+import { ConfigError, loadConfig, processEnvironment, type Config } from './config.js';
 import { COMMANDS, USAGE } from './cli/index.js';
-import { UsageError } from './cli/args.js';
+import { EXIT_CODES, EXIT_UNEXPECTED, EXIT_USAGE, SETUP_CODES, type CliFailure } from './cli/outcome.js';
 
-/** Entry: parse the command, load the configuration, run. Errors: one line on stderr, non-zero exit. */
+/**
+ * Entry: parse the command, load the configuration, run. An expected failure is an outcome
+ * (cli/outcome.ts) mapped to its message and exit status; a thrown error is a bug: one short
+ * line, exit 70.
+ */
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
   let args = [...argv];
   if (args[0] === '--help' || args[0] === '-h' || args[0] === 'help') {
@@ -16,30 +20,32 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
     console.error(`creneau: unknown command "${name}"\n\n${USAGE}`);
-    return 2;
+    return EXIT_USAGE;
   }
-  let help = '';
   try {
     const command = await load();
-    help = command.help;
-    const config = loadConfig(env);
-    return await command.run(args, config);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`creneau ${name}: ${err.message}\n\n${help}`);
-      return 2;
+    let config: Config;
+    try {
+      config = loadConfig(env);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      return report(name, '', { code: 'config', lines: [e.message] });
     }
-    if (err instanceof ConfigError) {
-      console.error(`creneau: configuration error: ${err.message}`);
-      return 1;
-    }
-    if (err instanceof Error && ['DatabaseError', 'KeyError', 'SealError', 'CliError'].includes(err.name)) {
-      console.error(`creneau: ${err.message}`);
-      return 1;
-    }
-    console.error(`creneau: unexpected ${err instanceof Error ? err.name : 'error'}; nothing was changed`);
-    return 1;
+    const outcome = await command.run(args, config);
+    return outcome.ok ? 0 : report(name, command.help, outcome.error);
+  } catch (e) {
+    // Only the class name: a message may carry data the operator did not mean to print.
+    console.error(`creneau ${name}: unexpected ${e instanceof Error ? e.name : 'error'}; this is a bug, please report it`);
+    return EXIT_UNEXPECTED;
   }
+}
+
+/** Prints an expected failure and returns its exit status. */
+function report(name: string, help: string, failure: CliFailure): number {
+  const prefix = failure.code === 'config' ? 'creneau: configuration error: ' : SETUP_CODES.has(failure.code) ? 'creneau: ' : `creneau ${name}: `;
+  for (const line of failure.lines) console.error(`${prefix}${line}`);
+  if (failure.code === 'usage') console.error(`\n${help}`);
+  return EXIT_CODES[failure.code];
 }
 
 /** The script Node was started with, symlinks resolved (npm's `creneau` bin link points at dist/main.js). */
@@ -59,7 +65,7 @@ if (isEntry) {
       process.exitCode = code;
     },
     () => {
-      process.exitCode = 1;
+      process.exitCode = EXIT_UNEXPECTED;
     },
   );
 }

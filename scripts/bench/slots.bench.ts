@@ -4,6 +4,7 @@
 import { computeSlots } from '../../src/availability/slots.js';
 import type { ServiceRules, SlotQuery, TimeRange } from '../../src/availability/slots.js';
 import type { Interval } from '../../src/lib/interval.js';
+import { rng } from '../test-support/rng.js';
 
 const MIN = 60_000;
 const DAY = 1440 * MIN;
@@ -24,17 +25,6 @@ const rules: ServiceRules = {
 const start = Date.UTC(2026, 9, 12, 0, 0); // Mon 12 Oct 2026
 const range: Interval = { start, end: start + 31 * DAY };
 
-/** Deterministic PRNG (mulberry32) so every run measures the same inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `n` intervals of 5–120 minutes, uniformly placed over the window, in random order. */
 function busySet(n: number, seed: number): Interval[] {

@@ -2,16 +2,19 @@
 // memory once idle, for the ways Creneau is started, beside a bare node:http server started
 // the same way in the same rounds. Goals: within 3× the bare server's time, under 80 MiB idle.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BINARY, BUILD_DIR, NODE_VERSION, buildBinary, missingToolchain } from '../build-binary.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 /** How long a server sits without a request before its memory is read. */
 const IDLE_MS = 3000;
 const MIB = 1024 * 1024;
+/** The longer wait of one extra start per candidate. */
+const LATE_IDLE_MS = 15_000;
 
 const BARE = [
   "const s=require('node:http').createServer((q,r)=>{r.end('ok')})",
@@ -25,6 +28,8 @@ interface Candidate {
   readonly args: readonly string[];
   /** The process whose memory counts: the server itself, not a launcher in front of it. */
   readonly server: (pid: number) => number;
+  /** The bare server on the same Node, when it is not the first candidate's. */
+  readonly sameNode?: Candidate;
 }
 
 interface Sample {
@@ -85,7 +90,7 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function once(c: Candidate, dataDir: string): Promise<Sample> {
+async function once(c: Candidate, dataDir: string, idleMs = IDLE_MS): Promise<Sample> {
   const started = performance.now();
   const child = spawn(c.cmd, c.args, {
     cwd: ROOT,
@@ -106,7 +111,7 @@ async function once(c: Candidate, dataDir: string): Promise<Sample> {
         const ms = performance.now() - started;
         const pid = child.pid as number;
         const cpu = cpuMs(c.server(pid));
-        await new Promise((r) => setTimeout(r, IDLE_MS));
+        await new Promise((r) => setTimeout(r, idleMs));
         return { ms, cpuMs: cpu, rssServer: rss(c.server(pid)), rssTree: tree(pid).reduce((sum, p) => sum + rss(p), 0) };
       }
       await new Promise((r) => setTimeout(r, 2));
@@ -132,14 +137,22 @@ export async function run(): Promise<string> {
     { name: 'bare `node:http` hello-world (same Node)', cmd: node, args: ['-e', BARE], server: (pid) => pid },
     { name: '`node dist/main.js serve` (what `npm start` runs)', cmd: node, args: ['dist/main.js', 'serve'], server: (pid) => pid },
     { name: '`npm start` (npm, the up-to-date check, then the above)', cmd: 'npm', args: ['start', '--silent'], server: nodeRunning('dist/main.js') },
-    { name: 'before: `tsx src/main.ts serve` (TypeScript at run time)', cmd: node, args: ['--import', 'tsx', 'src/main.ts', 'serve'], server: (pid) => pid },
   ];
-  const binary = join(ROOT, 'dist/creneau');
-  if (existsSync(binary)) candidates.push({ name: 'single binary `dist/creneau serve` (Node 24)', cmd: binary, args: ['serve'], server: (pid) => pid });
+  // The binary of the current sources (cached build inputs: seconds), beside a bare server run
+  // by the very Node it carries, so its own overhead is told apart from Node 24's.
+  const why = missingToolchain();
+  if (why) console.error(`startup bench: no binary measured (${why})`);
+  else {
+    await buildBinary(() => undefined);
+    const node24 = join(BUILD_DIR, `node-v${NODE_VERSION}-linux-x64-runtime`, 'bin', 'node');
+    const bare24: Candidate = { name: `bare \`node:http\` hello-world (Node ${NODE_VERSION}, the binary's runtime)`, cmd: node24, args: ['-e', BARE], server: (pid) => pid };
+    candidates.push(bare24, { name: `single binary \`dist/creneau serve\` (Node ${NODE_VERSION})`, cmd: BINARY, args: ['serve'], server: (pid) => pid, sameNode: bare24 });
+  }
 
   const tmp = mkdtempSync(join(tmpdir(), 'creneau-startup-'));
   const samples = new Map<Candidate, Sample[]>(candidates.map((c) => [c, []]));
   const first = new Map<Candidate, Sample>();
+  const late = new Map<Candidate, Sample>();
   try {
     // The first start of each creates its database and key: reported apart, not in the medians.
     for (const c of candidates) first.set(c, await once(c, join(tmp, String(candidates.indexOf(c)))));
@@ -148,6 +161,8 @@ export async function run(): Promise<string> {
       const order = candidates.map((_, i) => candidates[(i + round) % candidates.length] as Candidate);
       for (const c of order) samples.get(c)?.push(await once(c, join(tmp, String(candidates.indexOf(c)))));
     }
+    // Idle for longer: Node's memory reducer runs ~8 s after the last allocation burst.
+    for (const c of candidates) late.set(c, await once(c, join(tmp, String(candidates.indexOf(c))), LATE_IDLE_MS));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -158,8 +173,8 @@ export async function run(): Promise<string> {
     '',
     `\`scripts/bench/startup.bench.ts\`: each way of starting is spawned with \`CRENEAU_PORT=0\` on an existing data folder, \`/healthz\` polled every 2 ms; CPU time is the server process's user + system time at that moment (what load on a shared machine does not inflate); memory is VmRSS ${IDLE_MS / 1000} s after the first answer, with no request in between. ${ROUNDS} rounds, every candidate once per round in a rotating order; the ratio is the median of the per-round ratios to the bare server (this shared machine's speed swings within seconds).`,
     '',
-    '| what | first 200 `/healthz`, median ms (min–max) | × bare (median per round) | CPU ms of the server to its first answer (× bare) | idle RSS, server process | idle RSS, whole process tree | first start (new data folder) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| what | first 200 \`/healthz\`, median ms (min–max) | × bare (median per round) | × bare on the same Node | CPU ms of the server to its first answer (× bare) | idle RSS, server process | idle RSS after ${LATE_IDLE_MS / 1000} s (one start) | idle RSS, whole process tree | first start (new data folder) |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const c of candidates) {
     const s = samples.get(c) ?? [];
@@ -167,8 +182,10 @@ export async function run(): Promise<string> {
     const ratio = median(s.map((x, i) => x.ms / (bare[i]?.ms ?? x.ms)));
     const f = first.get(c);
     const cpu = median(s.map((x) => x.cpuMs));
+    const own = c.sameNode ? (samples.get(c.sameNode) ?? []) : bare;
+    const ownRatio = median(s.map((x, i) => x.ms / (own[i]?.ms ?? x.ms)));
     lines.push(
-      `| ${c.name} | ${median(ms).toFixed(0)} (${Math.min(...ms).toFixed(0)}–${Math.max(...ms).toFixed(0)}) | ${c === candidates[0] ? '1' : ratio.toFixed(1)} | ${cpu.toFixed(0)} (${(cpu / median(bare.map((x) => x.cpuMs))).toFixed(1)}) | ${(median(s.map((x) => x.rssServer)) / MIB).toFixed(1)} MiB | ${(median(s.map((x) => x.rssTree)) / MIB).toFixed(1)} MiB | ${f ? `${f.ms.toFixed(0)} ms` : '—'} |`,
+      `| ${c.name} | ${median(ms).toFixed(0)} (${Math.min(...ms).toFixed(0)}–${Math.max(...ms).toFixed(0)}) | ${c === candidates[0] ? '1' : ratio.toFixed(1)} | ${c.sameNode ? ownRatio.toFixed(1) : '—'} | ${cpu.toFixed(0)} (${(cpu / median(bare.map((x) => x.cpuMs))).toFixed(1)}) | ${(median(s.map((x) => x.rssServer)) / MIB).toFixed(1)} MiB | ${((late.get(c)?.rssServer ?? 0) / MIB).toFixed(1)} MiB | ${(median(s.map((x) => x.rssTree)) / MIB).toFixed(1)} MiB | ${f ? `${f.ms.toFixed(0)} ms` : '—'} |`,
     );
   }
   return lines.join('\n');

@@ -11,12 +11,15 @@ import { loadConfig } from '../../src/config.js';
 import type { Deps } from '../../src/deps.js';
 import type { Clock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/log.js';
+import type { MicroCache } from '../../src/web/microcache.js';
 
 export interface TestApp {
   /** The base URL without a trailing slash, e.g. http://127.0.0.1:41234 */
   readonly url: string;
   readonly deps: Deps;
   readonly dataDir: string;
+  /** The public pages' micro-cache (its hit count shows what was replayed). */
+  readonly pageCache: MicroCache;
   stop(): Promise<void>;
 }
 
@@ -42,11 +45,13 @@ export async function startTestApp(
   const config = loadConfig({ CRENEAU_LOG: 'off', ...env, CRENEAU_DATA_DIR: dataDir, CRENEAU_BASE_URL: env.CRENEAU_BASE_URL ?? url });
   const booted = await boot(config, { ...(opts.clock ? { clock: opts.clock } : {}), log: createLogger(config.log, () => undefined) });
   const deps = opts.deps ? opts.deps(booted) : booted;
-  handler = createApp(deps).handler;
+  const built = createApp(deps);
+  handler = built.handler;
   return {
     url,
     deps,
     dataDir,
+    pageCache: built.ctx.pageCache,
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

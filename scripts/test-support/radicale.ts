@@ -15,8 +15,16 @@ const INSTALL = 'apt-get update && apt-get install -y --no-install-recommends ra
 export type RadicaleServer = DavServer;
 
 
+export interface RadicaleOptions {
+  /**
+   * A Radicale rights file (`type = from_file`, re-read at each request, so a test may rewrite
+   * it while the server runs); none = each user reads and writes only their own collections.
+   */
+  readonly rightsFile?: string;
+}
+
 /** Starts Radicale and resolves once it answers; `folder` is its storage (benchmarks seed it directly). */
-export async function startRadicale(): Promise<RadicaleServer & { readonly folder: string }> {
+export async function startRadicale(opts: RadicaleOptions = {}): Promise<RadicaleServer & { readonly folder: string }> {
   for (const bin of [RADICALE, HTPASSWD]) {
     if (!existsSync(bin)) throw new Error(`${bin} is missing; install it with: ${INSTALL}`);
   }
@@ -32,7 +40,7 @@ export async function startRadicale(): Promise<RadicaleServer & { readonly folde
     [
       '[server]', `hosts = 127.0.0.1:${port}`,
       '[auth]', 'type = htpasswd', `htpasswd_filename = ${users}`, 'htpasswd_encryption = md5', 'delay = 0',
-      '[rights]', 'type = owner_only',
+      '[rights]', ...(opts.rightsFile ? ['type = from_file', `file = ${opts.rightsFile}`] : ['type = owner_only']),
       '[storage]', `filesystem_folder = ${join(dir, 'collections')}`,
       '[logging]', 'level = warning', 'mask_passwords = True',
       '[web]', 'type = none',

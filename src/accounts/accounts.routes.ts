@@ -386,14 +386,14 @@ function staffAreaHandlers(ctx: AppContext) {
   };
 }
 
-interface Upload {
+export interface Upload {
   readonly fields: Map<string, string>;
   readonly file: Buffer | null;
   readonly tooLarge: boolean;
 }
 
-/** Reads a multipart form with one file (`picture`), refusing more than 2 MB while streaming. */
-function readUpload(req: Request): Promise<Upload> {
+/** Reads a multipart form with one file (`picture`, or the field named), refusing more than 2 MB while streaming. */
+export function readUpload(req: Request, field = 'picture'): Promise<Upload> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
@@ -415,7 +415,7 @@ function readUpload(req: Request): Promise<Upload> {
         tooLarge = true;
       });
       stream.on('end', () => {
-        if (name === 'picture' && !tooLarge) file = Buffer.concat(chunks);
+        if (name === field && !tooLarge) file = Buffer.concat(chunks);
       });
     });
     bb.on('close', () => resolve({ fields, file, tooLarge }));

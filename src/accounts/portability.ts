@@ -1,18 +1,21 @@
 import { listPasskeys } from './passkeys.repo.js';
 import type { TFunction } from 'i18next';
 import { validateRules } from '../availability/slots.js';
-import { SLUG_RE } from '../catalog/catalog.js';
+import { defaultRules, defaultSchedule, sameHours, SLUG_RE } from '../catalog/catalog.js';
 import { RESERVED_SLUGS, ruleLimitParams } from '../catalog/catalog.form.js';
 import { findService, insertService, listServices, updateService } from '../catalog/catalog.repo.js';
+import { findSchedule, saveSchedule } from '../catalog/schedule.repo.js';
 import type { Db } from '../db/database.js';
 import type { Deps } from '../deps.js';
 import { err, ok, type Result } from '../lib/result.js';
 import { normalizeEmail, normalizeUsername, profileErrors } from './accounts.js';
 import { findStaffById, findStaffByUsername, findTaken, updateProfile } from './accounts.repo.js';
 import { FORMAT, type Portable, type PortableService } from './portable.js';
+import type { WeeklySchedule } from '../catalog/catalog.js';
 
 /**
- * An account's data in the `creneau/1` format (DESIGN.md §5): its profile and its services.
+ * An account's data in the `creneau/1` format (DESIGN.md §5): its profile, its weekly schedule
+ * and its services (each with its effective hours, also when it uses the schedule).
  * Export for "your data" and `creneau export`; import for `creneau import`.
  */
 
@@ -22,6 +25,7 @@ export async function exportAccount(db: Db, staffId: number): Promise<Portable |
   if (!me) return undefined;
   const services = await listServices(db, staffId);
   const passkeys = await listPasskeys(db, staffId);
+  const schedule = (await findSchedule(db, staffId)) ?? defaultSchedule();
   return {
     format: FORMAT,
     profile: { username: me.username, displayName: me.displayName, email: me.email, timeZone: me.timeZone, locale: me.locale, bio: me.bio, place: me.place },
@@ -37,7 +41,8 @@ export async function exportAccount(db: Db, staffId: number): Promise<Portable |
       minimumNoticeMinutes: s.rules.minimumNoticeMinutes,
       horizonDays: s.rules.horizonDays,
       dailyCap: s.rules.dailyCap,
-      hours: { mon: [...s.rules.hours.mon], tue: [...s.rules.hours.tue], wed: [...s.rules.hours.wed], thu: [...s.rules.hours.thu], fri: [...s.rules.hours.fri], sat: [...s.rules.hours.sat], sun: [...s.rules.hours.sun] } as Portable['services'][number]['hours'],
+      // The effective hours, also for a service that uses the schedule (catalog.repo resolves them).
+      hours: copyHours(s.rules.hours),
       overrides: s.rules.overrides.map((o) => ({ date: o.date, hours: o.hours.map((h) => [h[0], h[1]] as [string, string]) })),
       fields: { ...s.fields },
       active: s.active,
@@ -46,7 +51,9 @@ export async function exportAccount(db: Db, staffId: number): Promise<Portable |
       approval: s.approval,
       confirmEmail: s.confirmEmail,
       cancelCutoffMinutes: s.cancelCutoffMinutes,
+      usesSchedule: s.usesSchedule,
     })),
+    schedule: { hours: copyHours(schedule.hours), overrides: schedule.overrides.map((o) => ({ date: o.date, hours: o.hours.map((h) => [h[0], h[1]] as [string, string]) })) },
     // Public parts only: the private keys never left the staff member's devices.
     ...(passkeys.length > 0
       ? {
@@ -60,6 +67,10 @@ export async function exportAccount(db: Db, staffId: number): Promise<Portable |
         }
       : {}),
   };
+}
+
+function copyHours(h: WeeklySchedule['hours']): Portable['services'][number]['hours'] {
+  return { mon: [...h.mon], tue: [...h.tue], wed: [...h.wed], thu: [...h.thu], fri: [...h.fri], sat: [...h.sat], sun: [...h.sun] } as Portable['services'][number]['hours'];
 }
 
 function rulesOf(s: PortableService) {
@@ -96,8 +107,16 @@ export async function importAccount(
   const errors: string[] = profileErrors(p).map((e) => `profile.${e.field}: ${t(e.key, e.params ?? {})}`);
   const taken = await findTaken(deps.db, p.username, p.email, me.id);
   if (taken.email) errors.push(`profile.email: ${t('admin:errors.email_taken')}`);
+  if (doc.schedule) {
+    for (const e of validateRules({ ...defaultRules(), ...doc.schedule }, p.timeZone)) errors.push(`schedule.${e.field}: ${t(`admin:services.errors.${e.code}`, ruleLimitParams(e.field))}`);
+  }
+  // A service that uses the schedule must carry the schedule's hours: a file edited by hand could say two things.
+  const schedule = doc.schedule ?? (await findSchedule(deps.db, me.id)) ?? defaultSchedule();
   const slugs = new Set<string>();
   doc.services.forEach((s, i) => {
+    if (s.usesSchedule && !sameHours({ hours: s.hours, overrides: s.overrides }, schedule)) {
+      errors.push(`services[${i}].hours: differ from the weekly schedule ${doc.schedule ? '"schedule"' : 'of the account'}, which this service uses; remove "usesSchedule" to give it these hours of its own, or give it the schedule's`);
+    }
     if (!SLUG_RE.test(s.slug) || RESERVED_SLUGS.has(s.slug)) errors.push(`services[${i}].slug: ${t('admin:services.errors.slug_format')}`);
     if (slugs.has(s.slug)) errors.push(`services[${i}].slug: "${s.slug}" appears twice`);
     slugs.add(s.slug);
@@ -110,6 +129,7 @@ export async function importAccount(
   let updated = 0;
   await deps.db.transaction().execute(async (trx) => {
     await updateProfile(trx, me.id, p, now);
+    if (doc.schedule) await saveSchedule(trx, me.id, doc.schedule, now);
     for (const s of doc.services) {
       const write = {
         slug: s.slug,
@@ -124,6 +144,7 @@ export async function importAccount(
         approval: s.approval,
         confirmEmail: s.confirmEmail,
         cancelCutoffMinutes: s.cancelCutoffMinutes,
+        usesSchedule: s.usesSchedule,
       };
       const existing = await findService(trx, me.id, s.slug);
       if (existing) {

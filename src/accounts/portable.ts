@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LOCALES } from '../config.js';
 import { hasLineControl, hasTextControl } from '../lib/text.js';
-import { cancelCutoffSchema, fieldsSchema, questionsSchema, remindersSchema, rulesSchema } from '../catalog/catalog.js';
+import { cancelCutoffSchema, fieldsSchema, questionsSchema, remindersSchema, rulesSchema, scheduleSchema } from '../catalog/catalog.js';
 import { err, ok, type Result } from '../lib/result.js';
 
 /**
@@ -9,7 +9,8 @@ import { err, ok, type Result } from '../lib/result.js';
  * `creneau import`/`export` and /admin/data. Every object is strict: an unknown key is refused
  * and named. `calendar` is accepted on import only and never written by export. `passkeys`
  * (public parts only) is written by export and ignored on import: a passkey is bound to the site
- * that registered it.
+ * that registered it. `schedule` (weekly hours and special days) and a service's `usesSchedule`
+ * are optional: a file without them imports as before, every service with its own hours.
  */
 
 export const FORMAT = 'creneau/1';
@@ -47,6 +48,9 @@ export const portableServiceSchema = z
     approval: z.boolean().default(false),
     confirmEmail: z.boolean().default(false),
     cancelCutoffMinutes: cancelCutoffSchema.default(0),
+    // Issue 15: the service follows the document's `schedule`; its own `hours` and `overrides` still
+    // say the same (its effective hours), so a reader that ignores the schedule books the same slots.
+    usesSchedule: z.boolean().default(false),
   })
   .strict();
 
@@ -76,6 +80,8 @@ export const portableSchema = z
     format: z.literal(FORMAT),
     profile: profileSchema,
     services: z.array(portableServiceSchema).max(500),
+    /** The staff member's weekly schedule (issue 15); absent from files written before it existed. */
+    schedule: scheduleSchema.optional(),
     calendar: calendarSchema.optional(),
     passkeys: z.array(passkeySchema).max(100).optional(),
   })

@@ -44,11 +44,22 @@ for (const viewport of [
     assert.ok((await page.locator('#tz option').count()) > 300, 'every zone to choose from');
     assert.equal(await page.inputValue('#tz'), 'America/New_York');
     assert.equal(await page.locator('[data-tz-more]').isVisible(), false, 'no link to the server list once filled');
+    // The long list can be searched by city; the search picks the first match.
+    await page.fill('#tz-search', 'tokyo');
+    assert.equal(await page.inputValue('#tz'), 'Asia/Tokyo');
+    assert.match((await page.locator('#tz option[value="Asia/Tokyo"]').textContent()) ?? '', /^Tokyo — \S+/);
+    await page.fill('#tz-search', '');
+    await page.selectOption('#tz', 'America/New_York');
     // A free day of the month calendar, reached with the keyboard.
     const day = page.locator('.month a.free').last();
+    const dayHref = (await day.getAttribute('href')) ?? '';
+    await page.evaluate('window.__samePage = true');
     await day.focus();
     await page.keyboard.press('Enter');
-    await page.waitForLoadState('load');
+    // With the script, the day's times arrive in place: same page, new address, focus on the times.
+    await page.waitForURL((u) => u.href.endsWith(dayHref.replaceAll('&amp;', '&')));
+    await page.waitForFunction("document.activeElement && document.activeElement.id === 'slots-title'");
+    assert.equal(await page.evaluate('window.__samePage'), true, 'no page load');
     await page.screenshot({ path: join(SCREENSHOTS, `${viewport.name}-2-slots.png`), fullPage: true });
     const slot = page.locator('.slots a').first();
     const slotLabel = (await slot.textContent())?.trim() ?? '';

@@ -247,7 +247,7 @@ describe('booking against a real Radicale and SMTP sink', () => {
       ]);
       const statuses = results.map((r) => r.status);
       assert.equal(statuses.filter((s) => s === 303).length, 1, `round ${round}: ${statuses.join(',')}`);
-      assert.equal(statuses.filter((s) => s === 409).length, 49);
+      assert.equal(statuses.filter((s) => s === 409).length, 49, `round ${round}: ${statuses.join(",")}`);
     }
   });
 
@@ -366,7 +366,7 @@ describe('booking against a real Radicale and SMTP sink', () => {
     assert.ok(more, 'a link to the whole zone list');
     const all = await (await fetch(`${w.url}${more}`)).text();
     assert.ok(zoneOptions(all) > 300, 'every zone on request');
-    assert.match(all, /<option selected>Europe\/Paris<\/option>/);
+    assert.match(all, /<option value="Europe\/Paris" selected>Paris — [^<]+ \(Europe\/Paris\)<\/option>/);
     assert.doesNotMatch(all, /data-tz-more/);
     const unknown = await fetch(`${w.url}/@nobody`);
     const random = await fetch(`${w.url}/some/unknown/page`);
@@ -413,6 +413,44 @@ describe('booking against a real Radicale and SMTP sink', () => {
     assert.equal((await monthPage('&month=2020-01')).caption, today.toFormat('LLLL yyyy', { locale: 'en' }));
     const far = DateTime.fromISO(lastDay, { zone: STAFF_ZONE });
     assert.equal((await monthPage(`&month=${far.plus({ months: 3 }).toFormat('yyyy-MM')}`)).caption, far.toFormat('LLLL yyyy', { locale: 'en' }));
+  });
+
+  test('zones are named as people know them, with their time now; a 12/24-hour choice is kept in every picker link', async () => {
+    const date = iso(soon('09:00', 17)).slice(0, 10); // a day no other test books
+    const page = async (q: string) => (await fetch(`${w.url}/@alice/haircut?tz=America%2FNew_York&date=${date}${q}`)).text();
+    const nowIn = (tz: string, hourCycle: 'h12' | 'h23') => new Intl.DateTimeFormat('en', { hour: 'numeric', minute: '2-digit', timeZone: tz, hourCycle }).format(Date.now());
+    const h24 = await page('&hc=24');
+    // The option names the city and its time now (a minute may pass between the page and this check).
+    const option = /<option value="America\/New_York" selected>New York — ([^ ]+) \(America\/New York\)<\/option>/.exec(h24)?.[1];
+    assert.ok(option, 'a friendly name for the shown zone');
+    assert.match(option, /^\d{2}:\d{2}$/, 'on the chosen 24-hour clock');
+    assert.ok(Math.abs(Number(option.slice(0, 2)) * 60 + Number(option.slice(3)) - (Number(nowIn('America/New_York', 'h23').slice(0, 2)) * 60 + Number(nowIn('America/New_York', 'h23').slice(3)))) % 1439 <= 1, `${option}: New York's time now`);
+    assert.match(h24, /<option value="Europe\/Paris">Paris — \d{2}:\d{2} \(Europe\/Paris\)<\/option>/, "the staff member's zone too");
+    const times24 = [...h24.matchAll(/<ul class="slots"[\s\S]*?<\/ul>/g)].join('');
+    assert.match(times24, />03:00</, '09:00 in Paris is 03:00 in New York, on a 24-hour clock');
+    assert.doesNotMatch(times24, /AM|PM/);
+    const links = [...h24.matchAll(/href="(\/@alice\/haircut\?[^"]+)"/g)].map((m) => m[1] as string);
+    assert.ok(links.length > 5);
+    assert.ok(links.every((l) => l.includes('hc=')), 'every picker link keeps the clock');
+    assert.match(h24, /aria-current=true>24-hour</);
+    const h12 = await page('&hc=12');
+    assert.match(h12, />3:00 AM</);
+    // Without a choice, the language's habit: English here.
+    assert.match(await page(''), />3:00 AM</);
+    const fr = await (await fetch(`${w.url}/@alice/haircut?tz=America%2FNew_York&date=${date}`, { headers: { 'accept-language': 'fr' } })).text();
+    assert.match(fr, />0?3:00</, 'French: a 24-hour clock');
+    assert.doesNotMatch(fr, />\d+:\d+ [AP]M</);
+  });
+
+  test('the picker page with all its assets stays under 50 KB, all from this origin', async () => {
+    const res = await fetch(`${w.url}/@alice/haircut?tz=America%2FNew_York`);
+    const html = await res.text();
+    const assets = [...html.matchAll(/(?:href|src)="(\/static\/[^"]+)"/g)].map((m) => (m[1] as string).replaceAll('&amp;', '&'));
+    assert.ok(assets.some((a) => a.includes('.css')) && assets.some((a) => a.includes('.js')), assets.join());
+    assert.doesNotMatch(html, /(?:href|src)="(?:https?:)?\/\//, 'nothing from another origin');
+    let total = Buffer.byteLength(html);
+    for (const a of assets) total += (await (await fetch(`${w.url}${a}`)).arrayBuffer()).byteLength;
+    assert.ok(total < 50 * 1024, `${total} bytes`);
   });
 
   test('a burst of visitors shares one rendering, never after a booking or an edit, never with a cookie', async () => {

@@ -56,8 +56,8 @@ type BookingKit = ReturnType<typeof bookingKit>;
 
 /** What the handlers share: one booking desk, one rate limiter, and the look-ups and renderers of the pages. */
 function bookingKit(ctx: AppContext) {
-  // The e-mails are signed with the instance's name (seam for the owner's business-name setting).
-  const desk = new BookingDesk(ctx, () => ctx.pageCache.clear(), () => ctx.instanceName);
+  // The e-mails are signed with the business name of the owner's settings (ctx.brand).
+  const desk = new BookingDesk(ctx, () => ctx.pageCache.clear());
   const limits = {
     posts: new RateLimiter(LIMITS.posts, TEN_MINUTES),
     bookings: new RateLimiter(LIMITS.bookings, TEN_MINUTES),
@@ -117,6 +117,7 @@ function bookingKit(ctx: AppContext) {
       connected: connected !== null,
       date: opts.date ?? req.query.date,
       allZones: req.query.zones === 'all',
+      hourCycle: req.query.hc,
       manageToken: opts.manage?.token ?? null,
       notice: opts.notice ?? null,
       taken: opts.taken ?? [],

@@ -100,12 +100,12 @@ export class BookingDesk {
 
   /**
    * `changed` hears of every booking made, cancelled or moved (the public pages' micro-cache);
-   * `businessName` signs the e-mails (seam for the owner's business-name setting).
+   * `businessName` signs the e-mails (the owner's business name by default).
    */
   constructor(
     private readonly deps: Deps,
     private readonly changed: () => void = () => undefined,
-    businessName: () => string = () => 'Creneau',
+    businessName: () => string = () => deps.brand.current().name,
   ) {
     this.letters = new BookingLetters(deps, businessName);
   }

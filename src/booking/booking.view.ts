@@ -1,7 +1,7 @@
 import type { StaffRow } from '../accounts/accounts.repo.js';
 import { FIELD_NAMES, type ServiceRow } from '../catalog/catalog.js';
 import type { Interval } from '../lib/interval.js';
-import { addDays, allZones, dateIn, dayRange, formatDate, formatDateOnly, formatMonth, formatTime, isoIn, weekdayIndex, weekdayNames, zoneLabel } from '../lib/time.js';
+import { addDays, allZones, dateIn, dayRange, formatDate, formatDateOnly, formatMonth, formatTime, friendlyZone, hourCycleOf, isoIn, weekdayIndex, weekdayNames, zoneLabel } from '../lib/time.js';
 import type { FormErrors } from './booking.form.js';
 import { answerName } from './questions.js';
 import type { ManagedBooking } from './booking.service.js';
@@ -100,6 +100,8 @@ export interface PickerFacts {
   readonly date: unknown;
   /** Whether the visitor asked for the whole zone list (`?zones=all`). */
   readonly allZones: boolean;
+  /** The clock the visitor chose (`?hc=12|24`), else the language's. */
+  readonly hourCycle?: unknown;
   /** Set when the picker reschedules a booking. */
   readonly manageToken: string | null;
   readonly notice: string | null;
@@ -130,7 +132,9 @@ export function pickerModel(f: PickerFacts) {
   const requested = typeof f.date === 'string' && byDay.has(f.date) ? f.date : undefined;
   const selected = requested ?? openDays.find((d) => byDay.has(d)) ?? null;
   const basePath = f.manageToken !== null ? `/b/${f.manageToken}/reschedule` : `/@${staff.username}/${service.slug}`;
-  const tzq = `tz=${encodeURIComponent(tz)}`;
+  const hc = hourCycleOf(f.hourCycle);
+  // What every link of the picker carries: the zone, and the clock when the visitor chose one.
+  const tzq = `tz=${encodeURIComponent(tz)}${hc ? `&hc=${hc}` : ''}`;
   const cell = (d: string | null) => {
     if (d === null) return null;
     const count = byDay.get(d)?.length ?? 0;
@@ -151,9 +155,13 @@ export function pickerModel(f: PickerFacts) {
     tz,
     // The whole zone list only on request: tz.js fills it from the browser's own list, which
     // keeps the page small (the full list is two thirds of it).
-    zones: f.allZones ? allZones() : [...new Set([tz, staff.timeZone])],
+    zones: (f.allZones ? allZones() : [...new Set([tz, staff.timeZone])]).map((z) => ({ id: z, label: `${friendlyZone(z, now, lang, hc)} (${z.replace(/_/g, ' ')})`, selected: z === tz })),
     allZones: f.allZones,
     zoneLabel: zoneLabel(tz, now),
+    zoneName: friendlyZone(tz, now, lang, hc),
+    hourCycle: hc ?? null,
+    tzq,
+    clocks: (['12', '24'] as const).map((c) => ({ value: c, href: `${basePath}?tz=${encodeURIComponent(tz)}&hc=${c}&month=${m.month}${selected ? `&date=${selected}` : ''}`, current: hc === c })),
     month: m.month,
     monthLabel: formatMonth(m.month, lang),
     weekdays: weekdayNames(lang),
@@ -161,7 +169,7 @@ export function pickerModel(f: PickerFacts) {
     freeDays: byDay.size,
     selected,
     selectedLabel: selected ? formatDate(dayRange(selected, tz)?.start ?? now, tz, lang) : null,
-    slots: selected ? (byDay.get(selected) ?? []).map((s) => ({ iso: isoIn(s, tz), label: formatTime(s, tz, lang) })) : [],
+    slots: selected ? (byDay.get(selected) ?? []).map((s) => ({ iso: isoIn(s, tz), label: formatTime(s, tz, lang, hc) })) : [],
     available: f.slots !== null,
     connected: f.connected,
     basePath,
@@ -171,8 +179,8 @@ export function pickerModel(f: PickerFacts) {
     nextLabel: m.nextMonth ? formatMonth(m.nextMonth, lang) : null,
     manage: f.manageToken !== null ? { token: f.manageToken } : null,
     notice: f.notice,
-    taken: f.taken.map((s) => ({ iso: isoIn(s, tz), label: `${formatDate(s, tz, lang)} ${formatTime(s, tz, lang)}`, date: dateIn(s, tz) })),
-    scripts: ['js/tz.js'],
+    taken: f.taken.map((s) => ({ iso: isoIn(s, tz), label: `${formatDate(s, tz, lang)} ${formatTime(s, tz, lang, hc)}`, date: dateIn(s, tz) })),
+    scripts: ['js/tz.js', 'js/picker.js'],
   };
 }
 
@@ -237,5 +245,31 @@ export function manageModel(b: ManagedBooking, m: { readonly title: string; read
     canReschedule: b.service !== undefined && b.service.active,
     manageUrl: `${m.baseUrl}b/${b.token}?tz=${encodeURIComponent(tz)}`,
     rescheduleUrl: `${m.baseUrl}b/${b.token}/reschedule?tz=${encodeURIComponent(tz)}`,
+    addTo: addToCalendarLinks({ title: `${b.service?.title ?? e.summary} — ${b.staff.displayName}`, start: e.start, end: e.end, location: e.location }),
   };
+}
+
+/** A UTC instant as calendar links write it: 20261203T141500Z. */
+function compactUtc(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * "Add to my calendar" links for Google Calendar and Outlook on the web: plain links the client
+ * may follow (nothing is loaded from them). They carry the service, the person, the time and the
+ * place — never the client's details nor the booking link, whose token is the key to the booking.
+ */
+export function addToCalendarLinks(ev: { readonly title: string; readonly start: number; readonly end: number; readonly location: string }) {
+  const google = new URL('https://calendar.google.com/calendar/render');
+  google.search = new URLSearchParams({ action: 'TEMPLATE', text: ev.title, dates: `${compactUtc(ev.start)}/${compactUtc(ev.end)}`, ...(ev.location ? { location: ev.location } : {}) }).toString();
+  const outlook = new URL('https://outlook.live.com/calendar/0/deeplink/compose');
+  outlook.search = new URLSearchParams({
+    path: '/calendar/action/compose',
+    rru: 'addevent',
+    subject: ev.title,
+    startdt: new Date(ev.start).toISOString(),
+    enddt: new Date(ev.end).toISOString(),
+    ...(ev.location ? { location: ev.location } : {}),
+  }).toString();
+  return { google: google.href, outlook: outlook.href };
 }

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Interval } from '../lib/interval.js';
 import { err, ok } from '../lib/result.js';
 import type { BusyResult, CalendarFailure, CalendarResult } from './provider.js';
-import type { WorkerAnswer, WorkerRequest } from './busy.worker.js';
+import type { SentTexts, WorkerAnswer, WorkerRequest } from './busy.worker.js';
 
 /**
  * A small pool of worker threads where calendar data is parsed and expanded (busy.worker.ts).
@@ -179,16 +179,19 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
     return all.reduce((a, b) => (b.queue.length < a.queue.length ? b : a));
   }
 
-  /** The request for a task; a calendar whose objects are the very strings this worker has is sent as `same`. */
+  /**
+   * The request for a task. A calendar is sent as `same` when its objects are the very strings
+   * this worker has; otherwise only its new or edited objects are copied, the others referred to
+   * by their place in the list this worker has (see SentTexts).
+   */
   function messageOf(slot: Slot, task: Task): WorkerRequest {
     const p = task.payload;
     if (p.op !== 'busy') return { id: task.id, ...p };
     const id = `${p.timeZone} ${p.key}`;
     const before = slot.sent.get(id);
-    const same = before !== undefined && before.length === p.texts.length && before.every((t, i) => t === p.texts[i]);
     slot.sent.set(id, p.texts);
     if (slot.sent.size > 64) slot.sent.delete(slot.sent.keys().next().value as string);
-    return { id: task.id, ...p, texts: same ? 'same' : p.texts };
+    return { id: task.id, ...p, texts: delta(before, p.texts) };
   }
 
   function run(key: string, payload: Payload, deadline = Infinity): Promise<WorkerAnswer | 'costly' | 'late'> {
@@ -222,7 +225,7 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
       const a = await run(key, { op: 'busy', key, texts, window, timeZone }, deadline);
       if (typeof a === 'string') return failure(a);
       if (a.op !== 'busy') return failure('costly');
-      return a.result.ok ? ok(a.result.value) : err(a.result.error);
+      return a.result.ok ? ok(intervalsOf(a.result.value)) : err(a.result.error);
     },
     async close() {
       closed = true;
@@ -234,6 +237,28 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
       }
     },
   };
+}
+
+/** What to send for `texts` to a worker that holds `before` (see SentTexts). */
+export function delta(before: readonly string[] | undefined, texts: readonly string[]): SentTexts {
+  if (before !== undefined && before.length === texts.length && before.every((t, i) => t === texts[i])) return 'same';
+  const places = new Map<string, number>();
+  before?.forEach((t, i) => places.set(t, i));
+  const refs = new Int32Array(texts.length);
+  const added: string[] = [];
+  texts.forEach((t, i) => {
+    const at = places.get(t);
+    refs[i] = at ?? -1;
+    if (at === undefined) added.push(t);
+  });
+  return { refs, added };
+}
+
+/** `start0, end0, start1, end1, …` → intervals. */
+function intervalsOf(flat: Float64Array): Interval[] {
+  const out: Interval[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ start: flat[i] as number, end: flat[i + 1] as number });
+  return out;
 }
 
 function hash(s: string): number {

@@ -1,11 +1,12 @@
 import ICAL from 'ical.js';
-import { IANAZone } from 'luxon';
 import type { Interval } from '../lib/interval.js';
 import { mergeIntervals } from '../lib/interval.js';
 import { err, ok } from '../lib/result.js';
+import { zoneOffsetMemo } from '../lib/time.js';
 import type { Result } from '../lib/result.js';
 import { datesInRange, neverMatches } from './ics-guard.js';
 import { repairIcs } from './ics-repair.js';
+import { iteratorOf, resetCandidateBudget, TooCostly } from './recur-iterator.js';
 
 /**
  * ICS → busy intervals (DESIGN.md §4). Recurrences are expanded here, never by the server,
@@ -32,30 +33,9 @@ const DAY = 24 * HOUR;
 const SERIES_ITERATION_CAP = 20_000;
 /** Iterations one busyFromIcs call may take over all series. */
 const TOTAL_ITERATION_CAP = 50_000;
-/**
- * Candidate dates the recurrence iterator may try over one read (each is one test of the rule's
- * BYxxx parts): a rule that matches rarely or never costs this much at most.
- */
-const CANDIDATE_CAP = 2_000_000;
 const COMPONENT_CAP = 50_000;
 
 class Malformed extends Error {}
-class TooCostly extends Error {}
-
-/** The candidate budget of the read in progress (reads run one at a time in a worker). */
-let candidates = CANDIDATE_CAP;
-
-/** ical.js's iterator, counting the candidate dates it tries against the budget of the read. */
-class BudgetedIterator extends ICAL.RecurIterator {
-  override check_contracting_rules(): boolean {
-    if (--candidates < 0) throw new TooCostly('candidate cap');
-    return super.check_contracting_rules();
-  }
-}
-
-function iteratorOf(rule: ICAL.Recur, dtstart: ICAL.Time): ICAL.RecurIterator {
-  return new BudgetedIterator({ rule, dtstart });
-}
 
 /** UTC offset in ms of a zone at a UTC instant. */
 type OffsetFn = (utcMs: number) => number;
@@ -100,7 +80,7 @@ export function busyReader(timeZone: string, opts: BusyOptions = {}): (icsTexts:
     const business = ianaOffset(timeZone);
     if (!business || !(window.end > window.start)) return err('malformed');
     const ctx: Ctx = { business, self, window, budget: TOTAL_ITERATION_CAP };
-    candidates = CANDIDATE_CAP;
+    resetCandidateBudget();
     const next = new Map<string, Remembered>();
     const spans: Interval[] = [];
     try {
@@ -462,10 +442,19 @@ function untilTest(until: ICAL.Time, start: When, ctx: Ctx): (w: When) => boolea
 // ---------------------------------------------------------------------------------------------
 // Time zones
 
+/** Zones asked for by name (business zones, TZIDs): names come from untrusted data, so the memo is bounded. */
+const MAX_ZONES = 32;
+const zoneMemos = new Map<string, OffsetFn | null>();
+
+/** An IANA zone's offsets (memoised per zone, see zoneOffsetMemo), or null for a name Intl does not know. */
 function ianaOffset(name: string): OffsetFn | null {
-  if (!IANAZone.isValidZone(name)) return null;
-  const zone = IANAZone.create(name);
-  return (utcMs) => zone.offset(utcMs) * MINUTE;
+  let fn = zoneMemos.get(name);
+  if (fn === undefined) {
+    fn = name === '' ? null : zoneOffsetMemo(name);
+    if (zoneMemos.size >= MAX_ZONES) zoneMemos.clear();
+    zoneMemos.set(name, fn);
+  }
+  return fn;
 }
 
 /** TZID → offsets: IANA name → IANA rules; otherwise the VTIMEZONE of the same resource. */

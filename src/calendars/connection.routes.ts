@@ -4,7 +4,7 @@ import { AppError } from '../web/errors.js';
 import { signedIn } from '../web/guards.js';
 import { render } from '../web/render.js';
 import { CALENDAR_SCOPES, createAuthRequest, exchangeCode, googleEndpoints, missingScopes } from './google/oauth.js';
-import type { ConnectFailure } from './connection.service.js';
+import { authRefused, type ConnectFailure, type Finding } from './connection.service.js';
 import type { CalendarInfo } from './provider.js';
 
 /**
@@ -41,7 +41,22 @@ export function calendarHandlers(ctx: AppContext) {
   const staffId = (res: Response): number => signedIn(res).id;
   const connectedOf = (res: Response) => ctx.calendars.forStaff(signedIn(res).id, signedIn(res).timeZone);
 
-  const show = async (req: Request, res: Response, extra: { status?: number; error?: ConnectFailure | null; origin?: string; values?: Record<string, string>; notice?: string | null } = {}) => {
+  /** Findings in plain words (a `reason` parameter is a failure code, itself put in words). */
+  const words = (res: Response, findings: readonly Finding[] | null) => {
+    if (!findings) return null;
+    const t = ctx.i18n.getFixedT(locals(res).lang);
+    return findings.map((f) => {
+      const params: Record<string, string> = { ...f.params };
+      if (params['reason'] !== undefined) params['reason'] = t(`calendar:error_${params['reason']}`);
+      return { level: f.level, text: t(`calendar:check.${f.key}`, params) };
+    });
+  };
+
+  const show = async (
+    req: Request,
+    res: Response,
+    extra: { status?: number; error?: ConnectFailure | null; origin?: string; values?: Record<string, string>; notice?: string | null; findings?: readonly Finding[] | null } = {},
+  ) => {
     const connected = await connectedOf(res);
     let calendars: CalendarInfo[] | null = null;
     let listError: string | null = null;
@@ -51,6 +66,8 @@ export function calendarHandlers(ctx: AppContext) {
       else listError = listed.error;
     }
     const notice = extra.notice ?? (typeof req.query.done === 'string' && /^[a-z_]{1,32}$/.test(req.query.done) ? req.query.done : null);
+    // Right after connecting, the check runs once by itself (reading only).
+    const findings = extra.findings ?? (connected && notice === 'connected' ? await ctx.calendars.check(staffId(res), signedIn(res).timeZone, false) : null);
     render(
       ctx,
       req,
@@ -67,6 +84,7 @@ export function calendarHandlers(ctx: AppContext) {
         notice,
         googleEnabled: g !== null,
         redirectUri,
+        checks: words(res, findings),
       },
       extra.status ?? 200,
     );
@@ -89,7 +107,11 @@ export function calendarHandlers(ctx: AppContext) {
       return show(req, res, { status: 422, error: 'malformed', values });
     }
     const result = await ctx.calendars.connectCaldav(staffId(res), { url: values.url, username: values.username, password });
-    if (!result.ok) return show(req, res, { status: 422, error: result.error.code, ...(result.error.origin ? { origin: result.error.origin } : {}), values });
+    if (!result.ok) {
+      // A refused password gets the advice that fits the provider (app passwords).
+      const findings = result.error.code === 'unauthorized' ? [authRefused(values.url)] : null;
+      return show(req, res, { status: 422, error: result.error.code, ...(result.error.origin ? { origin: result.error.origin } : {}), values, findings });
+    }
     res.redirect(303, '/admin/calendar?done=connected');
   }
 
@@ -101,12 +123,20 @@ export function calendarHandlers(ctx: AppContext) {
   }
 
   async function testConnection(req: Request, res: Response): Promise<void> {
+    // The test event is written only when the staff member ticked the box.
+    const findings = await ctx.calendars.check(staffId(res), signedIn(res).timeZone, text(req.body, 'write') === '1');
+    if (!findings) return res.redirect(303, '/admin/calendar');
+    return show(req, res, { findings });
+  }
+
+  /** "Disconnect and forget" asks first: what stops working, what stays in the calendar. */
+  async function confirmDisconnect(req: Request, res: Response): Promise<void> {
     const connected = await connectedOf(res);
     if (!connected) return res.redirect(303, '/admin/calendar');
-    const now = ctx.clock.now();
-    const busy = await connected.provider.busy({ start: now, end: now + 7 * 86_400_000 });
-    if (!busy.ok) return show(req, res, { status: 200, error: busy.error });
-    res.redirect(303, '/admin/calendar?done=tested');
+    const listed = await connected.provider.listCalendars();
+    const id = connected.connection.bookingCalendar;
+    const calendar = (listed.ok ? listed.value.find((c) => c.id === id)?.name : undefined) ?? id;
+    render(ctx, req, res, 'calendars/disconnect', { calendar });
   }
 
   async function disconnectCalendar(_req: Request, res: Response): Promise<void> {
@@ -142,5 +172,5 @@ export function calendarHandlers(ctx: AppContext) {
     res.redirect(303, '/admin/calendar?done=connected');
   }
 
-  return { showCalendar, connectCaldav, chooseCalendars, testConnection, disconnectCalendar, startGoogleConnect, finishGoogleConnect };
+  return { showCalendar, connectCaldav, chooseCalendars, testConnection, confirmDisconnect, disconnectCalendar, startGoogleConnect, finishGoogleConnect };
 }

@@ -5,13 +5,19 @@ import { open, seal } from '../crypto/seal.js';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
+import { findStaffById } from '../accounts/accounts.repo.js';
+import { sharedBusyPool } from './busy-pool.js';
 import { createCaldavProvider, discoverCaldav } from './caldav/caldav.js';
+import { authRefused, probeCaldav, type Finding } from './caldav/probe.js';
 import { deleteConnection, findConnection, listConnections, replaceConnection, setStatus, updateCalendars, type ConnectionRow } from './connection.repo.js';
 import { createGoogleProvider } from './google/google.js';
 import { googleEndpoints, revokeToken } from './google/oauth.js';
 import type { CalendarFailure, CalendarInfo, CalendarProvider } from './provider.js';
 import { err, ok } from '../lib/result.js';
 import type { Result } from '../lib/result.js';
+
+export type { Finding } from './caldav/probe.js';
+export { authRefused };
 
 /**
  * Calendar connections: connect (CalDAV form, Google OAuth, CLI import), choose calendars,
@@ -192,6 +198,33 @@ export class CalendarDirectory {
     return ok(null);
   }
 
+  /**
+   * The connection check (issue #14.5): findings to show the staff member, or null when nothing
+   * is connected. `write`: they agreed to a test event being written and removed (CalDAV).
+   */
+  async check(staffId: number, timeZone: string, write: boolean): Promise<Finding[] | null> {
+    const connection = await findConnection(this.env.db, staffId);
+    if (!connection) return null;
+    const email = (await findStaffById(this.env.db, staffId))?.email ?? '';
+    if (connection.provider === 'caldav') {
+      return probeCaldav({
+        url: connection.url ?? connection.bookingCalendar,
+        username: connection.username,
+        password: open(this.env.keyring, connection.secretSealed, connectionSecretAad(connection.id)),
+        allowHosts: this.env.config.caldavAllowHosts,
+        bookingCalendar: connection.bookingCalendar,
+        conflictCalendars: connection.conflictCalendars,
+        organizerEmail: email,
+        timeZone,
+        uidHost: this.env.config.baseUrl.hostname,
+        write,
+        engine: sharedBusyPool(),
+        now: this.env.clock.now(),
+      });
+    }
+    return checkProvider(this.provider(connection, timeZone), connection, this.env.clock.now());
+  }
+
   /** Disconnect and forget: revoke at Google when it is Google, then delete the row and its secret. */
   async disconnect(staffId: number): Promise<void> {
     const connection = await findConnection(this.env.db, staffId);
@@ -205,6 +238,21 @@ export class CalendarDirectory {
     this.providers.delete(connection.id);
     await deleteConnection(this.env.db, staffId);
   }
+}
+
+/** The check of a provider without a probe of its own (Google): password, calendars, busy read, invitations. */
+async function checkProvider(provider: CalendarProvider, connection: ConnectionRow, now: number): Promise<Finding[]> {
+  const listed = await provider.listCalendars();
+  if (!listed.ok) return [listed.error === 'unauthorized' || listed.error === 'needs_reconnect' ? { key: 'access_revoked', level: 'error' } : { key: `failure_${listed.error}`, level: 'error' }];
+  const findings: Finding[] = [{ key: 'access_ok', level: 'ok', params: { n: String(listed.value.length) } }];
+  const target = listed.value.find((c) => c.id === connection.bookingCalendar);
+  if (!target) findings.push({ key: 'booking_missing', level: 'error', params: { calendar: connection.bookingCalendar } });
+  else findings.push(target.writable ? { key: 'writable', level: 'ok', params: { calendar: target.name } } : { key: 'read_only', level: 'error', params: { calendar: target.name } });
+  findings.push(provider.serverSchedules ? { key: 'server_invites', level: 'ok' } : { key: 'creneau_invites', level: 'ok' });
+  const days = 60;
+  const busy = await provider.busy({ start: now, end: now + days * 86_400_000 });
+  findings.push(busy.ok ? { key: 'busy_read', level: 'ok', params: { days: String(days) } } : { key: 'calendar_unreadable', level: 'error', params: { calendar: target?.name ?? '', reason: busy.error } });
+  return findings;
 }
 
 /** The booking calendar always counts as busy, whatever else was chosen. */

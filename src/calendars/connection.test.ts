@@ -56,6 +56,7 @@ describe('connecting a CalDAV calendar from the staff page (real Radicale)', () 
     assert.equal(res.status, 303, res.text.slice(0, 300));
     const page = await owner.get('/admin/calendar?done=connected');
     assert.match(page.text, /Your calendar is connected/);
+    assert.match(page.text, /<h2 id="check-title">Connection check<\/h2>/, 'connecting runs the check');
     assert.match(page.text, /Work/);
     assert.match(page.text, /Personal/);
     const conn = await findConnection(app.deps.db, 1);
@@ -78,10 +79,23 @@ describe('connecting a CalDAV calendar from the staff page (real Radicale)', () 
     assert.deepEqual([...(after?.conflictCalendars ?? [])].sort(), [personal, work].sort(), 'the booking calendar always counts as busy');
 
     const tested = await owner.post('/admin/calendar/test', { _csrf: csrf });
-    assert.equal(tested.status, 303);
-    assert.match((await owner.get(tested.location ?? '')).text, /The connection works/);
+    assert.equal(tested.status, 200);
+    assert.match(tested.text, /The connection works\./);
+    assert.match(tested.text, /<li class="check-ok"><strong>OK:<\/strong> The server accepted your password; 2 calendar\(s\) found\.<\/li>/);
 
-    const gone = await owner.post('/admin/calendar/disconnect', { _csrf: csrf });
+    // "Disconnect and forget" asks first, saying what stops and what stays; the page alone changes nothing.
+    const calendarPage = (await owner.get('/admin/calendar')).text;
+    assert.match(calendarPage, /<a class="button danger" href="\/admin\/calendar\/disconnect">Disconnect and forget…<\/a>/);
+    assert.doesNotMatch(calendarPage, /action="\/admin\/calendar\/disconnect"/, 'no one-click disconnect');
+    const ask = await owner.get('/admin/calendar/disconnect');
+    assert.equal(ask.status, 200);
+    assert.match(ask.text, /Disconnect your calendar\?/);
+    assert.match(ask.text, /Creneau will stop using “Work”/);
+    assert.match(ask.text, /cancel and reschedule links stop working/);
+    assert.ok(await findConnection(app.deps.db, 1), 'still connected after the question');
+    const askFr = await owner.get('/admin/calendar/disconnect', { 'accept-language': 'fr' });
+    assert.match(askFr.text, /Déconnecter votre agenda/);
+    const gone = await owner.post('/admin/calendar/disconnect', { _csrf: hiddenValue(ask.text, '_csrf') });
     assert.equal(gone.status, 303);
     assert.equal(await findConnection(app.deps.db, 1), undefined);
     assert.match((await owner.get('/admin/calendar')).text, /Server address/);
@@ -154,8 +168,11 @@ describe('connecting Google Calendar (stand-in speaking Google’s wire format)'
     assert.equal(await connect(), '/admin/calendar?done=connected');
     const conn = await findConnection(app.deps.db, 1);
     assert.equal(conn?.provider, 'google');
-    const page = await owner.get('/admin/calendar');
+    const page = await owner.get('/admin/calendar?done=connected');
     assert.match(page.text, /Connected to Google Calendar/);
+    assert.match(page.text, /<li class="check-ok"><strong>OK:<\/strong> Creneau has access to your calendars; \d+ calendar\(s\) found\.<\/li>/, 'connecting runs the check');
+    assert.match(page.text, /<li class="check-ok"><strong>OK:<\/strong> This server sends invitations itself: Creneau will not e-mail clients\.<\/li>/);
+    assert.match(page.text, /<li class="check-ok"><strong>OK:<\/strong> Your busy times for the next 60 days could be read\.<\/li>/);
     const before = google.state.requestsTo('revoke').length;
     const csrf = hiddenValue(page.text, '_csrf');
     await owner.post('/admin/calendar/disconnect', { _csrf: csrf });

@@ -1,4 +1,4 @@
-import { IANAZone } from 'luxon';
+import { isZone } from '../lib/time.js';
 import { ianaOfWindowsZone } from './windows-zones.js';
 
 /**
@@ -62,8 +62,9 @@ function quoted(v: string): string {
   return /[:;,]/.test(v) ? `"${v.replace(/"/g, '')}"` : v;
 }
 
+/** The one zone validator (lib/time.ts): its answer per name is remembered, so a calendar of many objects checks each TZID once. */
 function isIana(name: string): boolean {
-  return IANAZone.isValidZone(name);
+  return isZone(name);
 }
 
 /**

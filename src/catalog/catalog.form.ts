@@ -2,14 +2,16 @@ import { LIMITS, validateRules, type ServiceRules, type TimeRange, type Weekday 
 import { hasLineControl, hasTextControl } from '../lib/text.js';
 import { err, ok, type Result } from '../lib/result.js';
 import { bodyOf, checked, text, type FieldError } from '../web/forms.js';
-import { DAYS, EXTRA_LIMITS, FIELD_MODES, FIELD_NAMES, SLUG_MAX, SLUG_RE, type FieldMode, type ServiceExtras, type ServiceFields, type ServiceRow } from './catalog.js';
+import { DAYS, EXTRA_LIMITS, FIELD_MODES, FIELD_NAMES, SLUG_MAX, SLUG_RE, type FieldMode, type ServiceExtras, type ServiceFields, type ServiceRow, type WeeklySchedule } from './catalog.js';
 import { checkExtrasForm, extrasValues, readExtrasForm, type ExtrasFormValues } from './extras.form.js';
 
 /**
  * The service editor form: weekly hours as rows of time inputs (`hours[mon][0][from]`),
  * date overrides as rows (`overrides[0][date]`, `overrides[0][closed]`,
  * `overrides[0][1][from]`), everything usable without JavaScript. Reads only the listed
- * fields; per-field checks first, then the slot engine's own validateRules.
+ * fields; per-field checks first, then the slot engine's own validateRules. The hours are
+ * the service's own only when `own_hours` is ticked; else it uses the staff member's weekly
+ * schedule and the hour rows are not read. An empty slug is made from the title.
  */
 
 export const HOUR_ROWS = 3;
@@ -46,6 +48,8 @@ export interface ServiceFormValues {
   readonly dailyCap: string;
   readonly active: boolean;
   readonly fields: ServiceFields;
+  /** "Set hours just for this service": the rows below are the service's own, not the schedule. */
+  readonly ownHours: boolean;
   readonly hours: Readonly<Record<Weekday, readonly RangeValues[]>>;
   readonly overrides: readonly OverrideValues[];
   /** Questions, reminders, approval, … (extras.form.ts). */
@@ -61,6 +65,7 @@ export interface ServiceDraft extends ServiceExtras {
   readonly active: boolean;
   readonly rules: ServiceRules;
   readonly fields: ServiceFields;
+  readonly usesSchedule: boolean;
 }
 
 function pad<T>(list: readonly T[], min: number, blank: T): T[] {
@@ -72,10 +77,8 @@ function pad<T>(list: readonly T[], min: number, blank: T): T[] {
 const BLANK_RANGE: RangeValues = { from: '', to: '' };
 
 /** Form values showing a stored (or default) service, with blank rows to add more. */
-export function valuesFromService(s: Pick<ServiceRow, 'title' | 'slug' | 'description' | 'location' | 'rules' | 'fields' | 'active' | keyof ServiceExtras>): ServiceFormValues {
+export function valuesFromService(s: Pick<ServiceRow, 'title' | 'slug' | 'description' | 'location' | 'rules' | 'fields' | 'active' | 'usesSchedule' | keyof ServiceExtras>): ServiceFormValues {
   const r = s.rules;
-  const hours = {} as Record<Weekday, RangeValues[]>;
-  for (const d of DAYS) hours[d] = pad(r.hours[d].map(([from, to]) => ({ from, to })), HOUR_ROWS, BLANK_RANGE);
   const overrides: OverrideValues[] = r.overrides.map((o) => ({
     date: o.date,
     closed: o.hours.length === 0,
@@ -96,19 +99,22 @@ export function valuesFromService(s: Pick<ServiceRow, 'title' | 'slug' | 'descri
     dailyCap: r.dailyCap === null ? '' : String(r.dailyCap),
     active: s.active,
     fields: s.fields,
-    hours,
+    ownHours: !s.usesSchedule,
+    hours: hourValues(r.hours),
     overrides,
     extras: extrasValues(s),
   };
 }
 
-function rangeFrom(b: Readonly<Record<string, unknown>>, prefix: string): RangeValues {
-  return { from: text(b, `${prefix}[from]`), to: text(b, `${prefix}[to]`) };
+/** Rows of time inputs showing weekly hours, with blank rows to add more. */
+export function hourValues(hours: ServiceRules['hours']): Record<Weekday, RangeValues[]> {
+  const out = {} as Record<Weekday, RangeValues[]>;
+  for (const d of DAYS) out[d] = pad(hours[d].map(([from, to]) => ({ from, to })), HOUR_ROWS, BLANK_RANGE);
+  return out;
 }
 
-/** Reads the editor's fields from a urlencoded body (extended: false, so names stay flat). */
-export function readServiceForm(body: unknown): ServiceFormValues {
-  const b = bodyOf(body);
+/** Reads the weekly hour rows `hours[mon][0][from]` … of a urlencoded body. */
+export function readHourRows(b: Readonly<Record<string, unknown>>): Record<Weekday, RangeValues[]> {
   const hours = {} as Record<Weekday, RangeValues[]>;
   for (const d of DAYS) {
     const rows: RangeValues[] = [];
@@ -118,6 +124,48 @@ export function readServiceForm(body: unknown): ServiceFormValues {
     }
     hours[d] = pad(rows, HOUR_ROWS, BLANK_RANGE);
   }
+  return hours;
+}
+
+/** Weekly hour rows → ranges, remembering which row each range came from (to point messages at it). */
+export function checkHourRows(rows: Readonly<Record<Weekday, readonly RangeValues[]>>, errors: FieldError[]): { hours: Record<Weekday, TimeRange[]>; hourRows: Record<Weekday, number[]> } {
+  const hours = {} as Record<Weekday, TimeRange[]>;
+  const hourRows = {} as Record<Weekday, number[]>;
+  for (const d of DAYS) {
+    hours[d] = [];
+    hourRows[d] = [];
+    rows[d].forEach((row, i) => {
+      if (row.from === '' && row.to === '') return;
+      if (row.from === '' || row.to === '') {
+        errors.push({ field: `hours-${d}-${i}-${row.from === '' ? 'from' : 'to'}`, key: 'admin:services.errors.range_incomplete' });
+        return;
+      }
+      hours[d].push([time(row.from), time(row.to)]);
+      hourRows[d].push(i);
+    });
+  }
+  return { hours, hourRows };
+}
+
+/** A slug made from a title: "Coupe & brushing" → "coupe-brushing" (empty when nothing is left). */
+export function slugFromTitle(title: string): string {
+  return title
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, SLUG_MAX)
+    .replace(/^-+|-+$/g, '');
+}
+
+function rangeFrom(b: Readonly<Record<string, unknown>>, prefix: string): RangeValues {
+  return { from: text(b, `${prefix}[from]`), to: text(b, `${prefix}[to]`) };
+}
+
+/** Reads the editor's fields from a urlencoded body (extended: false, so names stay flat). */
+export function readServiceForm(body: unknown): ServiceFormValues {
+  const b = bodyOf(body);
+  const hours = readHourRows(b);
   const overrides: OverrideValues[] = [];
   for (let i = 0; i < MAX_OVERRIDE_ROWS; i++) {
     if (b[`overrides[${i}][date]`] === undefined) continue;
@@ -145,6 +193,7 @@ export function readServiceForm(body: unknown): ServiceFormValues {
     dailyCap: text(b, 'daily_cap'),
     active: checked(b, 'active'),
     fields,
+    ownHours: checked(b, 'own_hours'),
     hours,
     overrides,
     extras,
@@ -191,8 +240,11 @@ const TEXT_LIMITS = { title: 120, description: 4000, location: 300 } as const;
 /** The editor's length limits, checked here and given to the template's `maxlength`. */
 export const SERVICE_LIMITS = { ...TEXT_LIMITS, slug: SLUG_MAX, ...EXTRA_LIMITS } as const;
 
-/** Checks the values; a draft when they are good, else per-field errors (ids of the inputs). */
-export function checkServiceForm(v: ServiceFormValues, timeZone: string): Result<ServiceDraft, readonly FieldError[]> {
+/**
+ * Checks the values; a draft when they are good, else per-field errors (ids of the inputs).
+ * `schedule` is the staff member's, which the service follows unless it has its own hours.
+ */
+export function checkServiceForm(v: ServiceFormValues, timeZone: string, schedule: WeeklySchedule): Result<ServiceDraft, readonly FieldError[]> {
   const errors: FieldError[] = [];
   if (v.title === '') errors.push({ field: 'title', key: 'admin:errors.required' });
   for (const [k, max] of Object.entries(TEXT_LIMITS)) {
@@ -203,8 +255,8 @@ export function checkServiceForm(v: ServiceFormValues, timeZone: string): Result
       errors.push({ field: k, key: k === 'description' ? 'admin:errors.control_characters_text' : 'admin:errors.control_characters' });
     }
   }
-  const slug = v.slug.normalize('NFKC').toLowerCase();
-  if (slug === '') errors.push({ field: 'slug', key: 'admin:errors.required' });
+  const slug = v.slug === '' ? slugFromTitle(v.title) : v.slug.normalize('NFKC').toLowerCase();
+  if (slug === '') errors.push({ field: 'slug', key: v.title === '' ? 'admin:services.errors.slug_needs_title' : 'admin:errors.required' });
   else if (!SLUG_RE.test(slug)) errors.push({ field: 'slug', key: 'admin:services.errors.slug_format' });
   else if (RESERVED_SLUGS.has(slug)) errors.push({ field: 'slug', key: 'admin:services.errors.slug_reserved' });
 
@@ -212,25 +264,11 @@ export function checkServiceForm(v: ServiceFormValues, timeZone: string): Result
   const step = v.step === '' ? duration : int(v.step, 'step', errors, duration);
   const dailyCap = v.dailyCap === '' ? null : int(v.dailyCap, 'daily_cap', errors, 1);
 
-  // Rows → ranges, remembering which row each range came from to point messages at it.
-  const hours = {} as Record<Weekday, TimeRange[]>;
-  const hourRows = {} as Record<Weekday, number[]>;
-  for (const d of DAYS) {
-    hours[d] = [];
-    hourRows[d] = [];
-    v.hours[d].forEach((row, i) => {
-      if (row.from === '' && row.to === '') return;
-      if (row.from === '' || row.to === '') {
-        errors.push({ field: `hours-${d}-${i}-${row.from === '' ? 'from' : 'to'}`, key: 'admin:services.errors.range_incomplete' });
-        return;
-      }
-      hours[d].push([time(row.from), time(row.to)]);
-      hourRows[d].push(i);
-    });
-  }
-  const overrides: { date: string; hours: TimeRange[] }[] = [];
+  // The hour rows are read only when the service has its own hours (else they are the schedule's, shown folded).
+  const { hours, hourRows } = v.ownHours ? checkHourRows(v.hours, errors) : { hours: schedule.hours, hourRows: noRows() };
+  const overrides: { date: string; hours: readonly TimeRange[] }[] = v.ownHours ? [] : [...schedule.overrides];
   const overrideRows: { row: number; ranges: number[] }[] = [];
-  v.overrides.forEach((o, i) => {
+  if (v.ownHours) v.overrides.forEach((o, i) => {
     const used = o.ranges.map((r, j) => ({ r, j })).filter(({ r }) => r.from !== '' || r.to !== '');
     if (o.date === '') {
       if (o.closed || used.length > 0) errors.push({ field: `override-${i}-date`, key: 'admin:errors.required' });
@@ -262,7 +300,7 @@ export function checkServiceForm(v: ServiceFormValues, timeZone: string): Result
     bufferBeforeMinutes: int(v.bufferBefore === '' ? '0' : v.bufferBefore, 'buffer_before', errors, 0),
     bufferAfterMinutes: int(v.bufferAfter === '' ? '0' : v.bufferAfter, 'buffer_after', errors, 0),
     minimumNoticeMinutes: int(v.notice === '' ? '0' : v.notice, 'notice', errors, 0),
-    horizonDays: int(v.horizon, 'horizon', errors, 60),
+    horizonDays: int(v.horizon === '' ? '60' : v.horizon, 'horizon', errors, 60),
     dailyCap,
     hours,
     overrides,
@@ -277,7 +315,13 @@ export function checkServiceForm(v: ServiceFormValues, timeZone: string): Result
   if (!extras.ok) errors.push(...extras.error);
   if (errors.length > 0 || !extras.ok) return err(errors);
   const { phone, ...rest } = extras.value;
-  return ok({ title: v.title, slug, description: v.description, location: v.location, active: v.active, rules, fields: { ...v.fields, phone }, ...rest });
+  return ok({ title: v.title, slug, description: v.description, location: v.location, active: v.active, rules, fields: { ...v.fields, phone }, usesSchedule: !v.ownHours, ...rest });
+}
+
+function noRows(): Record<Weekday, number[]> {
+  const rows = {} as Record<Weekday, number[]>;
+  for (const d of DAYS) rows[d] = [];
+  return rows;
 }
 
 function limitParams(field: string): Record<string, number> {
@@ -286,7 +330,7 @@ function limitParams(field: string): Record<string, number> {
 }
 
 /** Maps the engine's field path ("hours.mon[1].end", "overrides[0].hours[1].start") to an input id. */
-function ruleField(path: string, hourRows: Record<Weekday, number[]>, overrideRows: { row: number; ranges: number[] }[]): string {
+export function ruleField(path: string, hourRows: Record<Weekday, number[]>, overrideRows: { row: number; ranges: number[] }[]): string {
   const simple = RULE_FIELDS[path];
   if (simple) return simple;
   const h = /^hours\.(mon|tue|wed|thu|fri|sat|sun)(?:\[(\d+)\](?:\.(start|end))?)?$/.exec(path);

@@ -1,11 +1,29 @@
 import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { ServiceTable } from './catalog.table.js';
-import { parseFields, parseQuestions, parseReminders, parseRules, type ServiceExtras, type ServiceRow } from './catalog.js';
+import { effectiveRules, parseFields, parseQuestions, parseReminders, parseRules, parseSchedule, type ServiceExtras, type ServiceRow } from './catalog.js';
 
-/** SQL for services. JSON columns are parsed (and validated) here, so callers get typed rows. */
+/**
+ * SQL for services. JSON columns are parsed (and validated) here, so callers get typed rows.
+ * This is the one place where a service that uses its staff member's weekly schedule gets
+ * that schedule's hours and special days in its `rules`: every reader (the booking pages, the
+ * slot JSON, export) sees ordinary, complete ServiceRules.
+ */
 
-function toRow(r: Selectable<ServiceTable>): ServiceRow {
+type JoinedRow = Selectable<ServiceTable> & { schedule_hours: string | null; schedule_overrides: string | null };
+
+/** Services with their staff member's schedule (null columns when they never saved one). */
+function services(db: Db) {
+  return db
+    .selectFrom('services')
+    .leftJoin('schedules', 'schedules.staff_id', 'services.staff_id')
+    .selectAll('services')
+    .select(['schedules.hours as schedule_hours', 'schedules.overrides as schedule_overrides']);
+}
+
+function toRow(r: JoinedRow): ServiceRow {
+  const usesSchedule = r.uses_schedule === 1;
+  const schedule = usesSchedule && r.schedule_hours !== null && r.schedule_overrides !== null ? parseSchedule(r.schedule_hours, r.schedule_overrides) : undefined;
   return {
     id: r.id,
     staffId: r.staff_id,
@@ -13,7 +31,7 @@ function toRow(r: Selectable<ServiceTable>): ServiceRow {
     title: r.title,
     description: r.description,
     location: r.location,
-    rules: parseRules(r.rules),
+    rules: effectiveRules(parseRules(r.rules), usesSchedule, schedule),
     fields: parseFields(r.fields),
     active: r.active === 1,
     questions: parseQuestions(r.questions),
@@ -21,38 +39,41 @@ function toRow(r: Selectable<ServiceTable>): ServiceRow {
     approval: r.approval === 1,
     confirmEmail: r.confirm_email === 1,
     cancelCutoffMinutes: r.cancel_cutoff_minutes,
+    usesSchedule,
   };
 }
 
 /** The active services of one staff member, in their chosen order. */
 export async function listActiveServices(db: Db, staffId: number): Promise<ServiceRow[]> {
-  const rows = await db.selectFrom('services').selectAll().where('staff_id', '=', staffId).where('active', '=', 1).orderBy('position').orderBy('id').execute();
+  const rows = await services(db).where('services.staff_id', '=', staffId).where('services.active', '=', 1).orderBy('services.position').orderBy('services.id').execute();
   return rows.map(toRow);
 }
 
 /** Every service of one staff member, active or hidden (the editor's list). */
 export async function listServices(db: Db, staffId: number): Promise<ServiceRow[]> {
-  const rows = await db.selectFrom('services').selectAll().where('staff_id', '=', staffId).orderBy('position').orderBy('id').execute();
+  const rows = await services(db).where('services.staff_id', '=', staffId).orderBy('services.position').orderBy('services.id').execute();
   return rows.map(toRow);
 }
 
 /** One service of one staff member by slug, active or not (the caller checks `active`). */
 export async function findService(db: Db, staffId: number, slug: string): Promise<ServiceRow | undefined> {
-  const row = await db.selectFrom('services').selectAll().where('staff_id', '=', staffId).where('slug', '=', slug).executeTakeFirst();
+  const row = await services(db).where('services.staff_id', '=', staffId).where('services.slug', '=', slug).executeTakeFirst();
   return row ? toRow(row) : undefined;
 }
 
 /** One service of one staff member by id (another staff member's id finds nothing). */
 export async function findServiceById(db: Db, staffId: number, id: number): Promise<ServiceRow | undefined> {
-  const row = await db.selectFrom('services').selectAll().where('staff_id', '=', staffId).where('id', '=', id).executeTakeFirst();
+  const row = await services(db).where('services.staff_id', '=', staffId).where('services.id', '=', id).executeTakeFirst();
   return row ? toRow(row) : undefined;
 }
 
 /**
- * The fields of a service as stored. The added fields (questions, reminders, …) may be left
- * out: a new service then gets the defaults and an update keeps what is stored.
+ * The fields of a service as stored. The added fields (questions, reminders, …, whether it uses
+ * the staff schedule) may be left out: a new service then gets the defaults (its own hours)
+ * and an update keeps what is stored. With the schedule, `rules` still holds complete hours (a
+ * copy), which the schedule's replace whenever the service is read.
  */
-export type ServiceWrite = Omit<ServiceRow, 'id' | 'staffId' | keyof ServiceExtras> & Partial<ServiceExtras>;
+export type ServiceWrite = Omit<ServiceRow, 'id' | 'staffId' | 'usesSchedule' | keyof ServiceExtras> & Partial<ServiceExtras> & { readonly usesSchedule?: boolean };
 
 function columns(s: ServiceWrite) {
   return {
@@ -68,6 +89,7 @@ function columns(s: ServiceWrite) {
     ...(s.approval === undefined ? {} : { approval: s.approval ? 1 : 0 }),
     ...(s.confirmEmail === undefined ? {} : { confirm_email: s.confirmEmail ? 1 : 0 }),
     ...(s.cancelCutoffMinutes === undefined ? {} : { cancel_cutoff_minutes: s.cancelCutoffMinutes }),
+    ...(s.usesSchedule === undefined ? {} : { uses_schedule: s.usesSchedule ? 1 : 0 }),
   };
 }
 

@@ -42,7 +42,7 @@ export function catalogHandlers(ctx: AppContext) {
   }
 
   function newService(req: Request, res: Response): void {
-    const values = valuesFromService({ title: '', slug: '', description: '', location: '', rules: defaultRules(), fields: defaultFields(), active: true, ...defaultExtras() });
+    const values = valuesFromService({ title: '', slug: '', description: '', location: '', rules: defaultRules(), fields: defaultFields(), active: true, usesSchedule: true, ...defaultExtras() });
     renderEditor(req, res, { id: null, values, errors: NO_ERRORS });
   }
 

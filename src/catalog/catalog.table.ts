@@ -20,6 +20,8 @@ export interface ServiceTable {
   approval: Generated<number>;
   confirm_email: Generated<number>;
   cancel_cutoff_minutes: Generated<number>;
+  /** 1: the hours and special days are the staff member's schedule (`rules` keeps a copy); 0: the service's own. */
+  uses_schedule: Generated<number>;
   position: number;
   created_at: number;
   updated_at: number;

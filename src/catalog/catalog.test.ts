@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { Browser, startTestApp, type TestApp } from '../../scripts/test-support/app.js';
 import { csrfOf, inviteColleague, PASSWORD, setupOwner } from '../accounts/test-helpers.js';
 import { findService, listActiveServices } from './catalog.repo.js';
+import { defaultRules } from './catalog.js';
 import { fromJson } from '../accounts/portable.js';
 import { runCli as cli } from '../../scripts/test-support/cli.js';
 
@@ -23,6 +24,7 @@ function serviceForm(csrf: string, extra: Record<string, string> = {}): Record<s
     notice: '120',
     horizon: '60',
     daily_cap: '',
+    own_hours: '1',
     'hours[mon][0][from]': '09:00',
     'hours[mon][0][to]': '12:00',
     'hours[mon][1][from]': '14:00',
@@ -323,9 +325,11 @@ describe('CLI: user create, export, import', () => {
     assert.match(again.out, /0 service\(s\) created, 1 updated/);
     const exported = await cli(['export', '--user', 'alice'], env);
     assert.equal(exported.code, 0, exported.err);
-    const defaults = { questions: [], reminders: [], approval: false, confirmEmail: false, cancelCutoffMinutes: 0 };
+    const defaults = { questions: [], reminders: [], approval: false, confirmEmail: false, cancelCutoffMinutes: 0, usesSchedule: false };
     const oldService = doc.services[0] as (typeof doc.services)[number];
-    assert.deepEqual(JSON.parse(exported.out), { ...doc, services: [{ ...oldService, fields: { ...oldService.fields, phone: 'required' }, ...defaults }] }, 'a document without the added fields gets their defaults');
+    // The account never set a weekly schedule: export writes the one it has (the default hours).
+    const schedule = { hours: defaultRules().hours, overrides: [] };
+    assert.deepEqual(JSON.parse(exported.out), { ...doc, services: [{ ...oldService, fields: { ...oldService.fields, phone: 'required' }, ...defaults }], schedule }, 'a document without the added fields gets their defaults');
     assert.ok(fromJson(exported.out).ok);
 
     // The added fields round-trip as written.
@@ -343,8 +347,10 @@ describe('CLI: user create, export, import', () => {
           approval: true,
           confirmEmail: true,
           cancelCutoffMinutes: 720,
+          usesSchedule: false,
         },
       ],
+      schedule,
     };
     writeFileSync(file, JSON.stringify(full));
     assert.equal((await cli(['import', '--user', 'alice', file], env)).code, 0);

@@ -81,6 +81,14 @@ export interface ServiceRow {
   readonly approval: boolean;
   readonly confirmEmail: boolean;
   readonly cancelCutoffMinutes: number;
+  /** The hours and special days in `rules` come from the staff member's weekly schedule. */
+  readonly usesSchedule: boolean;
+}
+
+/** A staff member's weekly hours and special days, which services reuse (issue 15). */
+export interface WeeklySchedule {
+  readonly hours: ServiceRules['hours'];
+  readonly overrides: ServiceRules['overrides'];
 }
 
 const TIME = /^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/;
@@ -93,6 +101,12 @@ export const hoursSchema = z
   .strict();
 
 export const overrideSchema = z.object({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), hours: rangesSchema }).strict();
+
+/** The most special days a schedule (or a service) holds. */
+export const MAX_OVERRIDES = 500;
+
+/** A weekly schedule as stored and as written in `creneau/1` (`schedule`). */
+export const scheduleSchema = z.object({ hours: hoursSchema, overrides: z.array(overrideSchema).max(MAX_OVERRIDES) }).strict();
 
 const minutes = z.number().int().min(0).max(365 * 1440);
 
@@ -107,7 +121,7 @@ export const rulesSchema = z
     horizonDays: z.number().int().min(0).max(3650),
     dailyCap: z.number().int().min(0).max(100000).nullable(),
     hours: hoursSchema,
-    overrides: z.array(overrideSchema).max(500),
+    overrides: z.array(overrideSchema).max(MAX_OVERRIDES),
   })
   .strict();
 
@@ -195,6 +209,30 @@ export function defaultRules(): ServiceRules {
     hours: { mon: work, tue: work, wed: work, thu: work, fri: work, sat: [], sun: [] },
     overrides: [],
   };
+}
+
+/** The schedule of a staff member who never set one: the hours of defaultRules, no special day. */
+export function defaultSchedule(): WeeklySchedule {
+  const { hours, overrides } = defaultRules();
+  return { hours, overrides };
+}
+
+/** Parses the `hours` and `overrides` columns of a schedule; throws on a shape the product never writes. */
+export function parseSchedule(hours: string, overrides: string): WeeklySchedule {
+  return scheduleSchema.parse({ hours: JSON.parse(hours), overrides: JSON.parse(overrides) });
+}
+
+/** The rules a service follows: its own, or its timing with the staff member's hours and special days. */
+export function effectiveRules(rules: ServiceRules, usesSchedule: boolean, schedule: WeeklySchedule | undefined): ServiceRules {
+  if (!usesSchedule) return rules;
+  const s = schedule ?? defaultSchedule();
+  return { ...rules, hours: s.hours, overrides: s.overrides };
+}
+
+/** Whether two sets of hours and special days say the same thing (import checks a file with them). */
+export function sameHours(a: WeeklySchedule, b: WeeklySchedule): boolean {
+  const key = (s: WeeklySchedule) => JSON.stringify([DAYS.map((d) => s.hours[d]), [...s.overrides].sort((x, y) => (x.date < y.date ? -1 : 1))]);
+  return key(a) === key(b);
 }
 
 /** The client fields of a new service: the phone (required, as before it could be chosen) and the note, optional. */

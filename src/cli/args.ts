@@ -1,15 +1,12 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ok } from '../lib/result.js';
+import { fail } from './outcome.js';
 
-/** A usage error: printed with the command's help, exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-/** Parses a command's arguments strictly; unknown options are a usage error. */
+/** Parses a command's arguments strictly; an unknown option is a usage failure (exit 2, with the help). */
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: T, allowPositionals = false) {
   try {
-    return parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
+    return ok(parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true }));
+  } catch (e) {
+    return fail('usage', (e as Error).message);
   }
 }

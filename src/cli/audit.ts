@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { boot } from '../boot.js';
+import { tryBoot } from '../boot.js';
+import { ok } from '../lib/result.js';
 import type { Config } from '../config.js';
 import { KEY_FILE, keyFileTooOpen } from '../crypto/keyring.js';
 import { DB_FILE } from '../db/database.js';
@@ -8,6 +9,7 @@ import { columnsByClass } from '../privacy/inventory.js';
 import { countRows } from '../privacy/privacy.repo.js';
 import { outboundHosts, privacyFacts, schemaDrift } from '../privacy/privacy.service.js';
 import { parse } from './args.js';
+import { done, fail, type CliOutcome } from './outcome.js';
 
 export const help = `Usage: creneau audit [--json]
 
@@ -35,15 +37,13 @@ function modeOf(path: string): string | null {
   return existsSync(path) ? (statSync(path).mode & 0o7777).toString(8).padStart(4, '0') : null;
 }
 
-class CliError extends Error {
-  override name = 'CliError';
-}
-
 /** Builds the whole audit report (also what --json prints). */
 export async function audit(config: Config) {
   const dbPath = join(config.dataDir, DB_FILE);
-  if (!existsSync(dbPath)) throw new CliError(`no database at ${dbPath}; nothing is stored yet (check CRENEAU_DATA_DIR)`);
-  const deps = await boot(config);
+  if (!existsSync(dbPath)) return fail('not-found', `no database at ${dbPath}; nothing is stored yet (check CRENEAU_DATA_DIR)`);
+  const booted = await tryBoot(config);
+  if (!booted.ok) return fail(booted.error.code, booted.error.message);
+  const deps = booted.value;
   try {
     const en = deps.i18n.getFixedT('en');
     const facts = await privacyFacts(config, deps.db);
@@ -110,7 +110,7 @@ export async function audit(config: Config) {
       check('google', 'warn', `${facts.thirdParties.google.connections} Google connection(s) but Google is not configured: those calendars are unavailable`);
     }
     const verdict: Status = checks.some((c) => c.status === 'fail') ? 'fail' : checks.some((c) => c.status === 'warn') ? 'warn' : 'ok';
-    return {
+    return ok({
       format: 'creneau-audit/1',
       verdict,
       checks,
@@ -122,13 +122,13 @@ export async function audit(config: Config) {
       reminderScan: { enabled: config.smtp !== null, intervalSeconds: config.reminderIntervalMs / 1000, recordedOn: 'the calendar event (X-CRENEAU-REMINDED / Google private property)' },
       thirdParties: { google: facts.thirdParties.google, smtpHost: facts.thirdParties.smtpHost, caldavHosts: facts.thirdParties.caldavHosts, oidcHost: facts.thirdParties.oidcHost },
       files: { dataDir: { path: config.dataDir, mode: dirMode }, database: dbFiles, key },
-    };
+    });
   } finally {
     await deps.db.destroy();
   }
 }
 
-type Report = Awaited<ReturnType<typeof audit>>;
+type Report = Extract<Awaited<ReturnType<typeof audit>>, { ok: true }>['value'];
 
 const MARK: Record<Status, string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' };
 
@@ -161,13 +161,17 @@ function text(r: Report): string {
 }
 
 /** `creneau audit [--json]`: exit 1 when a check fails. */
-export async function run(argv: readonly string[], config: Config): Promise<number> {
-  const { values } = parse(argv, { json: { type: 'boolean' } });
+export async function run(argv: readonly string[], config: Config): Promise<CliOutcome> {
+  const parsed = parse(argv, { json: { type: 'boolean' } });
+  if (!parsed.ok) return parsed;
+  const { values } = parsed.value;
   if (values.help) {
     console.log(help);
-    return 0;
+    return done;
   }
-  const report = await audit(config);
+  const audited = await audit(config);
+  if (!audited.ok) return audited;
+  const report = audited.value;
   process.stdout.write(`${values.json ? JSON.stringify(report, null, 2) : text(report)}\n`);
-  return report.verdict === 'fail' ? 1 : 0;
+  return report.verdict === 'fail' ? fail('check-failed') : done;
 }

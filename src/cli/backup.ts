@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { boot } from '../boot.js';
+import { tryBoot } from '../boot.js';
 import type { Config } from '../config.js';
-import { parse, UsageError } from './args.js';
+import { parse } from './args.js';
+import { done, fail, type CliOutcome } from './outcome.js';
 
 export const help = `Usage: creneau backup FILE
 
@@ -11,22 +12,26 @@ Writes a consistent copy of the SQLite database to FILE while the server may kee
 it: the calendar credentials in the copy are sealed under that key.`;
 
 /** SQLite online backup to a new file. */
-export async function run(argv: readonly string[], config: Config): Promise<number> {
-  const { values, positionals } = parse(argv, {}, true);
+export async function run(argv: readonly string[], config: Config): Promise<CliOutcome> {
+  const parsed = parse(argv, {}, true);
+  if (!parsed.ok) return parsed;
+  const { values, positionals } = parsed.value;
   if (values.help) {
     console.log(help);
-    return 0;
+    return done;
   }
   const [file, ...rest] = positionals;
-  if (!file || rest.length > 0) throw new UsageError('backup takes exactly one FILE');
+  if (!file || rest.length > 0) return fail('usage', 'backup takes exactly one FILE');
   const target = resolve(file);
-  if (existsSync(target)) throw new UsageError(`${target} already exists; choose a new file name`);
-  const deps = await boot(config);
+  if (existsSync(target)) return fail('usage', `${target} already exists; choose a new file name`);
+  const booted = await tryBoot(config);
+  if (!booted.ok) return fail(booted.error.code, booted.error.message);
+  const deps = booted.value;
   try {
     await deps.sqlite.backup(target);
   } finally {
     await deps.db.destroy();
   }
   console.log(`backup written to ${target}`);
-  return 0;
+  return done;
 }

@@ -1,10 +1,11 @@
 import { normalizeUsername } from '../accounts/accounts.js';
 import { findStaffByUsername } from '../accounts/accounts.repo.js';
-import { boot } from '../boot.js';
+import { tryBoot } from '../boot.js';
 import { exportAccount } from '../accounts/portability.js';
 import { toJson } from '../accounts/portable.js';
 import type { Config } from '../config.js';
-import { parse, UsageError } from './args.js';
+import { parse } from './args.js';
+import { done, fail, type CliOutcome } from './outcome.js';
 
 export const help = `Usage: creneau export --user U
 
@@ -13,23 +14,24 @@ contains a password or calendar credentials. Redirect it to a file:
   creneau export --user alice > alice.json`;
 
 /** Exports one staff member in the creneau/1 format. */
-export async function run(argv: readonly string[], config: Config): Promise<number> {
-  const { values } = parse(argv, { user: { type: 'string' } });
+export async function run(argv: readonly string[], config: Config): Promise<CliOutcome> {
+  const parsed = parse(argv, { user: { type: 'string' } });
+  if (!parsed.ok) return parsed;
+  const { values } = parsed.value;
   if (values.help) {
     console.log(help);
-    return 0;
+    return done;
   }
-  if (!values.user) throw new UsageError('--user is required');
-  const deps = await boot(config);
+  if (!values.user) return fail('usage', '--user is required');
+  const booted = await tryBoot(config);
+  if (!booted.ok) return fail(booted.error.code, booted.error.message);
+  const deps = booted.value;
   try {
     const staff = await findStaffByUsername(deps.db, normalizeUsername(values.user));
     const doc = staff ? await exportAccount(deps.db, staff.id) : undefined;
-    if (!doc) {
-      console.error(`creneau export: no staff member is called "${values.user}"`);
-      return 1;
-    }
+    if (!doc) return fail('not-found', `no staff member is called "${values.user}"`);
     process.stdout.write(toJson(doc));
-    return 0;
+    return done;
   } finally {
     await deps.db.destroy();
   }

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { Config } from '../config.js';
 import { parse } from './args.js';
+import { done, fail, type CliOutcome } from './outcome.js';
 
 export const help = `Usage: creneau healthcheck [--timeout SECONDS]
 
@@ -17,26 +18,24 @@ export function healthUrl(config: Pick<Config, 'host' | 'port'>): string {
 }
 
 /** GET /healthz on the local server; exit 0 only for a 200 {"status":"ok"}. */
-export async function run(argv: readonly string[], config: Config): Promise<number> {
-  const { values } = parse(argv, { timeout: { type: 'string' } });
+export async function run(argv: readonly string[], config: Config): Promise<CliOutcome> {
+  const parsed = parse(argv, { timeout: { type: 'string' } });
+  if (!parsed.ok) return parsed;
+  const { values } = parsed.value;
   if (values.help) {
     console.log(help);
-    return 0;
+    return done;
   }
   const seconds = Number(values.timeout ?? '5');
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    console.error('creneau healthcheck: --timeout must be a positive number of seconds');
-    return 2;
-  }
+  if (!Number.isFinite(seconds) || seconds <= 0) return fail('usage', '--timeout must be a positive number of seconds');
   const url = healthUrl(config);
+  const signal = AbortSignal.timeout(seconds * 1000);
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(seconds * 1000), redirect: 'manual' });
+    const res = await fetch(url, { signal, redirect: 'manual' });
     const body = (await res.json().catch(() => null)) as { status?: unknown } | null;
-    if (res.status === 200 && body?.status === 'ok') return 0;
-    console.error(`creneau healthcheck: ${url} answered ${res.status}`);
-  } catch (err) {
-    const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${seconds} s` : 'not reachable';
-    console.error(`creneau healthcheck: ${url} ${reason}`);
+    if (res.status === 200 && body?.status === 'ok') return done;
+    return fail('unreachable', `${url} answered ${res.status}`);
+  } catch {
+    return fail('unreachable', `${url} ${signal.aborted ? `no answer within ${seconds} s` : 'not reachable'}`);
   }
-  return 1;
 }

@@ -1,9 +1,10 @@
 import type { Config } from '../config.js';
+import type { CliOutcome } from './outcome.js';
 
-/** A CLI command: its help text and what it does; returns the exit code. */
+/** A CLI command: its help text and what it does; expected failures are outcomes, not exceptions. */
 export interface Command {
   readonly help: string;
-  run(argv: readonly string[], config: Config): Promise<number>;
+  run(argv: readonly string[], config: Config): Promise<CliOutcome>;
 }
 
 /**
@@ -34,4 +35,8 @@ Commands:
   backup FILE                consistent online copy of the database
   healthcheck                exit 0 when the local server answers /healthz
 
-Run "creneau <command> --help" for a command's options.`;
+Run "creneau <command> --help" for a command's options.
+
+Exit status: 0 done; 1 refused, with the reason on stderr (bad input, name taken, not found,
+database or key refused, server unreachable, audit check failed); 2 bad arguments;
+70 an unexpected error (a bug: please report it).`;

@@ -1,8 +1,11 @@
-import { boot } from '../boot.js';
+import { existsSync } from 'node:fs';
+import { tryBoot } from '../boot.js';
 import type { Config } from '../config.js';
 import { rotateKey } from '../crypto/key.service.js';
-import { generateMasterKey, readKeyFile } from '../crypto/keyring.js';
-import { parse, UsageError } from './args.js';
+import { generateMasterKey, KeyError, readKeyFile } from '../crypto/keyring.js';
+import { SealError } from '../crypto/seal.js';
+import { parse } from './args.js';
+import { done, fail, type CliOutcome } from './outcome.js';
 
 export const help = `Usage: creneau rotate-key [--new-key-file FILE]
 
@@ -14,22 +17,41 @@ Stop the server first. Existing booking links stay valid only until the next res
 new key: they are signed with the key too.`;
 
 /** Re-seals every secret under a new key. */
-export async function run(argv: readonly string[], config: Config): Promise<number> {
-  const { values } = parse(argv, { 'new-key-file': { type: 'string' } });
+export async function run(argv: readonly string[], config: Config): Promise<CliOutcome> {
+  const parsed = parse(argv, { 'new-key-file': { type: 'string' } });
+  if (!parsed.ok) return parsed;
+  const { values } = parsed.value;
   if (values.help) {
     console.log(help);
-    return 0;
+    return done;
   }
   const fromEnv = config.secretKeySource !== 'generated';
   const newKeyFile = values['new-key-file'];
-  if (fromEnv && !newKeyFile) throw new UsageError('the key comes from CRENEAU_SECRET_KEY: pass the new key with --new-key-file FILE');
-  const newKey = newKeyFile ? readKeyFile(newKeyFile) : generateMasterKey();
-  const deps = await boot(config);
+  if (fromEnv && !newKeyFile) return fail('usage', 'the key comes from CRENEAU_SECRET_KEY: pass the new key with --new-key-file FILE');
+  let newKey: Buffer;
+  if (newKeyFile) {
+    if (!existsSync(newKeyFile)) return fail('unreadable-file', `cannot read ${newKeyFile}`);
+    try {
+      newKey = readKeyFile(newKeyFile);
+    } catch (e) {
+      if (e instanceof KeyError) return fail('key', e.message);
+      return fail('unreadable-file', `cannot read ${newKeyFile}`);
+    }
+  } else {
+    newKey = generateMasterKey();
+  }
+  const booted = await tryBoot(config);
+  if (!booted.ok) return fail(booted.error.code, booted.error.message);
+  const deps = booted.value;
   try {
     const next = await rotateKey(deps.db, config.dataDir, deps.keyring, newKey, !fromEnv);
     console.log(`secrets re-sealed under key ${next.keyId}${fromEnv ? '; now set CRENEAU_SECRET_KEY to the new key before restarting' : ''}`);
+    return done;
+  } catch (e) {
+    // Nothing was re-sealed: the transaction rolled back (a secret that does not open under the current key).
+    if (e instanceof KeyError || e instanceof SealError) return fail('key', `${e.message}; nothing was re-sealed`);
+    throw e;
   } finally {
     await deps.db.destroy();
   }
-  return 0;
 }

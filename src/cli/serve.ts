@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { createApp } from '../app.js';
-import { boot } from '../boot.js';
+import { tryBoot } from '../boot.js';
 import type { Config } from '../config.js';
 import { parse } from './args.js';
+import { done, fail, type CliOutcome } from './outcome.js';
 import { ownerExists } from '../accounts/accounts.repo.js';
 import { setupUrl } from '../accounts/setup-token.js';
 import { ReminderScan } from '../reminders/reminder.service.js';
@@ -13,14 +14,17 @@ Runs the web server (the default command). Configuration comes from the environm
 see the README's configuration table.`;
 
 /** Starts the server and stops it gracefully on SIGTERM/SIGINT. */
-export async function run(argv: readonly string[], config: Config): Promise<number> {
-  const { values } = parse(argv, {});
-  if (values.help) {
+export async function run(argv: readonly string[], config: Config): Promise<CliOutcome> {
+  const parsed = parse(argv, {});
+  if (!parsed.ok) return parsed;
+  if (parsed.value.values.help) {
     console.log(help);
-    return 0;
+    return done;
   }
-  const deps = await boot(config);
-  const { handler, ctx } = createApp(deps);
+  const booted = await tryBoot(config);
+  if (!booted.ok) return fail(booted.error.code, booted.error.message);
+  const deps = booted.value;
+  const { handler } = createApp(deps);
   const server: Server = await new Promise((resolve, reject) => {
     const s = createServer(handler).listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
@@ -32,7 +36,7 @@ export async function run(argv: readonly string[], config: Config): Promise<numb
   const port = typeof address === 'object' && address ? address.port : config.port;
   for (const warning of config.warnings) deps.log.startup(`warning ${warning}`);
   // Reminders are scanned beside the server (every CRENEAU_REMINDER_INTERVAL_SECONDS) and stop with it.
-  const reminders = new ReminderScan(deps, { businessName: () => ctx.instanceName });
+  const reminders = new ReminderScan(deps);
   reminders.start();
   // The start-up line is printed in every log mode, so the first-run link is always reachable.
   const firstRun = (await ownerExists(deps.db)) ? '' : `; first run: open ${setupUrl(config, deps.setupToken)} to create the owner account`;
@@ -46,7 +50,7 @@ export async function run(argv: readonly string[], config: Config): Promise<numb
         void reminders
           .stop()
           .then(() => deps.db.destroy())
-          .then(() => resolve(0));
+          .then(() => resolve(done));
       });
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 5000).unref();

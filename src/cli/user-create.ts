@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { normalizeEmail, normalizeUsername } from '../accounts/accounts.js';
 import { createAccount } from '../accounts/accounts.service.js';
 import { generatePassword } from '../accounts/password.js';
-import { boot } from '../boot.js';
+import { tryBoot } from '../boot.js';
 import type { Config } from '../config.js';
-import { parse, UsageError } from './args.js';
+import { parse } from './args.js';
+import { done, fail, type CliOutcome } from './outcome.js';
 
 export const help = `Usage: creneau user create --username U --email E [options]
 
@@ -28,9 +29,12 @@ const OPTION_OF: Readonly<Record<string, string>> = {
   password_confirm: '--password-file',
 };
 
+/** The refusals that mean "already there" rather than "not valid". */
+const TAKEN_KEYS: ReadonlySet<string> = new Set(['admin:errors.username_taken', 'admin:errors.email_taken', 'admin:errors.owner_exists']);
+
 /** Creates a staff account from the command line. */
-export async function run(argv: readonly string[], config: Config): Promise<number> {
-  const { values } = parse(argv, {
+export async function run(argv: readonly string[], config: Config): Promise<CliOutcome> {
+  const parsed = parse(argv, {
     username: { type: 'string' },
     email: { type: 'string' },
     'password-file': { type: 'string' },
@@ -39,25 +43,28 @@ export async function run(argv: readonly string[], config: Config): Promise<numb
     'time-zone': { type: 'string' },
     locale: { type: 'string' },
   });
+  if (!parsed.ok) return parsed;
+  const { values } = parsed.value;
   if (values.help) {
     console.log(help);
-    return 0;
+    return done;
   }
-  if (!values.username) throw new UsageError('--username is required');
-  if (!values.email) throw new UsageError('--email is required');
+  if (!values.username) return fail('usage', '--username is required');
+  if (!values.email) return fail('usage', '--email is required');
   let password: string;
   const file = values['password-file'];
   if (file) {
     try {
       password = (readFileSync(file, 'utf8').split(/\r?\n/)[0] ?? '');
     } catch {
-      console.error(`creneau user create: cannot read ${file}`);
-      return 1;
+      return fail('unreadable-file', `cannot read ${file}`);
     }
   } else {
     password = generatePassword();
   }
-  const deps = await boot(config);
+  const booted = await tryBoot(config);
+  if (!booted.ok) return fail(booted.error.code, booted.error.message);
+  const deps = booted.value;
   try {
     const username = normalizeUsername(values.username);
     const result = await createAccount(deps, {
@@ -76,12 +83,12 @@ export async function run(argv: readonly string[], config: Config): Promise<numb
     });
     if (!result.ok) {
       const t = deps.i18n.getFixedT('en');
-      for (const e of result.error) console.error(`creneau user create: ${OPTION_OF[e.field] ?? e.field}: ${t(e.key, e.params ?? {})}`);
-      return 1;
+      const lines = result.error.map((e) => `${OPTION_OF[e.field] ?? e.field}: ${t(e.key, e.params ?? {})}`);
+      return fail(result.error.some((e) => TAKEN_KEYS.has(e.key)) ? 'exists' : 'invalid', ...lines);
     }
     console.log(`created ${values.owner ? 'owner' : 'staff member'} ${username}`);
     if (!file) console.log(`password: ${password}\n(shown once: keep it somewhere safe or change it in /admin/profile)`);
-    return 0;
+    return done;
   } finally {
     await deps.db.destroy();
   }

@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { PasskeyTable, RememberTokenTable, SessionTable, StaffTable } from '../accounts/accounts.table.js';
 import type { InvitationTable } from '../accounts/invitations.table.js';
 import type { ServiceTable } from '../catalog/catalog.table.js';
+import type { ScheduleTable } from '../catalog/schedule.table.js';
 import type { CalendarConnectionTable } from '../calendars/connection.table.js';
 import type { KeyCanaryTable } from '../crypto/key.table.js';
 import type { SettingTable } from '../privacy/privacy.table.js';
@@ -13,6 +14,7 @@ import type { SettingTable } from '../privacy/privacy.table.js';
 export interface Database {
   staff: StaffTable;
   services: ServiceTable;
+  schedules: ScheduleTable;
   calendar_connections: CalendarConnectionTable;
   sessions: SessionTable;
   remember_tokens: RememberTokenTable;

@@ -4,12 +4,14 @@ import { DatabaseError } from './database.js';
 import * as m001 from './migrations/001-initial.js';
 import * as m002 from './migrations/002-sign-in.js';
 import * as m003 from './migrations/003-service-fields.js';
+import * as m004 from './migrations/004-staff-schedule.js';
 
 /** Every migration, in order. A static list (not a folder scan) so the single binary carries them. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-initial': m001,
   '002-sign-in': m002,
   '003-service-fields': m003,
+  '004-staff-schedule': m004,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };

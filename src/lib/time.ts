@@ -154,9 +154,28 @@ export function formatDate(ms: number, tz: string, lang: string): string {
   return format(ms, tz, lang, 'date', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 }
 
-/** "09:30" in the visitor's language. */
-export function formatTime(ms: number, tz: string, lang: string): string {
-  return format(ms, tz, lang, 'time', { hour: 'numeric', minute: '2-digit' });
+/** A 12- or 24-hour clock, as the visitor chose (`?hc=`); absent = the language's habit. */
+export type HourCycle = '12' | '24';
+
+/** The `?hc=` value, when it is one. */
+export function hourCycleOf(v: unknown): HourCycle | undefined {
+  return v === '12' || v === '24' ? v : undefined;
+}
+
+/** "09:30" (or "9:30 AM") in the visitor's language and clock. */
+export function formatTime(ms: number, tz: string, lang: string, hc?: HourCycle): string {
+  if (!hc) return format(ms, tz, lang, 'time', { hour: 'numeric', minute: '2-digit' });
+  return format(ms, tz, lang, `time${hc}`, { hour: 'numeric', minute: '2-digit', hourCycle: hc === '24' ? 'h23' : 'h12' });
+}
+
+/** The place a zone is named after: "New York" for America/New_York, "Buenos Aires" for America/Argentina/Buenos_Aires. */
+export function zoneCity(tz: string): string {
+  return (tz.split('/').pop() ?? tz).replace(/_/g, ' ');
+}
+
+/** "New York — 09:14": a zone as people know it, with its time now. */
+export function friendlyZone(tz: string, now: number, lang: string, hc?: HourCycle): string {
+  return `${zoneCity(tz)} — ${formatTime(now, tz, lang, hc)}`;
 }
 
 /** Short weekday, day and month for the day picker: "Tue", "1", "Dec". */
@@ -209,4 +228,73 @@ export function zoneLabel(tz: string, at: number): string {
   const iso = isoIn(at, tz);
   const o = iso.endsWith('Z') ? '+00:00' : iso.slice(-6);
   return `${tz.replace(/_/g, ' ')} (UTC${o})`;
+}
+
+const SPAN = 6 * 3_600_000;
+/** Instants Date can hold (±100,000,000 days around 1970); Intl and luxon have no offset beyond. */
+const LAST_INSTANT = 8.64e15;
+/** Spans remembered per zone before its memo starts over (about 1 MB; a calendar touches a few hundred). */
+const MAX_SPANS = 20_000;
+
+/**
+ * A span of six hours: one offset, or an offset `before` up to the instant `at` (a whole
+ * second) and `after` from then on; `null` when a third offset shows up inside it (never seen
+ * in the zone database: such a span is asked of Intl at every call rather than guessed).
+ */
+type Span = number | { readonly at: number; readonly before: number; readonly after: number } | null;
+
+/**
+ * `zoneOffset` for one zone, memoised: UTC offset in ms at an instant, NaN when the instant or its
+ * local time is outside what Date can hold, null for a zone Intl does not know. Zone rules change the offset at most once in any
+ * six hours, so each six-hour span (UTC-aligned) is sampled at both ends, and a span whose ends
+ * differ has its change found to the second by bisection (offsets change on whole seconds). The
+ * calendar reader asks for an offset several times per occurrence: this costs a map look-up
+ * where an Intl call costs microseconds, with the same answers.
+ */
+export function zoneOffsetMemo(tz: string): ((instant: number) => number) | null {
+  if (zoneOffset(tz, 0) === null) return null;
+  const exact = (t: number): number => zoneOffset(tz, t) as number;
+  const edges = new Map<number, number>();
+  const spans = new Map<number, Span>();
+  const edge = (k: number): number => {
+    let o = edges.get(k);
+    if (o === undefined) {
+      o = exact(k * SPAN);
+      edges.set(k, o);
+    }
+    return o;
+  };
+  const fill = (k: number): Span => {
+    const before = edge(k);
+    const after = edge(k + 1);
+    if (before === after) return before;
+    let lo = k * SPAN;
+    let hi = lo + SPAN;
+    while (hi - lo > 1000) {
+      const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+      const o = exact(mid);
+      if (o === before) lo = mid;
+      else if (o === after) hi = mid;
+      else return null;
+    }
+    return { at: hi, before, after };
+  };
+  return (instant) => {
+    if (!(instant >= -LAST_INSTANT && instant <= LAST_INSTANT)) return NaN;
+    const k = Math.floor(instant / SPAN);
+    let s = spans.get(k);
+    // The last span's far end is past what Date holds: asked of Intl each time.
+    if (s === undefined && (k + 1) * SPAN > LAST_INSTANT) s = null;
+    else if (s === undefined) {
+      if (spans.size >= MAX_SPANS) {
+        spans.clear();
+        edges.clear();
+      }
+      s = fill(k);
+      spans.set(k, s);
+    }
+    const o = typeof s === 'number' ? s : s === null ? exact(instant) : instant < s.at ? s.before : s.after;
+    // A local time Date cannot hold has no offset either (as luxon answers).
+    return Math.abs(instant + o) <= LAST_INSTANT ? o : NaN;
+  };
 }

@@ -22,13 +22,14 @@ function linkify(line: string): string {
   return out + escape(line.slice(last));
 }
 
-/** A complete, minimal HTML document for the given plain text. */
-export function htmlFromText(text: string): string {
+/** A complete, minimal HTML document for the given plain text, under the business's name when given. */
+export function htmlFromText(text: string, heading: string | null = null): string {
   const paragraphs = text
     .replace(/\r\n?/g, '\n')
     .split(/\n{2,}/)
     .map((p) => p.trim())
     .filter((p) => p.length > 0)
     .map((p) => `<p>${p.split('\n').map(linkify).join('<br>\n')}</p>`);
-  return `<!doctype html>\n<html><head><meta charset="utf-8"></head><body style="font-family:sans-serif;line-height:1.5">\n${paragraphs.join('\n')}\n</body></html>\n`;
+  const title = heading === null ? '' : `<p style="font-size:1.25em;font-weight:bold">${escape(heading)}</p>\n`;
+  return `<!doctype html>\n<html><head><meta charset="utf-8"></head><body style="font-family:sans-serif;line-height:1.5">\n${title}${paragraphs.join('\n')}\n</body></html>\n`;
 }

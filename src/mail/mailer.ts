@@ -42,6 +42,16 @@ class MailGivenUp extends Error {
 export interface MailerOptions {
   readonly log: Logger;
   readonly retryDelaysMs?: readonly number[];
+  /**
+   * The business's name as the owner set it (null when unset), asked for each message: it becomes
+   * the From display name (the address stays CRENEAU_MAIL_FROM's) and the HTML part's heading.
+   */
+  readonly senderName?: () => string | null;
+}
+
+/** The address of CRENEAU_MAIL_FROM, written either `address` or `Name <address>`. */
+export function fromAddress(from: string): string {
+  return from.replace(/^.*<(.*)>\s*$/, '$1').trim();
 }
 
 /** The SMTP mailer from CRENEAU_SMTP_URL, or null when mail is not configured. */
@@ -56,6 +66,7 @@ export function createMailer(config: Config, opts: MailerOptions): Mailer | null
   transport.set('logger', false);
   // Message-IDs name the business's own domain (the public URL's host), never the SMTP relay's.
   const domain = config.baseUrl.hostname;
+  const address = fromAddress(config.smtp.from);
   let waiting = 0;
 
   const attempt = async (message: SendMailOptions): Promise<'sent' | 'passing' | 'permanent'> => {
@@ -89,12 +100,15 @@ export function createMailer(config: Config, opts: MailerOptions): Mailer | null
   return {
     pending: () => waiting,
     send: async (mail) => {
+      const sender = opts.senderName?.() ?? null;
       const message: SendMailOptions = {
+        // nodemailer quotes or encodes the name; the form refused control characters in it.
+        ...(sender !== null ? { from: { name: sender, address } } : {}),
         to: { name: mail.to.name, address: mail.to.address },
         ...(mail.replyTo ? { replyTo: { name: mail.replyTo.name, address: mail.replyTo.address } } : {}),
         subject: mail.subject,
         text: mail.text,
-        html: mail.html ?? htmlFromText(mail.text),
+        html: mail.html ?? htmlFromText(mail.text, sender),
         ...(mail.calendar ? { icalEvent: { method: mail.calendar.method, filename: 'invite.ics', content: mail.calendar.content } } : {}),
         messageId: `<${randomBytes(16).toString('hex')}@${domain}>`,
         // RFC 3834: no auto-replies (vacation notices) back to a machine.

@@ -65,7 +65,14 @@ export const INVENTORY: readonly TableEntry[] = Object.freeze([
     approval: 'configuration',
     confirm_email: 'configuration',
     cancel_cutoff_minutes: 'configuration',
+    uses_schedule: 'configuration',
     created_at: 'technical',
+    updated_at: 'technical',
+  }),
+  t('schedules', 'contract', {
+    staff_id: 'technical',
+    hours: 'configuration',
+    overrides: 'configuration',
     updated_at: 'technical',
   }),
   t('calendar_connections', 'contract', {

@@ -1,4 +1,6 @@
 import { EMAIL_RE } from '../accounts/accounts.js';
+import { hasLineControl } from '../lib/text.js';
+import { contrastRatio, HEX_COLOUR, MIN_CONTRAST, readableUnderWhiteText } from '../web/colour.js';
 import { bodyOf, text, type FieldError } from '../web/forms.js';
 
 /**
@@ -47,5 +49,40 @@ export function controllerErrors(f: ControllerInput): FieldError[] {
   else if (f.contact !== '' && contactHref(f.contact) === null) errors.push({ field: 'controller_contact', key: 'admin:settings.errors.contact_format' });
   if (f.name === '' && f.contact !== '') errors.push({ field: 'controller_name', key: 'admin:settings.errors.both_required' });
   if (f.contact === '' && f.name !== '') errors.push({ field: 'controller_contact', key: 'admin:settings.errors.both_required' });
+  return errors;
+}
+
+// ---- The brand: the business's name and accent colour (the logo is an upload of its own) ----
+
+export const BRAND_LIMITS = { name: 80 } as const;
+
+export interface BrandInput {
+  /** '' for the default name ("Creneau"). */
+  readonly name: string;
+  /** `#rrggbb` as typed (lower-cased), '' for the built-in colours. */
+  readonly accent: string;
+}
+
+/** Reads the two whitelisted brand fields (trimmed; a colour is lower-cased, its `#` added when left out). */
+export function readBrandForm(body: unknown): BrandInput {
+  const b = bodyOf(body);
+  const accent = text(b, 'brand_accent').toLowerCase();
+  return { name: text(b, 'brand_name'), accent: /^[0-9a-f]{6}$/.test(accent) ? `#${accent}` : accent };
+}
+
+/** Bidi embeddings, overrides and isolates: a name in the header must read as it was typed. */
+const BIDI = /[\u202a-\u202e\u2066-\u2069]/;
+
+/** Every problem with the brand fields. */
+export function brandErrors(f: BrandInput): FieldError[] {
+  const errors: FieldError[] = [];
+  if ([...f.name].length > BRAND_LIMITS.name) errors.push({ field: 'brand_name', key: 'admin:errors.too_long', params: { max: BRAND_LIMITS.name } });
+  else if (hasLineControl(f.name) || BIDI.test(f.name)) errors.push({ field: 'brand_name', key: 'admin:errors.bad_characters' });
+  if (f.accent !== '' && !HEX_COLOUR.test(f.accent)) errors.push({ field: 'brand_accent', key: 'admin:settings.errors.accent_format' });
+  else if (f.accent !== '' && !readableUnderWhiteText(f.accent)) {
+    // Rounded down, so a colour at 4.48:1 never reads "4.5:1" in a refusal.
+    const ratio = Math.floor(contrastRatio(f.accent, '#ffffff') * 100) / 100;
+    errors.push({ field: 'brand_accent', key: 'admin:settings.errors.accent_contrast', params: { ratio: ratio.toFixed(2), min: MIN_CONTRAST } });
+  }
   return errors;
 }

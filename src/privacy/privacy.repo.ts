@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type SQLite from 'better-sqlite3';
 import type { Db } from '../db/database.js';
 
 /** SQL for the privacy page and the audit: the live schema, row counts, the controller. */
@@ -54,4 +55,19 @@ export async function saveSettings(db: Db, values: Readonly<Record<string, strin
 /** Provider and URL of every calendar connection (never the username or the sealed secret). */
 export async function listConnectionTargets(db: Db): Promise<{ provider: 'caldav' | 'google'; url: string | null }[]> {
   return db.selectFrom('calendar_connections').select(['provider', 'url']).orderBy('id').execute();
+}
+
+/**
+ * A synchronous reader of a few instance settings (page rendering is synchronous), on the one
+ * connection the app writes through. Blank values count as unset, like findSetting.
+ */
+export function settingsReader(sqlite: SQLite.Database, keys: readonly string[]): () => ReadonlyMap<string, string> {
+  const statement = sqlite.prepare<string[], { key: string; value: string }>(`select key, value from settings where key in (${keys.map(() => '?').join(', ')})`);
+  return () => new Map(statement.all(...keys).filter((r) => r.value.trim() !== '').map((r) => [r.key, r.value.trim()]));
+}
+
+/** The number of rows this connection has changed since it opened: a write makes it grow. */
+export function changeCounter(sqlite: SQLite.Database): () => number {
+  const statement = sqlite.prepare<[], number>('select total_changes()').pluck();
+  return () => statement.get() as number;
 }

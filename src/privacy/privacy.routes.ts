@@ -1,11 +1,15 @@
 import { urlencoded, type Request, type Response } from 'express';
 import type { LogMode } from '../config.js';
 import { locals, type AppContext } from '../web/context.js';
-import { formErrors, NO_ERRORS, type FormErrors } from '../web/forms.js';
+import { readUpload } from '../accounts/accounts.routes.js';
+import { cleanPicture, PICTURE_ERROR_KEYS, PICTURE_MAX_BYTES, PICTURE_MESSAGE_PARAMS } from '../accounts/picture.js';
+import { AppError, notFound } from '../web/errors.js';
+import { formErrors, NO_ERRORS, type FieldError, type FormErrors } from '../web/forms.js';
+import { csrfMatches } from '../web/guards.js';
 import { render } from '../web/render.js';
 import { columnsByClass } from './inventory.js';
-import { CONTROLLER_LIMITS, readControllerForm, type ControllerInput } from './privacy.form.js';
-import { privacyFacts, readControllerSettings, saveController, type PrivacyFacts } from './privacy.service.js';
+import { BRAND_LIMITS, CONTROLLER_LIMITS, readBrandForm, readControllerForm, type BrandInput, type ControllerInput } from './privacy.form.js';
+import { findLogo, privacyFacts, readBrandSettings, readControllerSettings, saveBrand, saveController, saveLogo, type PrivacyFacts } from './privacy.service.js';
 
 /** The privacy policy, generated per request from the inventory and the live configuration. */
 
@@ -50,7 +54,10 @@ function privacyModel(facts: PrivacyFacts, t: T) {
   };
 }
 
-/** The instance settings form (two fields). */
+/** A versioned brand file (its URL changes with it). */
+const YEAR = 'public, max-age=31536000, immutable';
+
+/** The instance settings forms (two fields each). */
 export const privacyBody = urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 });
 
 /** The handlers of /privacy (not framable, sets no cookie) and of the owner's instance settings that feed it. */
@@ -60,18 +67,86 @@ export function privacyHandlers(ctx: AppContext) {
     render(ctx, req, res, 'privacy/privacy', privacyModel(facts, ctx.i18n.getFixedT(locals(res).lang)));
   }
 
-  const renderSettings = (req: Request, res: Response, values: ControllerInput, errors: FormErrors, status = 200) =>
-    render(ctx, req, res, 'admin/settings', { values, errors, limits: CONTROLLER_LIMITS, done: req.query.done === 'saved' && status === 200 }, status);
+  /** The settings page: the brand form, the logo and the controller form, each with its own values and errors. */
+  interface SettingsPage {
+    controller?: ControllerInput;
+    controllerErrors?: FormErrors;
+    brand?: BrandInput;
+    brandErrors?: FormErrors;
+    logoErrors?: FormErrors;
+    status?: number;
+  }
+  const DONE = ['saved', 'brand', 'logo', 'logo_removed'];
+  const renderSettings = async (req: Request, res: Response, p: SettingsPage = {}) => {
+    const status = p.status ?? 200;
+    const done = typeof req.query.done === 'string' && DONE.includes(req.query.done) && status === 200 ? req.query.done : null;
+    render(ctx, req, res, 'admin/settings', {
+      values: p.controller ?? (await readControllerSettings(ctx.db)),
+      errors: p.controllerErrors ?? NO_ERRORS,
+      limits: CONTROLLER_LIMITS,
+      brand: p.brand ?? (await readBrandSettings(ctx.db)),
+      brandErrors: p.brandErrors ?? NO_ERRORS,
+      brandLimits: BRAND_LIMITS,
+      logoErrors: p.logoErrors ?? NO_ERRORS,
+      done,
+    }, status);
+  };
+  const errorsOf = (res: Response, errors: readonly FieldError[]) => formErrors(ctx.i18n.getFixedT(locals(res).lang), errors);
 
   async function showInstanceSettings(req: Request, res: Response): Promise<void> {
-    renderSettings(req, res, await readControllerSettings(ctx.db), NO_ERRORS);
+    await renderSettings(req, res);
   }
 
   async function saveInstanceSettings(req: Request, res: Response): Promise<void> {
     const values = readControllerForm(req.body);
     const result = await saveController(ctx.db, values);
-    if (!result.ok) return renderSettings(req, res, values, formErrors(ctx.i18n.getFixedT(locals(res).lang), result.error), 422);
+    if (!result.ok) return renderSettings(req, res, { controller: values, controllerErrors: errorsOf(res, result.error), status: 422 });
     res.redirect(303, '/admin/settings?done=saved');
   }
-  return { showPrivacy, showInstanceSettings, saveInstanceSettings };
+
+  async function saveBrandSettings(req: Request, res: Response): Promise<void> {
+    const values = readBrandForm(req.body);
+    const result = await saveBrand(ctx.db, values);
+    if (!result.ok) return renderSettings(req, res, { brand: values, brandErrors: errorsOf(res, result.error), status: 422 });
+    res.redirect(303, '/admin/settings?done=brand');
+  }
+
+  /** The logo goes through the profile picture's checks: type from the bytes, size capped before decoding, re-encoded small. */
+  async function uploadLogo(req: Request, res: Response): Promise<void> {
+    if (Number(req.headers['content-length'] ?? 0) > PICTURE_MAX_BYTES + 64 * 1024) throw new AppError(413, 'admin:errors.picture_too_large', { max: 2 });
+    const upload = await readUpload(req, 'logo');
+    if (!csrfMatches(res, upload.fields.get('_csrf'))) throw new AppError(403, 'admin:errors.csrf');
+    const fail = (key: string, status: number) => renderSettings(req, res, { logoErrors: errorsOf(res, [{ field: 'logo', key, params: PICTURE_MESSAGE_PARAMS }]), status });
+    if (upload.tooLarge) return fail('admin:errors.picture_too_large', 413);
+    if (!upload.file || upload.file.length === 0) return fail('admin:errors.picture_missing', 422);
+    const logo = cleanPicture(upload.file);
+    if (!logo.ok) return fail(PICTURE_ERROR_KEYS[logo.error], 422);
+    await saveLogo(ctx.db, logo.value);
+    res.redirect(303, '/admin/settings?done=logo');
+  }
+
+  async function removeLogo(_req: Request, res: Response): Promise<void> {
+    await saveLogo(ctx.db, null);
+    res.redirect(303, '/admin/settings?done=logo_removed');
+  }
+
+  /** Public and cookie-free: cached for a year when asked for by its current version (the URL changes with the logo). */
+  async function showLogo(req: Request, res: Response): Promise<void> {
+    const logo = await findLogo(ctx.db);
+    if (!logo) throw notFound();
+    res.setHeader('Cache-Control', req.query.v === logo.version ? YEAR : 'no-cache');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.type(logo.type).send(logo.body);
+  }
+
+  /** The accent colour's shades for both colour schemes, as a same-origin style sheet (the CSP allows no inline style). */
+  function showBrandStyle(req: Request, res: Response): void {
+    const style = ctx.brand.current().style;
+    if (!style) throw notFound();
+    res.setHeader('Cache-Control', req.query.v === style.version ? YEAR : 'no-cache');
+    res.type('text/css').send(style.css);
+  }
+
+  return { showPrivacy, showInstanceSettings, saveInstanceSettings, saveBrandSettings, uploadLogo, removeLogo, showLogo, showBrandStyle };
 }

@@ -6,7 +6,9 @@ import { cookieName } from '../web/cookies.js';
 import { COOKIES, INVENTORY, type CookieEntry, type TableEntry } from './inventory.js';
 import { err, ok, type Result } from '../lib/result.js';
 import type { FieldError } from '../web/forms.js';
-import { contactHref, controllerErrors, type ControllerInput } from './privacy.form.js';
+import type { Picture } from '../accounts/picture.js';
+import { BRAND_SETTINGS, versionOf } from './brand.js';
+import { brandErrors, contactHref, controllerErrors, type BrandInput, type ControllerInput } from './privacy.form.js';
 import { findOwnerContact, findSetting, listConnectionTargets, readSchema, saveSettings } from './privacy.repo.js';
 
 /**
@@ -90,6 +92,38 @@ export async function saveController(db: Db, f: ControllerInput): Promise<Result
   const clear = f.name === '' && f.contact === '';
   await saveSettings(db, { [PRIVACY_CONTROLLER_NAME_SETTING]: clear ? null : f.name, [PRIVACY_CONTACT_SETTING]: clear ? null : f.contact });
   return ok(null);
+}
+
+/** The brand fields as stored, for the settings form ('' when unset). */
+export async function readBrandSettings(db: Db): Promise<BrandInput> {
+  return { name: (await findSetting(db, BRAND_SETTINGS.name)) ?? '', accent: (await findSetting(db, BRAND_SETTINGS.accent)) ?? '' };
+}
+
+/**
+ * Validates and stores the business's name and accent colour; an empty field goes back to the
+ * default. The write itself ages the public pages' micro-cache and the brand (total_changes).
+ */
+export async function saveBrand(db: Db, f: BrandInput): Promise<Result<null, readonly FieldError[]>> {
+  const errors = brandErrors(f);
+  if (errors.length > 0) return err(errors);
+  await saveSettings(db, { [BRAND_SETTINGS.name]: f.name === '' ? null : f.name, [BRAND_SETTINGS.accent]: f.accent === '' ? null : f.accent });
+  return ok(null);
+}
+
+/** Stores a logo already cleaned by accounts/picture.ts (or with null, removes it). */
+export async function saveLogo(db: Db, logo: Picture | null): Promise<void> {
+  await saveSettings(db, {
+    [BRAND_SETTINGS.logo]: logo ? logo.body.toString('base64') : null,
+    [BRAND_SETTINGS.logoType]: logo ? logo.type : null,
+    [BRAND_SETTINGS.logoVersion]: logo ? versionOf(logo.body) : null,
+  });
+}
+
+/** The logo's bytes and type, for its route. */
+export async function findLogo(db: Db): Promise<{ type: string; body: Buffer; version: string } | undefined> {
+  const [data, type, version] = await Promise.all([findSetting(db, BRAND_SETTINGS.logo), findSetting(db, BRAND_SETTINGS.logoType), findSetting(db, BRAND_SETTINGS.logoVersion)]);
+  if (data === undefined || version === undefined || (type !== 'image/png' && type !== 'image/jpeg')) return undefined;
+  return { type, body: Buffer.from(data, 'base64'), version };
 }
 
 /** The outside parties configured right now. */

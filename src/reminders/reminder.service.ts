@@ -20,10 +20,7 @@ import { dueReminders, formatMarker, markSent, normalizeLeads, parseMarker, scan
 export interface ReminderScanOptions {
   /** A service's reminder lead times in minutes (its `reminders` field; policyOf by default). */
   readonly leadsOf?: (service: ServiceRow) => readonly number[];
-  /**
-   * The name the e-mails are signed with. Seam for the owner's business-name setting (DESIGN.md
-   * §5 "Branding"): until it exists, the instance name ("Creneau").
-   */
+  /** The name the e-mails are signed with: the owner's business name (DESIGN.md §5 "Branding") by default. */
   readonly businessName?: () => Promise<string> | string;
 }
 
@@ -50,7 +47,7 @@ export class ReminderScan {
 
   constructor(
     private readonly deps: Deps,
-    private readonly opts: ReminderScanOptions,
+    private readonly opts: ReminderScanOptions = {},
   ) {}
 
   /** Scans every CRENEAU_REMINDER_INTERVAL_SECONDS until stop(); the timer never keeps the process alive. */
@@ -91,7 +88,7 @@ export class ReminderScan {
     const report: ScanReport = { calendars: 0, unreadable: 0, sent: 0, contended: 0 };
     // Without SMTP no reminder can leave: the calendars are not even read.
     if (!this.deps.mailer) return report;
-    const business = this.opts.businessName ? await this.opts.businessName() : 'Creneau';
+    const business = this.opts.businessName ? await this.opts.businessName() : this.deps.brand.current().name;
     const leadsOf = this.opts.leadsOf ?? ((service: ServiceRow) => policyOf(service).reminders);
     for (const connection of await this.deps.calendars.all()) {
       if (connection.status !== 'ok') continue;

@@ -9,6 +9,8 @@ import { ReminderScan } from './reminder.service.js';
 import { insertStaff } from '../accounts/accounts.repo.js';
 import { insertService } from '../catalog/catalog.repo.js';
 import { defaultFields } from '../catalog/catalog.js';
+import { saveSettings } from '../privacy/privacy.repo.js';
+import { BRAND_SETTINGS } from '../privacy/brand.js';
 import { CLAIM_TTL_MS } from './reminders.js';
 
 // Reminders end to end: the real booking form writes the event into a real Radicale (or the
@@ -23,6 +25,8 @@ for (const provider of ['caldav', 'google'] as const) {
     before(async () => {
       world = await startWorld({ provider });
       // The lead times are the service's own (the catalog's `reminders`), as an owner sets them.
+      // The business name the owner set (/admin/settings) signs the reminders.
+      await saveSettings(world.deps.db, { [BRAND_SETTINGS.name]: 'Salon Alice' });
       await world.addService('massage', openRules({ durationMinutes: 60, stepMinutes: 60 }), { title: 'Massage', reminders: [1440, 120] });
     });
     after(async () => {
@@ -30,7 +34,7 @@ for (const provider of ['caldav', 'google'] as const) {
     });
 
     /** A scan as one app process would run it, with its clock at `at`. */
-    const scanAt = (deps: Deps, at: number) => new ReminderScan({ ...deps, clock: { now: () => at } }, { businessName: () => 'Salon Alice' }).scanOnce();
+    const scanAt = (deps: Deps, at: number) => new ReminderScan({ ...deps, clock: { now: () => at } }).scanOnce();
 
     /** Books through the public form like a client; returns the booking id. */
     async function book(start: number, n: string, opts: { lang?: string; tz?: string } = {}): Promise<string> {

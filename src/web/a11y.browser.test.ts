@@ -62,7 +62,7 @@ const PUBLIC_PAGES = (): string[] => {
   ];
 };
 
-const ADMIN_PAGES = ['/admin', '/admin/profile', '/admin/services', '/admin/services/new', '/admin/calendar', '/admin/settings', '/admin/invitations', '/admin/data'];
+const ADMIN_PAGES = ['/admin', '/admin/profile', '/admin/services', '/admin/services/new', '/admin/schedule', '/admin/calendar', '/admin/settings', '/admin/invitations', '/admin/data'];
 
 for (const scheme of ['light', 'dark'] as const) {
   for (const [locale, viewport] of [

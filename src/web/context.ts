@@ -17,7 +17,8 @@ export interface RenderContext {
   readonly i18n: Deps['i18n'];
   readonly views: Eta;
   readonly staticFiles: ReadonlyMap<string, StaticFile>;
-  readonly instanceName: string;
+  /** The business's name, accent and logo (read again after any write). */
+  readonly brand: Deps['brand'];
   /** Public pages every anonymous visitor sees alike, replayed for a moment. */
   readonly pageCache: MicroCache;
 }

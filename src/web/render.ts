@@ -63,6 +63,7 @@ export function rememberedT(instance: i18n, lang: Locale): (key: string, options
 /** The base view model every template gets. */
 export function baseModel(ctx: RenderContext, req: Request, res: Response): Record<string, unknown> {
   const l = locals(res);
+  const brand = ctx.brand.current();
   return {
     t: rememberedT(ctx.i18n, l.lang),
     lang: l.lang,
@@ -72,7 +73,9 @@ export function baseModel(ctx: RenderContext, req: Request, res: Response): Reco
     staff: l.staff,
     path: req.originalUrl.split('?')[0] ?? '/',
     baseUrl: ctx.config.baseUrl.toString(),
-    instanceName: ctx.instanceName,
+    instanceName: brand.name,
+    brandStyle: brand.style?.url ?? null,
+    brandLogo: brand.logoUrl,
     asset: (name: string) => {
       const f = ctx.staticFiles.get(name);
       return `/static/${name}${f ? `?v=${f.hash}` : ''}`;

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { busyFromIcs } from './busy.js';
+import { createBusyPool, delta } from './busy-pool.js';
+
+const DAY = 86_400_000;
+const WINDOW = { start: Date.UTC(2026, 2, 23), end: Date.UTC(2026, 3, 20) };
+
+const ev = (uid: string, lines: string): string =>
+  ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//t//EN', 'BEGIN:VEVENT', `UID:${uid}@t`, 'DTSTAMP:20260301T000000Z', lines, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+
+function calendar(n: number, salt: string): string[] {
+  return Array.from({ length: n }, (_, i) =>
+    i % 5 === 0
+      ? ev(`${salt}s${i}`, `DTSTART;TZID=Europe/Paris:202603${String(2 + (i % 20)).padStart(2, '0')}T1${i % 8}0000\r\nDURATION:PT45M\r\nRRULE:FREQ=WEEKLY;COUNT=6`)
+      : ev(`${salt}o${i}`, `DTSTART:202603${String(23 + (i % 8)).padStart(2, '0')}T0${i % 9}${i % 6}000Z\r\nDTEND:202603${String(23 + (i % 8)).padStart(2, '0')}T1${i % 9}0000Z`),
+  );
+}
+
+test('delta: unchanged lists are `same`; otherwise only new texts are copied, the rest referred to by place', () => {
+  const a = calendar(6, 'a');
+  assert.equal(delta(a, [...a]), 'same');
+  const first = delta(undefined, a);
+  assert.notEqual(first, 'same');
+  if (first === 'same') return;
+  assert.deepEqual([...first.refs], [-1, -1, -1, -1, -1, -1]);
+  assert.deepEqual(first.added, a);
+  const edited = [a[5] as string, a[0] as string, 'new', a[2] as string];
+  const d = delta(a, edited);
+  assert.notEqual(d, 'same');
+  if (d === 'same') return;
+  assert.deepEqual([...d.refs], [5, 0, -1, 2]);
+  assert.deepEqual(d.added, ['new']);
+});
+
+test('reads through the pool equal reads in this thread as the calendar changes between them', async () => {
+  const pool = createBusyPool({ size: 1 });
+  try {
+    let texts = calendar(40, 'x');
+    const steps: [string, (t: string[]) => string[]][] = [
+      ['first read', (t) => t],
+      ['unchanged', (t) => [...t]],
+      ['one edited', (t) => [...t.slice(0, 39), ...calendar(1, 'edit')]],
+      ['one removed, order changed', (t) => [...t.slice(20, 39), ...t.slice(0, 19)]],
+      ['some added', (t) => [...t, ...calendar(7, 'more')]],
+      ['emptied', () => []],
+      ['back again', () => calendar(40, 'x')],
+    ];
+    for (const [what, change] of steps) {
+      texts = change(texts);
+      for (const shift of [0, 3 * DAY]) {
+        const window = { start: WINDOW.start + shift, end: WINDOW.end + shift };
+        const expected = busyFromIcs(texts, window, 'Europe/Paris');
+        assert.ok(expected.ok && (texts.length === 0 || expected.value.length > 0), what);
+        assert.deepEqual(await pool.busy('cal', texts, window, 'Europe/Paris'), expected, what);
+      }
+    }
+    // A malformed object still fails the read closed through the pool.
+    assert.deepEqual(await pool.busy('cal', [...texts, 'BEGIN:VCALENDAR\r\nnope'], WINDOW, 'Europe/Paris'), { ok: false, error: 'malformed' });
+  } finally {
+    await pool.close();
+  }
+});
