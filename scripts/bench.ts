@@ -8,6 +8,7 @@ import * as booking from './bench/booking.bench.js';
 import * as untrusted from './bench/untrusted.bench.js';
 import * as startup from './bench/startup.bench.js';
 import * as busyCpu from './bench/busy-cpu.bench.js';
+import * as reminders from './bench/reminders.bench.js';
 
 interface BenchModule {
   run(): Promise<string>;
@@ -19,6 +20,7 @@ const BENCHES: readonly [string, BenchModule][] = [
   ['untrusted', untrusted],
   ['startup', startup],
   ['busy-cpu', busyCpu],
+  ['reminders', reminders],
 ];
 
 const only = process.argv.slice(2);

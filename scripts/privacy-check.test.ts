@@ -25,6 +25,9 @@ test('npm run privacy-check: 20 canary bookings, cancels, reschedules, forced er
   assert.equal(r.bookings, 20);
   assert.equal(r.cancelled, 5);
   assert.equal(r.rescheduled, 5);
+  assert.ok(r.reminders >= 1, 'a reminder was e-mailed during the session');
+  assert.equal(r.answeredRequests, 2, 'one request approved, one declined');
+  assert.equal(r.optIns, 1, 'one booking confirmed by its e-mailed link');
   assert.ok(r.inCalendar >= 15, `the canaries reached the calendar (${r.inCalendar})`);
   assert.ok(r.filesScanned.some((f) => f === 'creneau.sqlite'));
   assert.ok(r.filesScanned.some((f) => f.startsWith('backup-privacy-check')), 'the backup was scanned');

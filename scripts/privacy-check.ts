@@ -13,6 +13,7 @@ import { createLogger } from '../src/lib/log.js';
 import { hashPassword } from '../src/accounts/password.js';
 import { setPasswordHash } from '../src/accounts/accounts.repo.js';
 import { main } from '../src/main.js';
+import { ReminderScan } from '../src/reminders/reminder.service.js';
 
 export interface Hit {
   readonly where: string;
@@ -28,6 +29,10 @@ export interface CheckResult {
   readonly bookings: number;
   readonly cancelled: number;
   readonly rescheduled: number;
+  /** Issue #16: reminders e-mailed, requests approved or declined, bookings confirmed by their e-mailed link. */
+  readonly reminders: number;
+  readonly answeredRequests: number;
+  readonly optIns: number;
   /** Canary values found in the calendar (Radicale): must be > 0. */
   readonly inCalendar: number;
   readonly forcedErrors: Record<string, number>;
@@ -121,6 +126,9 @@ export async function runPrivacyCheck(): Promise<CheckResult> {
   let cancelled = 0;
   let rescheduled = 0;
   let inCalendar = 0;
+  let reminders = 0;
+  let answeredRequests = 0;
+  let optIns = 0;
   const needles = new Set<string>([CANARY_STEM]);
   process.stdout.write = tee(origOut);
   process.stderr.write = tee(origErr);
@@ -163,6 +171,42 @@ export async function runPrivacyCheck(): Promise<CheckResult> {
       if (res.status !== 303) throw new Error(`reschedule answered ${res.status}`);
       rescheduled++;
     }
+
+    // Reminders, approval and double opt-in (issue #16), canaries in every field again.
+    await w.addService('asked', openRules(), { title: 'Asked', approval: true, reminders: [1440], fields: { note: 'optional', address: 'optional', company: 'optional', job_title: 'optional', conference: 'optional', phone: 'required' } as const });
+    await w.addService('checked', openRules(), { title: 'Checked', confirmEmail: true, fields: { note: 'optional', address: 'optional', company: 'optional', job_title: 'optional', conference: 'optional', phone: 'required' } as const });
+    const linkIn = (to: string, path: string): string => {
+      const mail = w.smtp.mails.find((m) => m.text.includes(to) && m.text.includes(`/${path}/`));
+      const link = mail ? new RegExp(`https?://\\S+/${path}/\\S+`).exec(mail.text)?.[0] : undefined;
+      if (!link) throw new Error(`no ${path} link for ${to}`);
+      return new URL(link).pathname;
+    };
+    const asked: number[] = [];
+    for (const [j, action] of (['approve', 'decline'] as const).entries()) {
+      const { fields, needles: ns } = canaryClient(40 + j);
+      for (const n of ns) needles.add(n);
+      const start = soon('09:00', 7) + j * 30 * 60_000;
+      asked.push(start);
+      const res = await postForm(`${w.url}/@alice/asked/book`, { ...(await openForm(w, 'asked', start)), ...fields });
+      if (res.status !== 303) throw new Error(`request ${j} answered ${res.status}`);
+      await w.smtp.waitFor(w.smtp.mails.length + 1, 2000);
+      await new Promise((r) => setTimeout(r, 200));
+      const answer = await postForm(`${w.url}${linkIn(fields.email ?? '', action)}`, {});
+      if (answer.status !== 200) throw new Error(`${action} answered ${answer.status}`);
+      answeredRequests++;
+    }
+    const { fields: opt, needles: optNeedles } = canaryClient(50);
+    for (const n of optNeedles) needles.add(n);
+    const optRes = await postForm(`${w.url}/@alice/checked/book`, { ...(await openForm(w, 'checked', soon('12:00', 7))), ...opt });
+    if (optRes.status !== 202) throw new Error(`the opt-in booking answered ${optRes.status}`);
+    await new Promise((r) => setTimeout(r, 300));
+    const confirmed = await postForm(`${w.url}${linkIn(opt.first_name ?? '', 'confirm')}`, {});
+    if (confirmed.status !== 303) throw new Error(`the opt-in link answered ${confirmed.status}`);
+    optIns++;
+    const first = asked[0] ?? 0;
+    const scan = await new ReminderScan({ ...w.deps, clock: { now: () => first - 1440 * 60_000 + 60_000 } }, {}).scanOnce();
+    reminders = scan.sent;
+    if (reminders === 0) throw new Error('the reminder scan sent nothing: the check would not cover it');
 
     // The canaries did reach the calendar (else this check would prove nothing).
     const ics = (await calendarData(w)).toLowerCase();
@@ -223,6 +267,7 @@ export async function runPrivacyCheck(): Promise<CheckResult> {
   const lines = [
     'Creneau privacy check (data at rest and logs)',
     `  session: ${bookings} bookings with canaries in every client field, ${cancelled} cancelled, ${rescheduled} rescheduled`,
+    `  issue #16: ${reminders} reminder(s) e-mailed, ${answeredRequests} request(s) approved or declined, ${optIns} booking(s) confirmed by e-mail`,
     `  forced errors: ${Object.entries(forcedErrors).map(([k]) => k).join(', ')}`,
     `  canary values found in the calendar (expected): ${inCalendar}`,
     `  scanned: ${scanned.size} file(s) in the data directory (${[...scanned].join(', ')}), ${bytesScanned} bytes, twice (running, stopped); ${logLines.length} captured log/output chunk(s)`,
@@ -230,7 +275,7 @@ export async function runPrivacyCheck(): Promise<CheckResult> {
     hits.length === 0 ? '  result: 0 canary hits — nothing a client typed is stored or logged' : `  result: ${hits.length} HIT(S):`,
     ...hits.map((h) => `    ${h.where}: ${h.needle} (${h.encoding})`),
   ];
-  return { hits, filesScanned: [...scanned], bytesScanned, logLines: logLines.length, bookings, cancelled, rescheduled, inCalendar, forcedErrors, report: lines.join('\n') };
+  return { hits, filesScanned: [...scanned], bytesScanned, logLines: logLines.length, bookings, cancelled, rescheduled, reminders, answeredRequests, optIns, inCalendar, forcedErrors, report: lines.join('\n') };
 }
 
 const isEntry = process.argv[1] !== undefined && /privacy-check\.(ts|js|mjs)$/.test(process.argv[1]);

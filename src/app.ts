@@ -168,6 +168,14 @@ export function createApp(deps: Deps): { app: express.Express; ctx: AppContext; 
   app.get('/b/:token/reschedule', booking.noStore, booking.showReschedule);
   app.post('/b/:token/reschedule', booking.noStore, booking.limitManage, bookingBody, booking.submitReschedule);
 
+  // A request's approve/decline links (the staff member's) and the double opt-in link (the client's): GET shows a button, POST acts.
+  app.get('/approve/:token', booking.noStore, booking.showApproval);
+  app.post('/approve/:token', booking.noStore, booking.limitManage, bookingBody, booking.submitApproval);
+  app.get('/decline/:token', booking.noStore, booking.showApproval);
+  app.post('/decline/:token', booking.noStore, booking.limitManage, bookingBody, booking.submitApproval);
+  app.get('/confirm/:sealed', booking.noStore, booking.showConfirmLink);
+  app.post('/confirm/:sealed', booking.noStore, booking.limitManage, bookingBody, booking.submitConfirmLink);
+
   app.use(site.noRoute);
   app.use(site.renderError);
 

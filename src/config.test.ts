@@ -121,3 +121,9 @@ test('OpenID Connect: all three variables or none, https unless on this machine,
   assert.equal(c.passwordLogin, false);
   assert.ok(!JSON.stringify(redactedConfig(c)).includes('oidc-secret-from-file'), 'secret redacted');
 });
+
+test('the reminder scan runs every 60 s by default, never more often than every 5 s', () => {
+  assert.equal(loadConfig({}).reminderIntervalMs, 60_000);
+  assert.equal(loadConfig({ CRENEAU_REMINDER_INTERVAL_SECONDS: '5' }).reminderIntervalMs, 5_000);
+  for (const bad of ['4', '0', '-1', '1.5', 'soon', '86401']) fails({ CRENEAU_REMINDER_INTERVAL_SECONDS: bad }, 'CRENEAU_REMINDER_INTERVAL_SECONDS', /between 5 and 86400/);
+});

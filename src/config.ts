@@ -29,6 +29,8 @@ export interface Config {
   readonly smtp: { readonly url: string; readonly from: string } | null;
   readonly caldavAllowHosts: readonly string[];
   readonly embedOrigins: readonly string[];
+  /** CRENEAU_REMINDER_INTERVAL_SECONDS: how often calendars are scanned for due reminders (ms). */
+  readonly reminderIntervalMs: number;
   /** Settings that start but are probably wrong (printed at start, never secret). */
   readonly warnings: readonly string[];
   /** OpenID Connect sign-in (DESIGN.md §5), or null when CRENEAU_OIDC_ISSUER is unset. */
@@ -213,6 +215,12 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError('CRENEAU_PASSWORD_LOGIN', 'off needs single sign-on: set CRENEAU_OIDC_ISSUER, CRENEAU_OIDC_CLIENT_ID and CRENEAU_OIDC_CLIENT_SECRET first');
   }
 
+  const intervalText = env.CRENEAU_REMINDER_INTERVAL_SECONDS || '60';
+  const intervalSeconds = Number(intervalText);
+  if (!/^\d{1,6}$/.test(intervalText) || intervalSeconds < 5 || intervalSeconds > 86_400) {
+    throw new ConfigError('CRENEAU_REMINDER_INTERVAL_SECONDS', 'must be a whole number of seconds between 5 and 86400 (default 60)');
+  }
+
   const dataDir = resolve(env.CRENEAU_DATA_DIR || './data');
 
   return Object.freeze({
@@ -230,6 +238,7 @@ export function loadConfig(env: Env): Config {
     smtp: smtp ? Object.freeze(smtp) : null,
     caldavAllowHosts: Object.freeze(caldavAllowHosts),
     embedOrigins: Object.freeze(embedOrigins),
+    reminderIntervalMs: intervalSeconds * 1000,
     warnings: Object.freeze(baseUrlWarnings(baseUrl, port)),
     oidc: oidc ? Object.freeze(oidc) : null,
     passwordLogin,
@@ -296,6 +305,7 @@ export function redactedConfig(config: Config): Record<string, unknown> {
     smtp: config.smtp ? { host: smtpHost(config.smtp.url), from: config.smtp.from } : null,
     caldavAllowHosts: config.caldavAllowHosts,
     embedOrigins: config.embedOrigins,
+    reminderIntervalSeconds: config.reminderIntervalMs / 1000,
     oidc: config.oidc ? { issuer: config.oidc.issuer.toString(), clientId: config.oidc.clientId, clientSecret: '(set)', label: config.oidc.label } : null,
     passwordLogin: config.passwordLogin,
   };

@@ -948,6 +948,7 @@ interface EventInput {
   extendedProperties?: GoogleEvent['extendedProperties'];
   reminders?: GoogleEvent['reminders'];
   transparency?: 'opaque' | 'transparent';
+  status?: 'confirmed' | 'tentative';
 }
 
 function newEvent(state: StandinState, cal: StandinCalendar, input: EventInput): GoogleEvent {
@@ -975,6 +976,7 @@ function newEvent(state: StandinState, cal: StandinCalendar, input: EventInput):
   if (input.description !== undefined && input.description !== '') ev.description = input.description;
   if (input.location !== undefined && input.location !== '') ev.location = input.location;
   if (input.transparency === 'transparent') ev.transparency = 'transparent';
+  if (input.status === 'tentative') ev.status = 'tentative';
   if (input.attendees && input.attendees.length > 0) {
     ev.attendees = input.attendees.map((a) => {
       const att: NonNullable<GoogleEvent['attendees']>[number] = { email: a.email, responseStatus: 'needsAction' };
@@ -1092,6 +1094,12 @@ function eventsPatch(state: StandinState, ctx: Ctx): Reply {
   if (b.start !== undefined) ev.start = normaliseTime(b.start as GoogleEventTime);
   if (b.end !== undefined) ev.end = normaliseTime(b.end as GoogleEventTime);
   if (b.extendedProperties !== undefined) ev.extendedProperties = b.extendedProperties as GoogleEvent['extendedProperties'];
+  if (b.status !== undefined) {
+    if (b.status !== 'confirmed' && b.status !== 'tentative') return apiError(400, 'global', 'invalid', 'Invalid value for: status');
+    // A change of status is a significant change too (attendees' copies are updated).
+    if (ev.status !== b.status) ev.sequence += 1;
+    ev.status = b.status;
+  }
   const after = eventSpan(ev);
   if (after.end <= after.start) return apiError(400, 'calendar', 'timeRangeEmpty', 'The specified time range is empty.');
   // A change of time is a significant change: Google bumps the iCalendar SEQUENCE.

@@ -23,8 +23,8 @@ export interface RadicaleOptions {
   readonly rightsFile?: string;
 }
 
-/** Starts Radicale and resolves once it answers. */
-export async function startRadicale(opts: RadicaleOptions = {}): Promise<RadicaleServer> {
+/** Starts Radicale and resolves once it answers; `folder` is its storage (benchmarks seed it directly). */
+export async function startRadicale(opts: RadicaleOptions = {}): Promise<RadicaleServer & { readonly folder: string }> {
   for (const bin of [RADICALE, HTPASSWD]) {
     if (!existsSync(bin)) throw new Error(`${bin} is missing; install it with: ${INSTALL}`);
   }
@@ -88,6 +88,7 @@ export async function startRadicale(opts: RadicaleOptions = {}): Promise<Radical
     url,
     username,
     password,
+    folder: join(dir, 'collections', 'collection-root'),
     async makeCalendar(name, displayName = name, components = ['VEVENT']) {
       const calUrl = new URL(`/${username}/${encodeURIComponent(name)}/`, url).href;
       const comps = components.map((c) => `<C:comp name="${c}"/>`).join('');

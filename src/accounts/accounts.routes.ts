@@ -245,6 +245,10 @@ function staffAreaHandlers(ctx: AppContext) {
     render(ctx, req, res, 'admin/index', {
       calendarState: connected === null ? 'none' : connected.connection.status,
       hasServices: services.some((s) => s.active),
+      // Without SMTP, and with a calendar that does not invite by itself, clients hear nothing (DESIGN.md §5).
+      clientsHearNothing: ctx.mailer === null && connected !== null && !connected.provider.serverSchedules,
+      // Reminders, approval and e-mail confirmation need SMTP: without it they are skipped.
+      mailFeaturesOff: ctx.mailer === null && services.some((s) => s.active && (s.reminders.length > 0 || s.approval || s.confirmEmail)),
     });
   }
 

@@ -193,7 +193,9 @@ describe('booking against a real Radicale and SMTP sink', () => {
     const mails = await w.smtp.waitFor(before + 1);
     const mail = mails.slice(before).find((m) => m.to === 'clientmove@example.com');
     assert.equal(mail?.method, 'REQUEST');
-    assert.ok(mail.text.replace(/\r\n/g, '\n').includes(newLines.join('\n').trim()), 'the e-mail tells the new time');
+    assert.match(mail.text, /3:30 PM|15:30/, 'the e-mail tells the new time');
+    assert.ok(mail.text.includes(`/b/${token}?tz=${encodeURIComponent(STAFF_ZONE)}`), 'with the manage link in the client zone');
+    assert.match(mail.ics ?? '', /SEQUENCE:1/);
   });
 
   test('moving a booking never lands on another event that overlaps the booking itself', async () => {

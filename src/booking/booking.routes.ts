@@ -1,7 +1,8 @@
 import { urlencoded, type NextFunction, type Request, type Response } from 'express';
 import { findStaffByUsername, listPublicStaff, ownerExists, type StaffRow } from '../accounts/accounts.repo.js';
 import type { ServiceRow } from '../catalog/catalog.js';
-import { findService, listActiveServices } from '../catalog/catalog.repo.js';
+import { findService, findServiceById, listActiveServices } from '../catalog/catalog.repo.js';
+import { findStaffById } from '../accounts/accounts.repo.js';
 import { addDays, dateIn, dayRange, isoIn, isZone, parseInstant } from '../lib/time.js';
 import { locals, type AppContext } from '../web/context.js';
 import { AppError, notFound } from '../web/errors.js';
@@ -9,7 +10,9 @@ import { rememberedT, render } from '../web/render.js';
 import { RateLimiter, type RateDecision } from '../lib/rate-limiter.js';
 import { cancellationNoticeKey, invitationNoticeKey, mintFormToken, verifyFormToken } from './booking.js';
 import { parseClientDetails, type FormErrors } from './booking.form.js';
-import { BookingDesk, invitedByFor, type LoadError, type ManagedBooking } from './booking.service.js';
+import { BookingDesk, bookingZone, clientMayChangeBooking, invitedByFor, type ClientSide, type LoadError, type ManagedBooking } from './booking.service.js';
+import { policyOf } from './policy.js';
+import { OPT_IN_TTL_MS } from './opt-in.js';
 import { bookingFormModel, followingMonth, manageModel, pickerModel, pickerMonth, type PickerMonth } from './booking.view.js';
 
 /**
@@ -46,13 +49,14 @@ interface PickerOptions {
 /** The public booking handlers: the client's pages and the pages of a booking link. */
 export function bookingHandlers(ctx: AppContext) {
   const kit = bookingKit(ctx);
-  return { ...clientPages(ctx, kit), ...manageLinkPages(ctx, kit) };
+  return { ...clientPages(ctx, kit), ...manageLinkPages(ctx, kit), ...requestPages(ctx, kit) };
 }
 
 type BookingKit = ReturnType<typeof bookingKit>;
 
 /** What the handlers share: one booking desk, one rate limiter, and the look-ups and renderers of the pages. */
 function bookingKit(ctx: AppContext) {
+  // The e-mails are signed with the business name of the owner's settings (ctx.brand).
   const desk = new BookingDesk(ctx, () => ctx.pageCache.clear());
   const limits = {
     posts: new RateLimiter(LIMITS.posts, TEN_MINUTES),
@@ -151,13 +155,27 @@ function bookingKit(ctx: AppContext) {
     return loaded.value;
   };
 
+  /** The zone a booking is shown in: the link's `?tz=`, else the one the client booked from, else the staff member's. */
+  const zoneOf = (req: Request, b: ManagedBooking): string => {
+    const given = typeof req.query.tz === 'string' ? req.query.tz : typeof req.body?.tz === 'string' ? String(req.body.tz) : undefined;
+    return bookingZone(given, b.event, b.staff.timeZone);
+  };
   const bookingModel = (req: Request, res: Response, b: ManagedBooking) => ({
-    ...manageModel(b, { title: t(res)('booking:manage_title'), tz: clientZone(req, b.staff), lang: lng(res), now: ctx.clock.now(), baseUrl: ctx.config.baseUrl.toString() }),
+    ...manageModel(b, { title: t(res)('booking:manage_title'), tz: zoneOf(req, b), lang: lng(res), now: ctx.clock.now(), baseUrl: ctx.config.baseUrl.toString() }),
     // Who sent the invitation: the calendar server, Creneau by e-mail, or nobody (no SMTP).
     invitationKey: invitationNoticeKey(invitedByFor(b.connected.provider, b.event.invitedBy), ctx.mailer !== null),
+    // A request awaiting the staff member's approval; inside the cut-off, no cancel or move.
+    pending: b.event.status === 'TENTATIVE',
+    mayChange: clientMayChangeBooking(b, ctx.clock.now()),
   });
+  /** Refuses a cancel or move inside the service's cut-off (409, nothing changed), saying how to reach the staff member. */
+  const refuseInsideCutoff = (b: ManagedBooking): void => {
+    if (!clientMayChangeBooking(b, ctx.clock.now())) throw new AppError(409, 'booking:cutoff_notice', { staff: b.staff.displayName, email: b.staff.email });
+  };
+  /** The client's language and zone, as the booking's e-mails and links use them. */
+  const who = (req: Request, res: Response, b: ManagedBooking): ClientSide => ({ lang: locals(res).lang, tz: zoneOf(req, b) });
 
-  return { desk, within, t, lng, findStaff, findTarget, clientZone, renderPicker, renderForm, isOffered, noBooking, loadBooking, bookingModel };
+  return { desk, within, t, lng, findStaff, findTarget, clientZone, renderPicker, renderForm, isOffered, noBooking, loadBooking, bookingModel, refuseInsideCutoff, who };
 }
 
 /** The public pages: landing, staff page, slot picker, slots JSON, the booking form. */
@@ -241,7 +259,21 @@ function clientPages(ctx: AppContext, kit: BookingKit) {
       if (!attempt.allowed) return tooMany(attempt);
       const connected = await ctx.calendars.forStaff(staff.id, staff.timeZone);
       if (!connected) throw new AppError(503, 'booking:unavailable');
-      const booked = await desk.book(staff, service, connected, start, details.value, bookingId, locals(res).lang);
+      const side: ClientSide = { lang: locals(res).lang, tz };
+      if (policyOf(service).confirmEmail && ctx.mailer) {
+        // Double opt-in: nothing is written now; the request travels sealed in the e-mailed link.
+        if (!(await isOffered(target, start))) return again(409, 'booking:slot_taken', { alternatives: await desk.nextSlots(staff, service, connected, start) });
+        await desk.requestConfirmation({ staffId: staff.id, serviceId: service.id, start, tz, lang: side.lang, formId: bookingId, client: details.value }, service, staff);
+        return render(
+          ctx,
+          req,
+          res,
+          'booking/message',
+          { title: t(res)('booking:optin_check_title'), lines: [{ key: 'booking:optin_check_body', params: { email: details.value.email, minutes: OPT_IN_TTL_MS / 60_000 } }], person: null, action: null },
+          202,
+        );
+      }
+      const booked = await desk.book(staff, service, connected, start, details.value, bookingId, side);
       if (booked.ok) return res.redirect(303, `/b/${booked.value}?tz=${encodeURIComponent(tz)}`);
       switch (booked.error) {
         case 'taken':
@@ -260,7 +292,7 @@ function clientPages(ctx: AppContext, kit: BookingKit) {
 
 /** The pages of a booking link (/b/:token): manage, .ics, cancel, reschedule. */
 function manageLinkPages(ctx: AppContext, kit: BookingKit) {
-  const { desk, within, t, clientZone, renderPicker, noBooking, loadBooking, bookingModel } = kit;
+  const { desk, within, t, clientZone, renderPicker, noBooking, loadBooking, bookingModel, refuseInsideCutoff, who } = kit;
   return {
     /**
      * Cancels and moves: a valid booking link has its own, generous bucket (a burst of bookings
@@ -290,7 +322,7 @@ function manageLinkPages(ctx: AppContext, kit: BookingKit) {
       }
       if (!loaded.ok) throw noBooking(loaded.error);
       const b = loaded.value;
-      const confirmCancel = req.query.action === 'cancel';
+      const confirmCancel = req.query.action === 'cancel' && clientMayChangeBooking(b, ctx.clock.now());
       const flash = req.query.moved === '1' ? 'booking:moved_notice' : null;
       render(ctx, req, res, confirmCancel ? 'booking/cancel' : 'booking/manage', { ...bookingModel(req, res, b), flash });
     },
@@ -307,7 +339,8 @@ function manageLinkPages(ctx: AppContext, kit: BookingKit) {
       if (!loaded.ok && loaded.error === 'gone') return res.redirect(303, `/b/${String(req.params.token)}?cancelled=1`);
       if (!loaded.ok) throw noBooking(loaded.error);
       const b = loaded.value;
-      const cancelled = await desk.cancel(b, locals(res).lang);
+      refuseInsideCutoff(b);
+      const cancelled = await desk.cancel(b, who(req, res, b));
       if (!cancelled.ok) throw new AppError(503, 'booking:unavailable');
       res.redirect(303, `/b/${b.token}?cancelled=1&u=${b.staff.username}&sent=${cancelled.value}`);
     },
@@ -315,22 +348,103 @@ function manageLinkPages(ctx: AppContext, kit: BookingKit) {
     async showReschedule(req: Request, res: Response): Promise<void> {
       const b = await loadBooking(req);
       if (!b.service || !b.service.active) throw new AppError(409, 'booking:cannot_reschedule');
+      refuseInsideCutoff(b);
       await renderPicker(req, res, { staff: b.staff, service: b.service }, { manage: b });
     },
 
     async submitReschedule(req: Request, res: Response): Promise<void> {
       const b = await loadBooking(req);
       if (!b.service || !b.service.active) throw new AppError(409, 'booking:cannot_reschedule');
+      refuseInsideCutoff(b);
       const form = (req.body ?? {}) as Record<string, unknown>;
       const start = typeof form.start === 'string' ? parseInstant(form.start) : null;
       if (start === null) throw new AppError(400, 'booking:bad_start');
       const tz = clientZone(req, b.staff);
-      const moved = await desk.reschedule(b, start, locals(res).lang);
+      const moved = await desk.reschedule(b, start, { lang: locals(res).lang, tz });
       if (moved.ok) return res.redirect(303, `/b/${b.token}?moved=1&tz=${encodeURIComponent(tz)}`);
       if (moved.error === 'taken') {
         const taken = await desk.nextSlots(b.staff, b.service, b.connected, start);
         return renderPicker(req, res, { staff: b.staff, service: b.service }, { manage: b, status: 409, notice: 'booking:slot_taken', taken, tz, date: dateIn(start, tz) });
       }
+      throw new AppError(503, 'booking:unavailable');
+    },
+  };
+}
+
+/** The staff member's approve/decline links and the client's double opt-in link: GET shows a button, POST acts. */
+function requestPages(ctx: AppContext, kit: BookingKit) {
+  const { desk, t, renderForm, noBooking } = kit;
+  const page = (req: Request, res: Response, title: string, lines: { key: string; params?: Record<string, unknown> }[], extra: { action?: { url: string; label: string; tz?: string; danger?: boolean }; person?: StaffRow | null } = {}, status = 200) =>
+    render(ctx, req, res, 'booking/message', { title: t(res)(title), lines, action: extra.action ?? null, person: extra.person ?? null }, status);
+
+  const actionOf = (req: Request) => (req.path.startsWith('/approve/') ? 'approve' : 'decline') as 'approve' | 'decline';
+
+  /** The pending booking behind an opt-in link, with what is needed to make it; throws the page for a dead link. */
+  const openLink = async (req: Request, res: Response) => {
+    const opened = desk.openConfirmation(String(req.params.sealed ?? ''));
+    if (!opened.ok) {
+      if (opened.error === 'expired') {
+        page(req, res, 'booking:optin_expired_title', [{ key: 'booking:optin_expired_body', params: { minutes: OPT_IN_TTL_MS / 60_000 } }], {}, 410);
+        return null;
+      }
+      throw notFound();
+    }
+    const pending = opened.value;
+    const staff = await findStaffById(ctx.db, pending.staffId);
+    const service = staff ? await findServiceById(ctx.db, staff.id, pending.serviceId) : undefined;
+    if (!staff || !service || !service.active) throw notFound();
+    return { pending, staff, service };
+  };
+
+  return {
+    async showApproval(req: Request, res: Response): Promise<void> {
+      const loaded = await desk.loadRequest(String(req.params.token ?? ''));
+      if (!loaded.ok) throw noBooking(loaded.error);
+      const b = loaded.value;
+      const action = actionOf(req);
+      // The staff member's page: times in their own zone.
+      const m = manageModel(b, { title: '', tz: b.staff.timeZone, lang: kit.lng(res), now: ctx.clock.now(), baseUrl: ctx.config.baseUrl.toString() });
+      page(req, res, `booking:approval_${action}_title`, [{ key: 'booking:approval_summary', params: { client: b.event.attendee.name, email: b.event.attendee.email, service: m.serviceTitle, when: m.when, zone: m.zoneLabel } }], {
+        action: { url: req.originalUrl.split('?')[0] ?? '', label: `booking:approval_${action}_button`, danger: action === 'decline' },
+      });
+    },
+
+    async submitApproval(req: Request, res: Response): Promise<void> {
+      const loaded = await desk.loadRequest(String(req.params.token ?? ''));
+      if (!loaded.ok) throw noBooking(loaded.error);
+      const answered = await desk.answerRequest(loaded.value, actionOf(req));
+      if (!answered.ok) {
+        if (answered.error === 'conflict') return page(req, res, 'booking:approval_conflict_title', [{ key: 'booking:approval_conflict_body' }], {}, 409);
+        throw noBooking(answered.error);
+      }
+      page(req, res, `booking:approval_${answered.value}_title`, [{ key: `booking:approval_${answered.value}_body` }]);
+    },
+
+    async showConfirmLink(req: Request, res: Response): Promise<void> {
+      const link = await openLink(req, res);
+      if (!link) return;
+      page(req, res, 'booking:optin_confirm_title', [{ key: 'booking:optin_confirm_body', params: { service: link.service.title, staff: link.staff.displayName } }], {
+        action: { url: req.originalUrl.split('?')[0] ?? '', label: 'booking:optin_confirm_button', tz: link.pending.tz },
+      });
+    },
+
+    async submitConfirmLink(req: Request, res: Response): Promise<void> {
+      const link = await openLink(req, res);
+      if (!link) return;
+      const { pending, staff, service } = link;
+      const connected = await ctx.calendars.forStaff(staff.id, staff.timeZone);
+      if (!connected) throw new AppError(503, 'booking:unavailable');
+      const booked = await desk.confirmPending(pending, staff, service, connected);
+      if (booked.ok) return res.redirect(303, `/b/${booked.value}?tz=${encodeURIComponent(pending.tz)}`);
+      if (booked.error === 'taken') {
+        // Taken meanwhile: the form again, filled in, with other times (DESIGN.md §5).
+        const c = pending.client;
+        const values: Record<string, string> = { first_name: c.firstName, last_name: c.lastName, email: c.email, phone: c.phone, ...c.extra };
+        const alternatives = await desk.nextSlots(staff, service, connected, pending.start);
+        return renderForm(req, res, { staff, service }, alternatives[0] ?? pending.start, pending.tz, mintFormToken(ctx.keyring, staff.id, service.id, ctx.clock.now()), values, {}, 409, { notice: 'booking:slot_taken', alternatives });
+      }
+      if (booked.error === 'client_cap') throw new AppError(429, 'booking:client_cap');
+      if (booked.error === 'cancelled') return render(ctx, req, res, 'booking/cancelled', { title: t(res)('booking:form_used_title'), bodyKey: 'booking:form_used_body', person: staff, noticeKey: null }, 410);
       throw new AppError(503, 'booking:unavailable');
     },
   };

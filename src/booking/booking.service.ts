@@ -10,8 +10,12 @@ import type { BookingEvent, BusyResult, CalendarProvider, InvitedBy, NewBookingE
 import { bookingToken, parseToken, verifyBookingToken } from '../crypto/token.js';
 import type { Deps } from '../deps.js';
 import type { Interval } from '../lib/interval.js';
-import { dateIn, dayRange, formatDate, formatTime, zoneLabel } from '../lib/time.js';
+import { dateIn, dayRange, formatDate, formatTime, isZone, zoneLabel } from '../lib/time.js';
 import { LOCALES } from '../config.js';
+import { approvalStep, verifyApprovalToken, type ApprovalAction } from './approval.js';
+import { openPending, optInBookingId, sealPending, type OptInFailure, type PendingBooking } from './opt-in.js';
+import { clientMayChange, policyOf } from './policy.js';
+import { BookingLetters } from './booking.mail.js';
 import type { ClientDetails } from './booking.form.js';
 import { KeyedLock } from '../lib/keyed-lock.js';
 import { err, ok, type Result } from '../lib/result.js';
@@ -57,6 +61,31 @@ export function invitedByFor(provider: CalendarProvider, reported: InvitedBy | u
 /** Why a booking link finds no booking: the event was deleted, the token is not ours (or too old), or the calendar did not answer. */
 export type LoadError = 'gone' | 'unknown' | 'unavailable';
 
+/** The client's side of a booking: the language they booked in and their zone (every link and e-mail uses them). */
+export interface ClientSide {
+  readonly lang: string;
+  readonly tz: string;
+}
+
+/** What an approve or decline link did. */
+export type ApprovalOutcome = 'approved' | 'declined' | 'already_done' | 'too_late';
+export type ApprovalError = LoadError | 'conflict';
+
+/** What opening a double opt-in link found. */
+export type ConfirmError = OptInFailure | BookError;
+
+/** Whether a booking may still be cancelled or moved by its client (the service's cut-off). */
+export function clientMayChangeBooking(b: Pick<ManagedBooking, 'event' | 'service'>, now: number): boolean {
+  return clientMayChange(b.event.start, now, policyOf(b.service).cancelCutoffMinutes);
+}
+
+/** A zone to show a booking in: the one given, else the client's recorded one, else the staff member's. */
+export function bookingZone(given: string | undefined, event: Pick<BookingEvent, 'clientTimeZone'>, staffZone: string): string {
+  if (given && isZone(given)) return given;
+  if (event.clientTimeZone && isZone(event.clientTimeZone)) return event.clientTimeZone;
+  return staffZone;
+}
+
 export class BookingDesk {
   private readonly lock = new KeyedLock();
   private readonly busyCache = new TtlCache<Interval[]>(BUSY_CACHE_TTL_MS);
@@ -69,11 +98,19 @@ export class BookingDesk {
   private readonly inflight = new Map<string, Promise<BusyResult>>();
   private readonly recent = new Map<number, { id: string; start: number; end: number; at: number }[]>();
 
-  /** `changed` hears of every booking made, cancelled or moved (the public pages' micro-cache). */
+  /**
+   * `changed` hears of every booking made, cancelled or moved (the public pages' micro-cache);
+   * `businessName` signs the e-mails (the owner's business name by default).
+   */
   constructor(
     private readonly deps: Deps,
     private readonly changed: () => void = () => undefined,
-  ) {}
+    businessName: () => string = () => deps.brand.current().name,
+  ) {
+    this.letters = new BookingLetters(deps, businessName);
+  }
+
+  private readonly letters: BookingLetters;
 
   /** The calendar changed through us: its cached busy times and anything shown from them are stale. */
   private forget(connectionId: number): void {
@@ -169,7 +206,9 @@ export class BookingDesk {
    * Books `start` for the client: lock, live re-read, conditional create with the form's id.
    * The value is the booking's token.
    */
-  async book(staff: StaffRow, service: ServiceRow, connected: Connected, start: number, client: ClientDetails, bookingId: string, lang: string): Promise<Result<string, BookError>> {
+  async book(staff: StaffRow, service: ServiceRow, connected: Connected, start: number, client: ClientDetails, bookingId: string, who: ClientSide): Promise<Result<string, BookError>> {
+    // A request needs SMTP: without it nobody could approve it (it is then booked at once).
+    const request = policyOf(service).approval && this.deps.mailer !== null;
     const { connection, provider } = connected;
     const token = bookingToken(this.deps.keyring, { staffId: staff.id, connectionId: connection.id, bookingId });
     /** A double submit finds its first event: nothing new to write or send. */
@@ -192,7 +231,7 @@ export class BookingDesk {
       if (!todays.ok) return err('unavailable');
       const mine = todays.value.filter((b) => b.attendeeEmail.toLowerCase() === client.email.toLowerCase()).length;
       if (mine >= MAX_BOOKINGS_PER_CLIENT_PER_DAY) return err('client_cap');
-      const event = this.eventFor(staff, service, start, client, bookingId, token, lang);
+      const event = { ...this.eventFor(staff, service, start, client, bookingId, token, who), ...(request ? { status: 'TENTATIVE' as const } : {}) };
       const created = await provider.createEvent(event);
       this.forget(connection.id);
       if (created.ok) {
@@ -205,7 +244,12 @@ export class BookingDesk {
       return err('unavailable');
     });
     if (!made.ok) return made;
-    if (made.value.event && made.value.invitedBy === 'creneau') await this.sendInvitation(made.value.event, 0, 'REQUEST', lang);
+    const event = made.value.event;
+    if (event && request) {
+      // A request: the client hears it was received, the staff member gets the approve/decline links.
+      await this.letters.requestReceived(event, token, who);
+      await this.letters.approvalRequest(staff, connection.id, event);
+    } else if (event && made.value.invitedBy === 'creneau') await this.letters.invitation(event, 0, 'REQUEST', token, who);
     return ok(token);
   }
 
@@ -228,8 +272,8 @@ export class BookingDesk {
     return res.ok ? res.value.slice(0, 6) : [];
   }
 
-  private eventFor(staff: StaffRow, service: ServiceRow, start: number, client: ClientDetails, id: string, token: string, lang: string): NewBookingEvent {
-    const t = this.deps.i18n.getFixedT(lang);
+  private eventFor(staff: StaffRow, service: ServiceRow, start: number, client: ClientDetails, id: string, token: string, who: ClientSide): NewBookingEvent {
+    const t = this.deps.i18n.getFixedT(who.lang);
     const name = `${client.firstName} ${client.lastName}`;
     return {
       id,
@@ -237,18 +281,21 @@ export class BookingDesk {
       end: start + service.rules.durationMinutes * 60_000,
       timeZone: staff.timeZone,
       summary: t('booking:event_summary', { service: service.title, client: name }),
-      description: this.description(t, staff, service, start, client, token),
+      description: this.description(t, staff, service, start, client, token, who.tz),
       // "Where" is the service's place; a client's address is in the recap as theirs (DESIGN.md §5).
       location: service.location,
       organizer: { name: staff.displayName, email: staff.email },
       attendee: { name, email: client.email },
       serviceSlug: service.slug,
+      lang: who.lang,
+      clientTimeZone: who.tz,
     };
   }
 
   /** The recap the client entered plus the two links (DESIGN.md §3), in the client's language. */
-  private description(t: TFunction, staff: StaffRow, service: ServiceRow, start: number, client: ClientDetails, token: string): string {
+  private description(t: TFunction, staff: StaffRow, service: ServiceRow, start: number, client: ClientDetails, token: string, tz: string): string {
     const base = this.deps.config.baseUrl.toString();
+    const q = `?tz=${encodeURIComponent(tz)}`;
     const lng = t('booking:locale_code');
     const lines = [
       t('booking:event_recap_intro', { service: service.title, staff: staff.displayName }),
@@ -260,7 +307,7 @@ export class BookingDesk {
     if (client.phone !== '') lines.push(`${t('booking:label_phone')}: ${client.phone}`);
     for (const [k, v] of Object.entries(client.extra)) lines.push(`${t(`booking:label_${k}`)}: ${v}`);
     for (const a of client.answers ?? []) lines.push(`${a.label}: ${a.value}`);
-    lines.push('', `${t('booking:event_cancel_link')}: ${base}b/${token}`, `${t('booking:event_reschedule_link')}: ${base}b/${token}/reschedule`);
+    lines.push('', `${t('booking:event_cancel_link')}: ${base}b/${token}${q}`, `${t('booking:event_reschedule_link')}: ${base}b/${token}/reschedule${q}`);
     return lines.join('\n');
   }
 
@@ -275,34 +322,6 @@ export class BookingDesk {
       if (description.includes(old)) return description.replace(old, whenLine(to, tz, lng));
     }
     return description;
-  }
-
-  /** iMIP for CalDAV servers that do not schedule: REQUEST on create/move, CANCEL on cancel. */
-  private async sendInvitation(event: NewBookingEvent, sequence: number, method: 'REQUEST' | 'CANCEL', lang: string, bookAgain?: string): Promise<boolean> {
-    const mailer = this.deps.mailer;
-    if (!mailer) return false;
-    const t = this.deps.i18n.getFixedT(lang);
-    const ics = buildBookingIcs(event, {
-      uidHost: this.deps.config.baseUrl.hostname,
-      sequence,
-      status: method === 'CANCEL' ? 'CANCELLED' : 'CONFIRMED',
-      stamp: this.deps.clock.now(),
-      method,
-    });
-    const lng = t('booking:locale_code');
-    const when = `${formatDate(event.start, event.timeZone, lng)} ${formatTime(event.start, event.timeZone, lng)}`;
-    const sent = await mailer.send({
-      to: { name: event.attendee.name, address: event.attendee.email },
-      replyTo: { name: event.organizer.name, address: event.organizer.email },
-      subject: t(method === 'CANCEL' ? 'booking:mail_cancel_subject' : sequence > 0 ? 'booking:mail_moved_subject' : 'booking:mail_request_subject', { service: event.summary, when }),
-      text:
-        method === 'CANCEL'
-          ? [t('booking:mail_cancel_body', { service: event.summary, staff: event.organizer.name, when, zone: zoneLabel(event.timeZone, event.start) }), ...(bookAgain ? ['', t('booking:mail_book_again', { url: bookAgain })] : [])].join('\n')
-          : event.description,
-      calendar: { method, content: ics },
-    });
-    if (!sent) this.deps.log.error(new MailError(), 'booking.sendInvitation');
-    return sent;
   }
 
   /** The connection a booking link was made for (its MAC checked in constant time), without reading the calendar. */
@@ -337,20 +356,20 @@ export class BookingDesk {
    * Cancels the event (CalDAV keeps a tombstone, Google a cancelled event); idempotent: cancelling twice is "already cancelled". Says who
    * told the client: the server (it sends the CANCEL for an event it scheduled), Creneau, or nobody.
    */
-  async cancel(b: ManagedBooking, lang: string): Promise<Result<Notified, 'unavailable'>> {
+  async cancel(b: ManagedBooking, who: ClientSide): Promise<Result<Notified, 'unavailable'>> {
     const { connection, provider } = b.connected;
     const res = await this.lock.run(connection.id, () => provider.cancelEvent(b.event.id));
     this.forget(connection.id);
     if (!res.ok && res.error !== 'not_found') return err('unavailable');
     if (!res.ok) return ok('none');
     if (invitedByFor(provider, b.event.invitedBy) === 'server') return ok('server');
-    await this.sendInvitation(b.event, b.event.sequence + 1, 'CANCEL', lang, `${this.deps.config.baseUrl.toString()}@${b.staff.username}`);
+    await this.letters.invitation(b.event, b.event.sequence + 1, 'CANCEL', b.token, who, { bookAgain: `${this.deps.config.baseUrl.toString()}@${b.staff.username}` });
     // A message the SMTP server did not take at once is retried in the background (mailer.ts).
     return ok(this.deps.mailer ? 'creneau' : 'none');
   }
 
   /** Moves the booking to `start` with the same rules as a new booking (its own slot does not block it). */
-  async reschedule(b: ManagedBooking, start: number, lang: string): Promise<Result<string, MoveError>> {
+  async reschedule(b: ManagedBooking, start: number, who: ClientSide): Promise<Result<string, MoveError>> {
     const { staff, service, connected } = b;
     if (!service) return err('unavailable');
     const { connection, provider } = connected;
@@ -367,22 +386,96 @@ export class BookingDesk {
       return err(written.error === 'precondition_failed' ? 'taken' : 'unavailable');
     });
     if (!moved.ok) return moved;
-    if (moved.value && invitedByFor(provider, moved.value.invitedBy) === 'creneau') {
+    // A request still awaiting approval invites nobody yet.
+    if (moved.value && b.event.status !== 'TENTATIVE' && invitedByFor(provider, moved.value.invitedBy) === 'creneau') {
       const end = start + (b.event.end - b.event.start);
-      await this.sendInvitation({ ...b.event, start, end, description }, b.event.sequence + 1, 'REQUEST', lang);
+      await this.letters.invitation({ ...b.event, start, end, description }, b.event.sequence + 1, 'REQUEST', b.token, who);
     }
     return ok(b.token);
+  }
+
+  /** The request behind a staff member's approve/decline link (its MAC checked against every connection), read live. */
+  async loadRequest(token: string): Promise<Result<ManagedBooking, LoadError>> {
+    const parsed = parseToken(token);
+    if (!parsed) return err('unknown');
+    const all = await this.deps.calendars.all();
+    const connection = all.find((c) => verifyApprovalToken(this.deps.keyring, token, { staffId: c.staffId, connectionId: c.id }));
+    if (!connection) return err('unknown');
+    const staff = await findStaffById(this.deps.db, connection.staffId);
+    if (!staff) return err('unknown');
+    const connected = { connection, provider: this.deps.calendars.provider(connection, staff.timeZone) };
+    const got = await connected.provider.getEvent(parsed.bookingId);
+    if (!got.ok) return err(got.error === 'not_found' ? 'gone' : 'unavailable');
+    const clientToken = bookingToken(this.deps.keyring, { staffId: staff.id, connectionId: connection.id, bookingId: parsed.bookingId });
+    const service = await findService(this.deps.db, staff.id, got.value.serviceSlug);
+    return ok({ token: clientToken, staff, connected, event: got.value, service });
+  }
+
+  /**
+   * The staff member's answer to a request. Approve re-checks the slot live (a conflict that
+   * appeared meanwhile is reported and nothing is overwritten), confirms the event conditionally
+   * and invites the client; decline cancels it and tells the client. Both are idempotent.
+   */
+  async answerRequest(b: ManagedBooking, action: ApprovalAction): Promise<Result<ApprovalOutcome, ApprovalError>> {
+    const state = b.event.cancelled ? 'cancelled' : b.event.status === 'TENTATIVE' ? 'pending' : 'confirmed';
+    const step = approvalStep(action, state);
+    if (step !== 'act') return ok(step);
+    const who: ClientSide = { lang: LOCALES.find((l) => l === b.event.lang) ?? this.deps.config.defaultLocale, tz: bookingZone(undefined, b.event, b.staff.timeZone) };
+    const { connection, provider } = b.connected;
+    if (action === 'decline') {
+      const res = await this.lock.run(connection.id, () => provider.cancelEvent(b.event.id));
+      this.forget(connection.id);
+      if (!res.ok && res.error !== 'not_found') return err('unavailable');
+      await this.letters.declined(b, who);
+      return ok('declined');
+    }
+    const { service } = b;
+    if (!service) return err('conflict');
+    // The request's own time with the service's buffers: anything else busy in it is a conflict that appeared meanwhile
+    // (the staff member is not bound by the client-facing rules: notice, horizon, daily cap).
+    const guard = { start: b.event.start - service.rules.bufferBeforeMinutes * 60_000, end: b.event.end + service.rules.bufferAfterMinutes * 60_000 };
+    const confirmed = await this.lock.run(connection.id, async (): Promise<Result<Written, ApprovalError>> => {
+      const busy = await provider.busy(guard, { exceptBookingId: b.event.id, thorough: true });
+      if (!busy.ok) return err('unavailable');
+      if (!provider.excludesFromBusy || busy.value.some((i) => i.start < guard.end && i.end > guard.start)) return err('conflict');
+      const written = await provider.confirmEvent(b.event.id, b.event.etag);
+      this.forget(connection.id);
+      if (written.ok) return written;
+      if (written.error === 'precondition_failed') return err('conflict');
+      return err(written.error === 'not_found' ? 'gone' : 'unavailable');
+    });
+    if (!confirmed.ok) return confirmed;
+    if (invitedByFor(provider, confirmed.value.invitedBy) === 'creneau') await this.letters.invitation(b.event, b.event.sequence + 1, 'REQUEST', b.token, who, { moved: false });
+    return ok('approved');
+  }
+
+  /**
+   * Double opt-in, first step: nothing is written; the request travels sealed in the link
+   * e-mailed to the client (30 minutes). False when no e-mail could be handed over.
+   */
+  async requestConfirmation(pending: PendingBooking, service: ServiceRow, staff: StaffRow): Promise<boolean> {
+    const sealed = sealPending(this.deps.keyring, pending, this.deps.clock.now());
+    return this.letters.optIn(pending, sealed, service, staff);
+  }
+
+  /** The request sealed in an opt-in link, or why it cannot be used. */
+  openConfirmation(sealed: string): Result<PendingBooking, OptInFailure> {
+    return openPending(this.deps.keyring, sealed, this.deps.clock.now());
+  }
+
+  /**
+   * Double opt-in, second step: the booking is made now, under an id derived from the sealed
+   * request, so a second use of the link finds the first event (one event).
+   */
+  async confirmPending(pending: PendingBooking, staff: StaffRow, service: ServiceRow, connected: Connected): Promise<Result<string, BookError>> {
+    const id = optInBookingId(this.deps.keyring, pending);
+    return this.book(staff, service, connected, pending.start, pending.client, id, { lang: pending.lang, tz: pending.tz });
   }
 
   /** The booking as an .ics file for the client's own calendar. */
   icsFor(b: ManagedBooking): string {
     return buildBookingIcs(b.event, { uidHost: this.deps.config.baseUrl.hostname, sequence: b.event.sequence, status: 'CONFIRMED', stamp: this.deps.clock.now() });
   }
-}
-
-/** An invitation e-mail could not be handed to the SMTP server (logged by class only). */
-class MailError extends Error {
-  override name = 'MailError';
 }
 
 /** The recap's line with the date, time and zone of a booking. */

@@ -243,8 +243,8 @@ export function manageModel(b: ManagedBooking, m: { readonly title: string; read
     attendee: e.attendee,
     past: e.start <= m.now,
     canReschedule: b.service !== undefined && b.service.active,
-    manageUrl: `${m.baseUrl}b/${b.token}`,
-    rescheduleUrl: `${m.baseUrl}b/${b.token}/reschedule`,
+    manageUrl: `${m.baseUrl}b/${b.token}?tz=${encodeURIComponent(tz)}`,
+    rescheduleUrl: `${m.baseUrl}b/${b.token}/reschedule?tz=${encodeURIComponent(tz)}`,
     addTo: addToCalendarLinks({ title: `${b.service?.title ?? e.summary} — ${b.staff.displayName}`, start: e.start, end: e.end, location: e.location }),
   };
 }

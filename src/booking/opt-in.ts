@@ -53,6 +53,7 @@ const pendingSchema = z
         email: z.string().max(254),
         phone: z.string().max(32),
         extra: extraSchema,
+        answers: z.array(z.object({ label: z.string().max(200), value: z.string().max(2000) }).strict()).max(10).optional(),
       })
       .strict(),
   })
@@ -60,7 +61,7 @@ const pendingSchema = z
 
 /** The link's secret part: the request sealed with its expiry. */
 export function sealPending(keyring: Keyring, pending: PendingBooking, now: number): string {
-  const payload = { v: 1, exp: now + OPT_IN_TTL_MS, ...pending, client: { ...pending.client, extra: { ...pending.client.extra } } };
+  const payload = { v: 1, exp: now + OPT_IN_TTL_MS, ...pending, client: { ...pending.client, extra: { ...pending.client.extra }, ...(pending.client.answers ? { answers: pending.client.answers.map((a) => ({ label: a.label, value: a.value })) } : {}) } };
   return seal(keyring, JSON.stringify(payload), AAD);
 }
 

@@ -288,5 +288,5 @@ function resolveChoice(
 /** A provider that fails closed (Google connection while Google is no longer configured). */
 function unavailableProvider(kind: 'caldav' | 'google'): CalendarProvider {
   const fail = async () => err('unauthorized' as const);
-  return { kind, serverSchedules: false, excludesFromBusy: false, listCalendars: fail, busy: fail, bookings: fail, createEvent: fail, getEvent: fail, moveEvent: fail, cancelEvent: fail };
+  return { kind, serverSchedules: false, excludesFromBusy: false, listCalendars: fail, busy: fail, bookings: fail, upcoming: fail, createEvent: fail, getEvent: fail, moveEvent: fail, markReminded: fail, confirmEvent: fail, cancelEvent: fail };
 }

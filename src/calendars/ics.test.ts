@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import ICAL from 'ical.js';
 import type { NewBookingEvent } from './provider.js';
-import { buildBookingIcs, foldLine, moveBookingIcs, parseBookingIcs, PRODID } from './ics.js';
+import { buildBookingIcs, confirmedIcs, withReminderMarker, foldLine, moveBookingIcs, parseBookingIcs, PRODID } from './ics.js';
 import { busyFromIcs } from './busy.js';
 
 const base: NewBookingEvent = {
@@ -28,7 +28,7 @@ test('a booking round-trips through its ICS', () => {
   assert.ok(ics.includes('X-CRENEAU-SERVICE:haircut\r\n'));
   assert.ok(!/[^\r]\n/.test(ics), 'every line ends with CRLF');
   for (const line of ics.split('\r\n')) assert.ok(Buffer.byteLength(line) <= 75, line);
-  assert.deepEqual(parseBookingIcs(ics), { ...base, cancelled: false, sequence: 0 });
+  assert.deepEqual(parseBookingIcs(ics), { ...base, cancelled: false, sequence: 0, created: opts.stamp });
   const busy = busyFromIcs([ics], { start: base.start - 3_600_000, end: base.end + 3_600_000 }, 'UTC');
   assert.deepEqual(busy, { ok: true, value: [{ start: base.start, end: base.end }] });
 });
@@ -61,10 +61,10 @@ test('injection attempts stay inside their value: one VEVENT, only our propertie
   const events = root.getAllSubcomponents('vevent');
   assert.equal(events.length, 1);
   const names = events[0]!.getAllProperties().map((p) => p.name).sort();
-  assert.deepEqual(names, ['attendee', 'description', 'dtend', 'dtstamp', 'dtstart', 'location', 'organizer', 'sequence', 'status', 'summary', 'uid', 'x-creneau-service', 'x-creneau-timezone']);
+  assert.deepEqual(names, ['attendee', 'created', 'description', 'dtend', 'dtstamp', 'dtstart', 'location', 'organizer', 'sequence', 'status', 'summary', 'uid', 'x-creneau-service', 'x-creneau-timezone']);
   assert.equal(events[0]!.getAllProperties('attendee').length, 1);
   assert.equal(events[0]!.getFirstProperty('organizer')!.getParameter('role'), undefined);
-  assert.deepEqual(parseBookingIcs(ics), { ...nasty, cancelled: false, sequence: 0 });
+  assert.deepEqual(parseBookingIcs(ics), { ...nasty, cancelled: false, sequence: 0, created: opts.stamp });
 });
 
 test('control characters are refused in every value (description allows newlines only)', () => {
@@ -89,7 +89,7 @@ test('a move keeps other properties and bumps SEQUENCE', () => {
   const moved = moveBookingIcs(ics, base.start + 86_400_000, base.end + 86_400_000, opts.stamp + 1000);
   assert.ok(moved?.includes('BEGIN:VALARM'));
   const parsed = parseBookingIcs(moved!);
-  assert.deepEqual(parsed, { ...base, start: base.start + 86_400_000, end: base.end + 86_400_000, cancelled: false, sequence: 1 });
+  assert.deepEqual(parsed, { ...base, start: base.start + 86_400_000, end: base.end + 86_400_000, cancelled: false, sequence: 1, created: opts.stamp });
   const described = parseBookingIcs(moveBookingIcs(ics, base.start, base.end, opts.stamp, 'New time; line two\nthree, four') ?? '');
   assert.equal(described?.description, 'New time; line two\nthree, four', 'a new description replaces the old one, escaped');
 });
@@ -97,4 +97,23 @@ test('a move keeps other properties and bumps SEQUENCE', () => {
 test('something that is not a Creneau booking reads as null', () => {
   assert.equal(parseBookingIcs('garbage'), null);
   assert.equal(parseBookingIcs(buildBookingIcs(base, opts).replace(/X-CRENEAU-SERVICE:[^\r]*\r\n/, '')), null);
+});
+
+test('the reminder marker and the approval rewrite only their own properties', () => {
+  const ics = buildBookingIcs({ ...base, status: 'TENTATIVE', lang: 'fr', clientTimeZone: 'America/New_York' }, { ...opts, status: 'TENTATIVE' });
+  const parsed = parseBookingIcs(ics);
+  assert.equal(parsed?.status, 'TENTATIVE');
+  assert.equal(parsed?.lang, 'fr');
+  assert.equal(parsed?.clientTimeZone, 'America/New_York');
+  const marked = withReminderMarker(ics, 'start=20261201T090000Z sent=1440');
+  assert.ok(marked);
+  assert.equal(parseBookingIcs(marked)?.reminded, 'start=20261201T090000Z sent=1440');
+  assert.deepEqual({ ...parseBookingIcs(marked), reminded: undefined }, { ...parsed, reminded: undefined });
+  assert.equal(withReminderMarker(marked, 'start=20261201T090000Z sent=1440.120')?.match(/X-CRENEAU-REMINDED/g)?.length, 1, 'replaced, not added');
+  assert.equal(withReminderMarker(ics, 'bad\r\nSTATUS:CANCELLED'), null, 'a marker cannot inject a line');
+  const approved = confirmedIcs(marked, opts.stamp + 1000);
+  const back = approved ? parseBookingIcs(approved) : null;
+  assert.equal(back?.status, undefined, 'CONFIRMED');
+  assert.equal(back?.sequence, 1);
+  assert.equal(back?.reminded, 'start=20261201T090000Z sent=1440');
 });

@@ -25,6 +25,8 @@ export interface BookingIcsOptions {
    * (RFC 6638 §7.1) so a scheduling server does not send a second one. Never in iMIP messages.
    */
   readonly scheduleAgentClient?: boolean;
+  /** CREATED (epoch ms); DTSTAMP's when absent. */
+  readonly created?: number;
 }
 
 /** A booking read back from its ICS (everything but the ETag, which comes from HTTP). */
@@ -104,6 +106,8 @@ export function buildBookingIcs(event: NewBookingEvent, opts: BookingIcsOptions)
     'BEGIN:VEVENT',
     `UID:${event.id}@${opts.uidHost}`,
     `DTSTAMP:${utc(opts.stamp)}`,
+    // When the booking was made: a reminder whose moment had passed by then is not sent.
+    `CREATED:${utc(opts.created ?? opts.stamp)}`,
     `DTSTART:${utc(event.start)}`,
     `DTEND:${utc(event.end)}`,
     `SEQUENCE:${opts.sequence}`,
@@ -115,6 +119,8 @@ export function buildBookingIcs(event: NewBookingEvent, opts: BookingIcsOptions)
     `ATTENDEE;CN=${param('attendee', event.attendee.name)}${opts.scheduleAgentClient && !opts.method ? ';SCHEDULE-AGENT=CLIENT' : ''};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:${mailto('attendee', event.attendee.email)}`,
     `X-CRENEAU-SERVICE:${event.serviceSlug}`,
     `X-CRENEAU-TIMEZONE:${event.timeZone}`,
+    ...(event.lang && /^[a-z]{2}(-[A-Z]{2})?$/.test(event.lang) ? [`X-CRENEAU-LANG:${event.lang}`] : []),
+    ...(event.clientTimeZone && /^[A-Za-z0-9_+\-/]{1,64}$/.test(event.clientTimeZone) ? [`X-CRENEAU-CLIENT-TZ:${event.clientTimeZone}`] : []),
     'END:VEVENT',
     'END:VCALENDAR',
   ];
@@ -165,6 +171,11 @@ export function parseBookingIcs(ics: string): ParsedBooking | null {
   unregisterZones(registered);
   if (!service || !/^[0-9a-v]{1,64}$/.test(id) || start === null || end === null) return null;
   const sequence = Number(ev.getFirstPropertyValue('sequence') ?? 0);
+  const status = str(ev.getFirstPropertyValue('status')).toUpperCase();
+  const created = instant(ev.getFirstProperty('created'));
+  const lang = str(ev.getFirstPropertyValue('x-creneau-lang'));
+  const clientTimeZone = str(ev.getFirstPropertyValue('x-creneau-client-tz'));
+  const reminded = str(ev.getFirstPropertyValue('x-creneau-reminded'));
   return {
     id,
     start,
@@ -176,8 +187,13 @@ export function parseBookingIcs(ics: string): ParsedBooking | null {
     organizer: personOf(ev.getFirstProperty('organizer')),
     attendee: personOf(ev.getFirstProperty('attendee')),
     serviceSlug: service,
-    cancelled: str(ev.getFirstPropertyValue('status')).toUpperCase() === 'CANCELLED',
+    cancelled: status === 'CANCELLED',
     sequence: Number.isInteger(sequence) && sequence >= 0 ? sequence : 0,
+    ...(status === 'TENTATIVE' ? { status: 'TENTATIVE' as const } : {}),
+    ...(lang ? { lang } : {}),
+    ...(clientTimeZone ? { clientTimeZone } : {}),
+    ...(created !== null ? { created } : {}),
+    ...(reminded ? { reminded } : {}),
   };
 }
 
@@ -238,6 +254,28 @@ export function cancelBookingIcs(ics: string, stamp: number): string | null {
   ev.addPropertyWithValue('sequence', sequence + 1);
   ev.addPropertyWithValue('status', 'CANCELLED');
   ev.addPropertyWithValue('transp', 'TRANSPARENT');
+  return root.toString().replace(/\r?\n/g, '\r\n') + '\r\n';
+}
+
+/** The booking with its X-CRENEAU-REMINDED marker replaced (nothing else touched); null when it cannot be read. */
+export function withReminderMarker(ics: string, marker: string): string | null {
+  if (!/^[\x20-\x7e]{1,200}$/.test(marker)) return null;
+  const edit = editable(ics);
+  if (!edit) return null;
+  edit.ev.removeAllProperties('x-creneau-reminded');
+  edit.ev.addPropertyWithValue('x-creneau-reminded', marker);
+  return edit.root.toString().replace(/\r?\n/g, '\r\n') + '\r\n';
+}
+
+/** A request approved: STATUS:CONFIRMED, SEQUENCE + 1 (attendees' copies are updated); null when unreadable. */
+export function confirmedIcs(ics: string, stamp: number): string | null {
+  const edit = editable(ics);
+  if (!edit) return null;
+  const { root, ev, sequence } = edit;
+  for (const name of ['status', 'sequence', 'dtstamp']) ev.removeAllProperties(name);
+  ev.addPropertyWithValue('dtstamp', ICAL.Time.fromJSDate(new Date(stamp), true));
+  ev.addPropertyWithValue('sequence', sequence + 1);
+  ev.addPropertyWithValue('status', 'CONFIRMED');
   return root.toString().replace(/\r?\n/g, '\r\n') + '\r\n';
 }
 

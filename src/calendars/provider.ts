@@ -57,6 +57,12 @@ export interface NewBookingEvent {
   readonly attendee: Person;
   /** The service slug, stored in the event (X-CRENEAU-SERVICE / extendedProperties.private) for daily caps. */
   readonly serviceSlug: string;
+  /** `TENTATIVE` while a request awaits the staff member's approval; `CONFIRMED` when absent. */
+  readonly status?: 'CONFIRMED' | 'TENTATIVE';
+  /** The language the client booked in (X-CRENEAU-LANG / private property): reminders use it. */
+  readonly lang?: string;
+  /** The client's zone (X-CRENEAU-CLIENT-TZ / private property): reminders and links use it. */
+  readonly clientTimeZone?: string;
 }
 
 /** A booking event read back from the calendar. */
@@ -67,6 +73,10 @@ export interface BookingEvent extends NewBookingEvent {
   readonly sequence: number;
   /** Who invites for this event; absent = as `serverSchedules` says. */
   readonly invitedBy?: InvitedBy;
+  /** When the booking was made (CREATED / Google `created`), when the calendar says. */
+  readonly created?: number;
+  /** The reminder marker (src/reminders/reminders.ts), as written on the event. */
+  readonly reminded?: string;
 }
 
 /** A successful create or move; `invitedBy` absent = as `serverSchedules` says. */
@@ -112,6 +122,15 @@ export interface CalendarProvider {
   getEvent(id: string): Promise<WriteResult<BookingEvent>>;
   /** Conditional move (If-Match / Google etag); increments SEQUENCE; `description`, when given, replaces it. */
   moveEvent(id: string, start: number, end: number, etag: string, description?: string): Promise<WriteResult<Written>>;
+  /**
+   * Creneau's booking events starting in the range, with ETag, creation time and reminder
+   * marker (the reminder scan: one read per calendar). Cancelled events are left out.
+   */
+  upcoming(range: Interval): Promise<CalendarResult<BookingEvent[]>>;
+  /** Writes the reminder marker only while the event still has `etag` (`precondition_failed` otherwise). */
+  markReminded(id: string, etag: string, marker: string): Promise<WriteResult<{ etag: string }>>;
+  /** A request approved: TENTATIVE → CONFIRMED while the event still has `etag`; SEQUENCE goes up; the server (if it schedules) invites now. */
+  confirmEvent(id: string, etag: string): Promise<WriteResult<Written>>;
   /** Deletes (or cancels) the event; `not_found` when already gone. */
   cancelEvent(id: string): Promise<WriteResult<null>>;
   /**

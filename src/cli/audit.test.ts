@@ -18,6 +18,7 @@ interface AuditJson {
   tables: { table: string; rows: number | null; columns: Record<string, string>; retention: string }[];
   cookies: { name: string; who: string }[];
   outboundHosts: string[];
+  reminderScan: { enabled: boolean; intervalSeconds: number; recordedOn: string };
   files: { dataDir: { mode: string }; key: { source: string; mode: string | null } };
 }
 
@@ -69,6 +70,7 @@ describe('creneau audit', () => {
     assert.ok(r.tables.some((t) => t.table === 'kysely_migration'));
     assert.deepEqual(r.cookies.map((c) => c.name), ['creneau_session', 'creneau_remember', 'creneau_lang', 'creneau_signin']);
     assert.deepEqual(r.outboundHosts, ['dav.calendar-host.test', 'smtp.mail-provider.test', 'sso.identity-provider.test']);
+    assert.deepEqual(r.reminderScan, { enabled: true, intervalSeconds: 60, recordedOn: 'the calendar event (X-CRENEAU-REMINDED / Google private property)' });
     assert.equal(r.files.key.source, 'file');
     assert.equal(r.files.key.mode, '0600');
     for (const secret of ['OidcClientS3cret', 'SmtpPassw0rd', 'mailuser', 'inlinepw', 'davuser', 'alice-private', 'alice-dav-login', 'sealed-secret-value', 'alice@salon.test']) {
@@ -82,6 +84,8 @@ describe('creneau audit', () => {
     assert.match(out, /calendar_connections: 1 row\(s\)/);
     assert.match(out, /credential-sealed: secret_sealed/);
     assert.match(out, /Log mode: errors/);
+    assert.match(out, /^Reminder scan: every 60 s, .*"sent" is recorded on the calendar event .*nothing is stored here\.$/m);
+    assert.match(out, /^E-mails sent \(SMTP only\): .*reminders, opt-in links, approval requests and answers.*only to the client and the staff member\.$/m);
     assert.match(out, /^ {2}dav\.calendar-host\.test$/m);
     assert.match(out, /^Verdict: OK — nothing wrong found$/m);
   });

@@ -118,6 +118,8 @@ export async function audit(config: Config) {
       tables,
       cookies: facts.cookies.map((c) => ({ name: c.realName, who: c.who, maxAgeSeconds: c.maxAgeSeconds, purpose: en(`privacy:${c.purposeKey}`) })),
       outboundHosts: hosts,
+      // Reminders are e-mailed only through SMTP; "sent" lives on the calendar event, not here.
+      reminderScan: { enabled: config.smtp !== null, intervalSeconds: config.reminderIntervalMs / 1000, recordedOn: 'the calendar event (X-CRENEAU-REMINDED / Google private property)' },
       thirdParties: { google: facts.thirdParties.google, smtpHost: facts.thirdParties.smtpHost, caldavHosts: facts.thirdParties.caldavHosts, oidcHost: facts.thirdParties.oidcHost },
       files: { dataDir: { path: config.dataDir, mode: dirMode }, database: dbFiles, key },
     });
@@ -140,7 +142,15 @@ function text(r: Report): string {
   out.push('  Not stored: bookings, client names, e-mails, phones, notes, addresses, IP addresses, requests.', '');
   out.push('Cookies:');
   for (const c of r.cookies) out.push(`  ${c.name} (${c.who === 'staff' ? 'signed-in staff only' : 'only after an explicit language choice'}; ${c.maxAgeSeconds === null ? 'browser session' : c.maxAgeSeconds < 86400 ? `${Math.round(c.maxAgeSeconds / 60)} minutes` : `${Math.round(c.maxAgeSeconds / 86400)} days`}): ${c.purpose}`);
-  out.push('', `Log mode: ${r.logMode}`, '', 'Outbound hosts configured:');
+  out.push('', `Log mode: ${r.logMode}`, '');
+  out.push(
+    r.reminderScan.enabled
+      ? `Reminder scan: every ${r.reminderScan.intervalSeconds} s, reads the coming appointments of services with reminders from their calendars and e-mails each due reminder once; "sent" is recorded on ${r.reminderScan.recordedOn}, nothing is stored here.`
+      : 'Reminder scan: off (no SMTP configured: no reminder, confirmation or approval e-mail can be sent).',
+    'E-mails sent (SMTP only): invitations and cancellations (CalDAV servers that do not send them), reminders, opt-in links, approval requests and answers, staff invitations; only to the client and the staff member.',
+    '',
+    'Outbound hosts configured:',
+  );
   if (r.outboundHosts.length === 0) out.push('  (none: this server contacts nobody)');
   for (const h of r.outboundHosts) out.push(`  ${h}`);
   out.push('', 'Checks:');

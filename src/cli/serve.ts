@@ -6,6 +6,7 @@ import { parse } from './args.js';
 import { done, fail, type CliOutcome } from './outcome.js';
 import { ownerExists } from '../accounts/accounts.repo.js';
 import { setupUrl } from '../accounts/setup-token.js';
+import { ReminderScan } from '../reminders/reminder.service.js';
 
 export const help = `Usage: creneau serve
 
@@ -34,6 +35,9 @@ export async function run(argv: readonly string[], config: Config): Promise<CliO
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   for (const warning of config.warnings) deps.log.startup(`warning ${warning}`);
+  // Reminders are scanned beside the server (every CRENEAU_REMINDER_INTERVAL_SECONDS) and stop with it.
+  const reminders = new ReminderScan(deps);
+  reminders.start();
   // The start-up line is printed in every log mode, so the first-run link is always reachable.
   const firstRun = (await ownerExists(deps.db)) ? '' : `; first run: open ${setupUrl(config, deps.setupToken)} to create the owner account`;
   deps.log.startup(`creneau listening on ${config.host}:${port}, public URL ${config.baseUrl.toString()}, log ${config.log}${firstRun}`);
@@ -43,7 +47,10 @@ export async function run(argv: readonly string[], config: Config): Promise<CliO
       if (stopping) return;
       stopping = true;
       server.close(() => {
-        void deps.db.destroy().then(() => resolve(done));
+        void reminders
+          .stop()
+          .then(() => deps.db.destroy())
+          .then(() => resolve(done));
       });
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 5000).unref();

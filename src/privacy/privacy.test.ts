@@ -56,6 +56,8 @@ describe('/privacy follows the configuration', () => {
     await withApp({ CRENEAU_SMTP_URL: 'smtps://mailer:s3cretSmtpPass@mail.provider.test:465', CRENEAU_MAIL_FROM: 'booking@salon.test' }, async (app) => {
       const page = await privacyPage(app);
       assert.match(visible(page.text), /The mail server mail\.provider\.test, to send you the invitation/);
+      assert.match(visible(page.text), /the reminders before your appointment/);
+      assert.match(visible(page.text), /written on the calendar event itself, never on this server/);
       assert.doesNotMatch(page.text, /s3cretSmtpPass|mailer:/);
     });
     await withApp({}, async (app) => {

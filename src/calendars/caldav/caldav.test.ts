@@ -125,7 +125,8 @@ test('create, read, list, move and cancel a booking; conflicts and stale ETags a
 
   const read = await p.getEvent(ev.id);
   assert.ok(read.ok);
-  assert.deepEqual(read.value, { ...ev, cancelled: false, sequence: 0, etag: created.value.etag, invitedBy: 'creneau' });
+  assert.ok(Math.abs((read.value.created ?? 0) - Date.now()) < 60_000, 'CREATED is when the booking was written');
+  assert.deepEqual(read.value, { ...ev, cancelled: false, sequence: 0, etag: created.value.etag, invitedBy: 'creneau', created: read.value.created });
 
   const day = { start: Date.parse('2026-12-01T00:00:00Z'), end: Date.parse('2026-12-02T00:00:00Z') };
   assert.deepEqual(await p.bookings(day), { ok: true, value: [{ id: ev.id, start: ev.start, end: ev.end, serviceSlug: 'haircut', attendeeEmail: 'zoe@example.net' }] });

@@ -18,7 +18,7 @@ import type {
 } from '../provider.js';
 import { sharedBusyPool } from '../busy-pool.js';
 import type { BusyEngine } from '../busy-pool.js';
-import { buildBookingIcs, cancelBookingIcs, moveBookingIcs, parseBookingIcs } from '../ics.js';
+import { buildBookingIcs, cancelBookingIcs, confirmedIcs, moveBookingIcs, parseBookingIcs, withReminderMarker } from '../ics.js';
 import { dav, failed, failureOfStatus, NS, propfind, XML_HEAD } from './dav.js';
 import { calendarUserAddresses, discoverCaldav } from './discovery.js';
 import { createTransport } from './http.js';
@@ -77,6 +77,26 @@ async function written(t: Transport, res: HttpResponse, url: string): Promise<Wr
   if (etag && !etag.startsWith('W/')) return ok({ etag });
   const read = await etagOf(t, url);
   return read.ok ? ok({ etag: read.value }) : read;
+}
+
+/** Booking events starting in the range with their ETag (one REPORT of the booking calendar); tombstones left out. */
+async function upcomingIn(t: Transport, booking: string, range: Interval): Promise<CalendarResult<BookingEvent[]>> {
+  const stamp = (ms: number): string => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  const body = `${XML_HEAD}<c:calendar-query ${NS}><d:prop><d:getetag/><c:calendar-data/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range start="${stamp(range.start)}" end="${stamp(range.end)}"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>`;
+  const r = await dav(t, 'REPORT', booking, '1', body);
+  if (!r.ok) return failed(r);
+  const objects = objectsOf(r.value.items, booking, { allowGone: false });
+  if (!objects.ok) return objects;
+  const out: BookingEvent[] = [];
+  for (const o of objects.value) {
+    // Without an ETag the marker cannot be written conditionally: the scan leaves such an event alone.
+    if (o.gone || !o.etag) continue;
+    const ev = parseBookingIcs(o.data);
+    if (!ev || ev.cancelled || ev.start < range.start || ev.start >= range.end) continue;
+    out.push({ ...ev, etag: o.etag });
+  }
+  out.sort((a, b) => a.start - b.start);
+  return ok(out);
 }
 
 /** A CalendarProvider for one CalDAV connection (booking calendar + conflict calendars). */
@@ -147,6 +167,32 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
 
   const ICS_TYPE = { 'content-type': 'text/calendar; charset=utf-8' };
 
+  /**
+   * Rewrites one booking (not a tombstone) with `edit` only while it still has `etag` (If-Match;
+   * null = the version just read, when the server gave a strong ETag); the inviter is as for a move.
+   */
+  async function rewrite(id: string, given: string | null, edit: (ics: string) => string | null): Promise<WriteResult<Written>> {
+    const now = await current(id);
+    if (!now.ok) return now;
+    const currentEtag = now.value.headers['etag'];
+    if (given !== null && currentEtag && currentEtag !== given) return err('precondition_failed');
+    const etag = given ?? (currentEtag && !currentEtag.startsWith('W/') ? currentEtag : null);
+    const currentIcs = now.value.body.toString('utf8');
+    const parsed = parseBookingIcs(currentIcs);
+    if (!parsed || parsed.cancelled) return err('not_found');
+    const next = edit(currentIcs);
+    if (!next) return err('malformed');
+    const expected = await expectedInviter(currentIcs, parsed.organizer.email);
+    const url = eventUrl(id);
+    const r = await http('PUT', url, { ...ICS_TYPE, ...(etag ? { 'if-match': etag } : {}) }, next);
+    if (!r.ok) return r;
+    const { status } = r.value;
+    if (status === 412) return err('precondition_failed');
+    if (status === 404 || status === 410) return err('not_found');
+    if (status !== 200 && status !== 204 && status !== 201) return err(failureOfStatus(status));
+    return settled(r.value, url, expected);
+  }
+
   return {
     kind: 'caldav',
     serverSchedules: opts.serverSchedules ?? false,
@@ -188,10 +234,16 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
       return ok(out);
     },
 
+    upcoming: (range: Interval) => upcomingIn(t, booking, range),
+
+    markReminded: (id: string, etag: string, marker: string) => rewrite(id, etag, (ics) => withReminderMarker(ics, marker)),
+    confirmEvent: (id: string, etag: string) => rewrite(id, etag, (ics) => confirmedIcs(ics, clock.now())),
+
     async createEvent(event: NewBookingEvent) {
       const url = eventUrl(event.id);
-      const expected = inviterFor(autoSchedule, await addresses(), event.organizer.email);
-      const ics = buildBookingIcs(event, { uidHost: opts.uidHost, sequence: 0, status: 'CONFIRMED', stamp: clock.now(), scheduleAgentClient: expected === 'creneau' });
+      // A request awaiting approval invites nobody: Creneau sends the invitation once it is approved.
+      const expected = event.status === 'TENTATIVE' ? 'creneau' : inviterFor(autoSchedule, await addresses(), event.organizer.email);
+      const ics = buildBookingIcs(event, { uidHost: opts.uidHost, sequence: 0, status: event.status ?? 'CONFIRMED', stamp: clock.now(), scheduleAgentClient: expected === 'creneau' });
       const r = await http('PUT', url, { ...ICS_TYPE, 'if-none-match': '*' }, ics);
       if (!r.ok) return r;
       const { status } = r.value;
@@ -216,41 +268,15 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
       return ok({ ...ev, etag, invitedBy });
     },
 
-    async moveEvent(id: string, start: number, end: number, etag: string, description?: string) {
-      const now = await current(id);
-      if (!now.ok) return now;
-      const currentEtag = now.value.headers['etag'];
-      if (currentEtag && currentEtag !== etag) return err('precondition_failed');
-      const currentIcs = now.value.body.toString('utf8');
-      const moved = moveBookingIcs(currentIcs, start, end, clock.now(), description);
-      if (!moved) return err('malformed');
-      const expected = await expectedInviter(currentIcs, parseBookingIcs(currentIcs)?.organizer.email ?? '');
-      const url = eventUrl(id);
-      const r = await http('PUT', url, { ...ICS_TYPE, 'if-match': etag }, moved);
-      if (!r.ok) return r;
-      const { status } = r.value;
-      if (status === 412) return err('precondition_failed');
-      if (status === 404) return err('not_found');
-      if (status !== 200 && status !== 204 && status !== 201) return err(failureOfStatus(status));
-      return settled(r.value, url, expected);
+    moveEvent(id: string, start: number, end: number, etag: string, description?: string) {
+      if (!(end > start)) return Promise.resolve(err('malformed' as const));
+      return rewrite(id, etag, (ics) => moveBookingIcs(ics, start, end, clock.now(), description));
     },
 
     /** Cancels by rewriting the event as a tombstone (STATUS:CANCELLED, If-Match), never by deleting it: see cancelBookingIcs. */
     async cancelEvent(id: string) {
-      const now = await current(id);
-      if (!now.ok) return now;
-      const body = now.value.body.toString('utf8');
-      if (parseBookingIcs(body)?.cancelled) return err('not_found');
-      const tombstone = cancelBookingIcs(body, clock.now());
-      const etag = now.value.headers['etag'];
-      if (!tombstone) return err('malformed');
-      const r = await http('PUT', eventUrl(id), { ...ICS_TYPE, ...(etag && !etag.startsWith('W/') ? { 'if-match': etag } : {}) }, tombstone);
-      if (!r.ok) return r;
-      const { status } = r.value;
-      if (status === 404 || status === 410) return err('not_found');
-      if (status === 412) return err('precondition_failed');
-      if (status !== 200 && status !== 201 && status !== 204) return err(failureOfStatus(status));
-      return ok(null);
+      const w = await rewrite(id, null, (ics) => cancelBookingIcs(ics, clock.now()));
+      return w.ok ? ok(null) : w;
     },
   };
 }

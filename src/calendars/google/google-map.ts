@@ -15,6 +15,10 @@ import type { BookedSummary, BookingEvent, CalendarFailure, CalendarInfo, NewBoo
 export const MARK_KEY = 'creneau';
 export const MARK_VALUE = '1';
 export const SERVICE_KEY = 'creneauService';
+export const LANG_KEY = 'creneauLang';
+export const CLIENT_TZ_KEY = 'creneauClientTz';
+/** The reminder marker (src/reminders/reminders.ts), written with If-Match on the event's etag. */
+export const REMINDED_KEY = 'creneauReminded';
 
 // ---- Dates ----------------------------------------------------------------------------------
 
@@ -109,6 +113,7 @@ const eventSchema = z.object({
   start: eventTimeSchema,
   end: eventTimeSchema,
   sequence: z.number().int().optional(),
+  created: z.string().optional(),
   organizer: personSchema.optional(),
   attendees: z.array(personSchema).optional(),
   extendedProperties: z.object({ private: z.record(z.string(), z.string()).optional() }).optional(),
@@ -235,6 +240,8 @@ export function toBookingEvent(ev: WireEvent): Result<BookingEvent, 'malformed'>
   const start = ev.start.dateTime === undefined ? undefined : parseDateTime(ev.start.dateTime);
   const end = ev.end.dateTime === undefined ? undefined : parseDateTime(ev.end.dateTime);
   if (start === undefined || end === undefined || end < start) return err('malformed');
+  const own = ev.extendedProperties?.private ?? {};
+  const created = ev.created === undefined ? undefined : parseDateTime(ev.created);
   return ok({
     id: ev.id,
     start,
@@ -249,6 +256,11 @@ export function toBookingEvent(ev: WireEvent): Result<BookingEvent, 'malformed'>
     cancelled: false,
     etag: ev.etag,
     sequence: ev.sequence ?? 0,
+    ...(ev.status === 'tentative' ? { status: 'TENTATIVE' as const } : {}),
+    ...(own[LANG_KEY] ? { lang: own[LANG_KEY] } : {}),
+    ...(own[CLIENT_TZ_KEY] ? { clientTimeZone: own[CLIENT_TZ_KEY] } : {}),
+    ...(created !== undefined ? { created } : {}),
+    ...(own[REMINDED_KEY] ? { reminded: own[REMINDED_KEY] } : {}),
   });
 }
 
@@ -275,7 +287,15 @@ export function insertBody(ev: NewBookingEvent): Record<string, unknown> {
     start: eventTime(ev.start, ev.timeZone),
     end: eventTime(ev.end, ev.timeZone),
     attendees: [{ email: ev.attendee.email, displayName: ev.attendee.name }],
-    extendedProperties: { private: { [MARK_KEY]: MARK_VALUE, [SERVICE_KEY]: ev.serviceSlug } },
+    extendedProperties: {
+      private: {
+        [MARK_KEY]: MARK_VALUE,
+        [SERVICE_KEY]: ev.serviceSlug,
+        ...(ev.lang ? { [LANG_KEY]: ev.lang } : {}),
+        ...(ev.clientTimeZone ? { [CLIENT_TZ_KEY]: ev.clientTimeZone } : {}),
+      },
+    },
+    ...(ev.status === 'TENTATIVE' ? { status: 'tentative' } : {}),
     reminders: { useDefault: true },
   };
 }

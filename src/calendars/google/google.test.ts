@@ -465,6 +465,7 @@ describe('events', () => {
       cancelled: false,
       etag: stored(ev.id).etag,
       sequence: 0,
+      created: Date.parse(stored(ev.id).created),
     });
     assert.deepEqual(await provider.getEvent(newId()), { ok: false, error: 'not_found' });
   });

@@ -2,6 +2,7 @@ import { mergeIntervals, type Interval } from '../../lib/interval.js';
 import { err, ok } from '../../lib/result.js';
 import type {
   BookedSummary,
+  BookingEvent,
   BusyOptions,
   BusyResult,
   CalendarInfo,
@@ -23,6 +24,7 @@ import {
   insertBody,
   MARK_KEY,
   MARK_VALUE,
+  REMINDED_KEY,
   sameBooking,
   toBookingEvent,
   type WireEvent,
@@ -80,6 +82,10 @@ export function createGoogleProvider(opts: GoogleProviderOptions): CalendarProvi
     },
     moveEvent: (id, start, end, etag, description) => moveEvent(ctx, { id, start, end, etag, description }),
     cancelEvent: (id) => cancelEvent(ctx, id),
+    upcoming: (range) => upcoming(ctx, range),
+    markReminded: (id, etag, marker) => markReminded(ctx, id, etag, marker),
+    // The client is invited now, when the request is approved (the insert sent nothing).
+    confirmEvent: (id, etag) => patchEvent(ctx, id, etag, { status: 'confirmed' }, 'all'),
   };
 }
 
@@ -179,7 +185,8 @@ async function createEvent(ctx: Ctx, ev: NewBookingEvent): Promise<WriteResult<{
   const res = await ctx.client.call({
     method: 'POST',
     path: `/calendars/${ctx.bookingCal}/events`,
-    query: [['sendUpdates', 'all']],
+    // A request awaiting approval invites nobody yet (confirmEvent does, once approved).
+    query: [['sendUpdates', ev.status === 'TENTATIVE' ? 'none' : 'all']],
     body: insertBody(ev),
     // Our fixed id makes a repeated insert harmless: the second one answers 409.
     idempotent: true,
@@ -235,4 +242,48 @@ async function cancelEvent(ctx: Ctx, id: string): Promise<WriteResult<null>> {
   // Gone after a retry: our own lost-answer attempt most likely deleted it.
   if (res.error.reason === 'not_found' && res.error.retried) return ok(null);
   return err(res.error.reason);
+}
+
+/** Our booking events starting in the range, with etag, creation time and reminder marker; cancelled ones left out. */
+async function upcoming(ctx: Ctx, range: Interval): Promise<CalendarResult<BookingEvent[]>> {
+  const res = await ctx.client.list(`/calendars/${ctx.bookingCal}/events`, [
+    ['privateExtendedProperty', `${MARK_KEY}=${MARK_VALUE}`],
+    ['singleEvents', 'true'],
+    ['timeMin', new Date(range.start).toISOString()],
+    ['timeMax', new Date(range.end).toISOString()],
+    ['maxResults', '250'],
+  ]);
+  if (!res.ok) return err(res.error);
+  const out: BookingEvent[] = [];
+  for (const item of res.value.items) {
+    const wire = eventFrom(item);
+    // A cancelled event is gone for us; anything else unreadable fails the read (closed).
+    if (!wire.ok) {
+      if (wire.error === 'not_found') continue;
+      return err('malformed');
+    }
+    const ev = toBookingEvent(wire.value);
+    if (!ev.ok) return err('malformed');
+    if (ev.value.start >= range.start && ev.value.start < range.end) out.push(ev.value);
+  }
+  out.sort((a, b) => a.start - b.start);
+  return ok(out);
+}
+
+/** A conditional patch (If-Match); never repeated after a 5xx (it may have applied). */
+async function patchEvent(ctx: Ctx, id: string, etag: string, body: Record<string, unknown>, sendUpdates: 'all' | 'none'): Promise<WriteResult<{ etag: string }>> {
+  const res = await ctx.client.call({ method: 'PATCH', path: eventPath(ctx, id), query: [['sendUpdates', sendUpdates]], headers: { 'If-Match': etag }, body, idempotent: false });
+  if (!res.ok) return err(res.error.reason);
+  const tag = etagFrom(res.value.json);
+  return tag.ok ? ok({ etag: tag.value }) : err(tag.error);
+}
+
+async function markReminded(ctx: Ctx, id: string, etag: string, marker: string): Promise<WriteResult<{ etag: string }>> {
+  // Read for the other private properties (the whole map is sent back, whatever Google's merge
+  // rules for maps); the write is conditional on the etag the scan decided on.
+  const current = await readEvent(ctx, id);
+  if (!current.ok) return current;
+  if (current.value.etag !== etag) return err('precondition_failed');
+  const own = current.value.extendedProperties?.private ?? {};
+  return patchEvent(ctx, id, etag, { extendedProperties: { private: { ...own, [REMINDED_KEY]: marker } } }, 'none');
 }
