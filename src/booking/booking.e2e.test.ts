@@ -123,15 +123,24 @@ describe('booking against a real Radicale and SMTP sink', () => {
     }
     assert.ok((await radicaleEvents(w)).has(`${id}.ics`), 'still booked after every GET');
     const before = w.smtp.mails.length;
-    const cancel = await postForm(`${w.url}/b/${token}/cancel`, {});
+    // A message for the staff member: refused with control characters (nothing cancelled), then sent.
+    const bad = await postForm(`${w.url}/b/${token}/cancel`, { message: 'Sorry\u0007' });
+    assert.equal(bad.status, 422);
+    assert.match(await bad.text(), /The message is too long, or holds characters that cannot be sent/);
+    assert.equal(vevents((await radicaleEvents(w)).get(`${id}.ics`) ?? '')[0]?.getFirstPropertyValue('status'), 'CONFIRMED', 'not cancelled');
+    const cancel = await postForm(`${w.url}/b/${token}/cancel`, { message: 'Sorry, my train is cancelled.\nNext week?' });
     assert.equal(cancel.status, 303);
     // The event stays as a tombstone: cancelled, transparent, without the recap (answers, links).
     const [tomb] = vevents((await radicaleEvents(w)).get(`${id}.ics`) ?? '');
     assert.equal(tomb?.getFirstPropertyValue('status'), 'CANCELLED');
     assert.equal(tomb?.getFirstPropertyValue('transp'), 'TRANSPARENT');
-    assert.equal(tomb?.getFirstPropertyValue('description'), null);
+    assert.equal(tomb?.getFirstPropertyValue('description'), 'Cancelled by the client, who left this message:\nSorry, my train is cancelled.\nNext week?', 'the recap is gone; only the message is left');
     assert.equal(Number(tomb?.getFirstPropertyValue('sequence')), 1);
     const mails = await w.smtp.waitFor(before + 1);
+    const toStaff = (await w.smtp.waitFor(before + 2)).slice(before).find((m) => m.to === 'alice@salon.test');
+    assert.ok(toStaff, 'the staff member is told');
+    assert.match(toStaff.subject, /^Cancelled: Haircut/);
+    assert.ok(toStaff.text.includes('Their message:\nSorry, my train is cancelled.\nNext week?'), toStaff.text);
     const c = mails.slice(before).find((m) => m.method === 'CANCEL');
     assert.ok(c, 'CANCEL sent');
     assert.equal(c.to, 'clientcancel@example.com');
@@ -175,6 +184,10 @@ describe('booking against a real Radicale and SMTP sink', () => {
     const [old] = vevents((await radicaleEvents(w)).get(`${id}.ics`) as string);
     const moved = await postForm(`${w.url}/b/${token}/reschedule`, { start: iso(to), tz: STAFF_ZONE });
     assert.equal(moved.status, 303);
+    // The page after the move shows the former time struck through, and add-to-calendar links.
+    const after = await (await fetch(`${w.url}${moved.headers.get('location')}`)).text();
+    assert.match(after, /<del><span class="visually-hidden">Previously: <\/span>[^<]*(1:00 PM|13:00)<\/del>/);
+    assert.match(after, /href="https:\/\/calendar\.google\.com\/calendar\/render\?action=TEMPLATE[^"]*" rel="noopener noreferrer external"/);
     const ics = (await radicaleEvents(w)).get(`${id}.ics`) as string;
     const [ev] = vevents(ics);
     // The recap's date line moved with the event; nothing else in it changed.

@@ -135,6 +135,25 @@ export class BookingLetters {
     );
   }
 
+  /** To the staff member: the client cancelled, with the short message they left (never stored). */
+  async cancelledByClient(staff: StaffRow, event: NewBookingEvent, note: string): Promise<void> {
+    const t = this.deps.i18n.getFixedT(staff.locale);
+    const { when, zone } = this.when(event.start, staff.timeZone, staff.locale);
+    await this.mail(
+      {
+        to: { name: staff.displayName, address: staff.email },
+        subject: t('booking:mail_client_cancelled_subject', { service: event.summary, when }),
+        text: [
+          t('booking:mail_client_cancelled_body', { client: event.attendee.name, service: event.summary, when, zone }),
+          ...(note ? ['', t('booking:mail_client_cancelled_note'), note] : []),
+          '',
+          t('booking:mail_signature', { business: this.businessName() }),
+        ].join('\n'),
+      },
+      'booking.sendCancelledByClient',
+    );
+  }
+
   /** To the client whose request was declined. */
   async declined(b: ManagedBooking, who: ClientSide): Promise<void> {
     const t = this.deps.i18n.getFixedT(who.lang);

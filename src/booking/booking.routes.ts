@@ -8,6 +8,7 @@ import { locals, type AppContext } from '../web/context.js';
 import { AppError, notFound } from '../web/errors.js';
 import { rememberedT, render } from '../web/render.js';
 import { RateLimiter, type RateDecision } from '../lib/rate-limiter.js';
+import { hasTextControl } from '../lib/text.js';
 import { cancellationNoticeKey, invitationNoticeKey, mintFormToken, verifyFormToken } from './booking.js';
 import { parseClientDetails, type FormErrors } from './booking.form.js';
 import { BookingDesk, bookingZone, clientMayChangeBooking, invitedByFor, type ClientSide, type LoadError, type ManagedBooking } from './booking.service.js';
@@ -23,6 +24,8 @@ import { bookingFormModel, followingMonth, manageModel, pickerModel, pickerMonth
 
 const MAX_JSON_DAYS = 62;
 const TEN_MINUTES = 10 * 60_000;
+/** The longest message a client may leave when cancelling. */
+const CANCEL_NOTE_MAX = 500;
 
 /**
  * Per-address limits that count what costs (DESIGN.md §5): every post (an invalid form costs
@@ -161,7 +164,7 @@ function bookingKit(ctx: AppContext) {
     return bookingZone(given, b.event, b.staff.timeZone);
   };
   const bookingModel = (req: Request, res: Response, b: ManagedBooking) => ({
-    ...manageModel(b, { title: t(res)('booking:manage_title'), tz: zoneOf(req, b), lang: lng(res), now: ctx.clock.now(), baseUrl: ctx.config.baseUrl.toString() }),
+    ...manageModel(b, { title: t(res)('booking:manage_title'), tz: zoneOf(req, b), lang: lng(res), now: ctx.clock.now(), baseUrl: ctx.config.baseUrl.toString(), was: req.query.moved === '1' ? req.query.was : undefined }),
     // Who sent the invitation: the calendar server, Creneau by e-mail, or nobody (no SMTP).
     invitationKey: invitationNoticeKey(invitedByFor(b.connected.provider, b.event.invitedBy), ctx.mailer !== null),
     // A request awaiting the staff member's approval; inside the cut-off, no cancel or move.
@@ -324,7 +327,7 @@ function manageLinkPages(ctx: AppContext, kit: BookingKit) {
       const b = loaded.value;
       const confirmCancel = req.query.action === 'cancel' && clientMayChangeBooking(b, ctx.clock.now());
       const flash = req.query.moved === '1' ? 'booking:moved_notice' : null;
-      render(ctx, req, res, confirmCancel ? 'booking/cancel' : 'booking/manage', { ...bookingModel(req, res, b), flash });
+      render(ctx, req, res, confirmCancel ? 'booking/cancel' : 'booking/manage', { noteMax: CANCEL_NOTE_MAX, note: '', noteError: null, ...bookingModel(req, res, b), flash });
     },
 
     async downloadIcs(req: Request, res: Response): Promise<void> {
@@ -340,7 +343,12 @@ function manageLinkPages(ctx: AppContext, kit: BookingKit) {
       if (!loaded.ok) throw noBooking(loaded.error);
       const b = loaded.value;
       refuseInsideCutoff(b);
-      const cancelled = await desk.cancel(b, who(req, res, b));
+      // A short message for the staff member: into their e-mail and the cancelled event, never to disk.
+      const note = String((req.body as Record<string, unknown> | undefined)?.message ?? '').replace(/\r\n?/g, '\n').trim();
+      if (note.length > CANCEL_NOTE_MAX || hasTextControl(note)) {
+        return render(ctx, req, res, 'booking/cancel', { ...bookingModel(req, res, b), note: note.slice(0, CANCEL_NOTE_MAX * 2), noteError: 'booking:err_note', noteMax: CANCEL_NOTE_MAX }, 422);
+      }
+      const cancelled = await desk.cancel(b, who(req, res, b), note);
       if (!cancelled.ok) throw new AppError(503, 'booking:unavailable');
       res.redirect(303, `/b/${b.token}?cancelled=1&u=${b.staff.username}&sent=${cancelled.value}`);
     },
@@ -361,7 +369,7 @@ function manageLinkPages(ctx: AppContext, kit: BookingKit) {
       if (start === null) throw new AppError(400, 'booking:bad_start');
       const tz = clientZone(req, b.staff);
       const moved = await desk.reschedule(b, start, { lang: locals(res).lang, tz });
-      if (moved.ok) return res.redirect(303, `/b/${b.token}?moved=1&tz=${encodeURIComponent(tz)}`);
+      if (moved.ok) return res.redirect(303, `/b/${b.token}?moved=1&was=${encodeURIComponent(isoIn(b.event.start, tz))}&tz=${encodeURIComponent(tz)}`);
       if (moved.error === 'taken') {
         const taken = await desk.nextSlots(b.staff, b.service, b.connected, start);
         return renderPicker(req, res, { staff: b.staff, service: b.service }, { manage: b, status: 409, notice: 'booking:slot_taken', taken, tz, date: dateIn(start, tz) });

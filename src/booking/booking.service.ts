@@ -356,16 +356,23 @@ export class BookingDesk {
    * Cancels the event (CalDAV keeps a tombstone, Google a cancelled event); idempotent: cancelling twice is "already cancelled". Says who
    * told the client: the server (it sends the CANCEL for an event it scheduled), Creneau, or nobody.
    */
-  async cancel(b: ManagedBooking, who: ClientSide): Promise<Result<Notified, 'unavailable'>> {
+  async cancel(b: ManagedBooking, who: ClientSide, note = ''): Promise<Result<Notified, 'unavailable'>> {
     const { connection, provider } = b.connected;
-    const res = await this.lock.run(connection.id, () => provider.cancelEvent(b.event.id));
+    const res = await this.lock.run(connection.id, () => provider.cancelEvent(b.event.id, note ? this.cancelNote(note, b.staff.locale) : undefined));
     this.forget(connection.id);
     if (!res.ok && res.error !== 'not_found') return err('unavailable');
     if (!res.ok) return ok('none');
+    // The staff member hears of it, with the client's message when they left one (it is also in the CalDAV tombstone).
+    await this.letters.cancelledByClient(b.staff, b.event, note);
     if (invitedByFor(provider, b.event.invitedBy) === 'server') return ok('server');
     await this.letters.invitation(b.event, b.event.sequence + 1, 'CANCEL', b.token, who, { bookAgain: `${this.deps.config.baseUrl.toString()}@${b.staff.username}` });
     // A message the SMTP server did not take at once is retried in the background (mailer.ts).
     return ok(this.deps.mailer ? 'creneau' : 'none');
+  }
+
+  /** The client's cancellation message as the cancelled event's description says it, in the staff member's language. */
+  private cancelNote(note: string, locale: string): string {
+    return `${this.deps.i18n.getFixedT(locale)('booking:event_cancel_note')}\n${note}`;
   }
 
   /** Moves the booking to `start` with the same rules as a new booking (its own slot does not block it). */

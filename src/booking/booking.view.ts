@@ -1,7 +1,7 @@
 import type { StaffRow } from '../accounts/accounts.repo.js';
 import { FIELD_NAMES, type ServiceRow } from '../catalog/catalog.js';
 import type { Interval } from '../lib/interval.js';
-import { addDays, allZones, dateIn, dayRange, formatDate, formatDateOnly, formatMonth, formatTime, friendlyZone, hourCycleOf, isoIn, weekdayIndex, weekdayNames, zoneLabel } from '../lib/time.js';
+import { addDays, allZones, dateIn, dayRange, formatDate, formatDateOnly, formatMonth, formatTime, friendlyZone, hourCycleOf, isoIn, parseInstant, weekdayIndex, weekdayNames, zoneLabel } from '../lib/time.js';
 import type { FormErrors } from './booking.form.js';
 import { answerName } from './questions.js';
 import type { ManagedBooking } from './booking.service.js';
@@ -228,7 +228,10 @@ export function bookingFormModel(f: FormFacts) {
 }
 
 /** The manage page (and the cancel confirmation) of one booking. */
-export function manageModel(b: ManagedBooking, m: { readonly title: string; readonly tz: string; readonly lang: string; readonly now: number; readonly baseUrl: string }) {
+export function manageModel(
+  b: ManagedBooking,
+  m: { readonly title: string; readonly tz: string; readonly lang: string; readonly now: number; readonly baseUrl: string; readonly was?: unknown },
+) {
   const { tz, lang } = m;
   const e = b.event;
   return {
@@ -238,6 +241,8 @@ export function manageModel(b: ManagedBooking, m: { readonly title: string; read
     tz,
     serviceTitle: b.service?.title ?? e.summary,
     when: `${formatDate(e.start, tz, lang)}, ${formatTime(e.start, tz, lang)} – ${formatTime(e.end, tz, lang)}`,
+    // Right after a move: the former time, shown struck through (`?was=`, only ever displayed).
+    formerWhen: formerTime(m.was, e.start, tz, lang),
     zoneLabel: zoneLabel(tz, e.start),
     location: e.location,
     attendee: e.attendee,
@@ -247,6 +252,12 @@ export function manageModel(b: ManagedBooking, m: { readonly title: string; read
     rescheduleUrl: `${m.baseUrl}b/${b.token}/reschedule?tz=${encodeURIComponent(tz)}`,
     addTo: addToCalendarLinks({ title: `${b.service?.title ?? e.summary} — ${b.staff.displayName}`, start: e.start, end: e.end, location: e.location }),
   };
+}
+
+/** The time a booking was moved from, as the page says it; null when absent, unreadable or the same. */
+function formerTime(was: unknown, start: number, tz: string, lang: string): string | null {
+  const at = typeof was === 'string' ? parseInstant(was) : null;
+  return at === null || at === start ? null : `${formatDate(at, tz, lang)}, ${formatTime(at, tz, lang)}`;
 }
 
 /** A UTC instant as calendar links write it: 20261203T141500Z. */

@@ -244,7 +244,7 @@ export function moveBookingIcs(ics: string, start: number, end: number, stamp: n
  * and the recap (the client's answers and the dead links) removed. The organizer and attendee
  * stay, so a server that schedules sends the attendee its CANCEL. Null when unreadable.
  */
-export function cancelBookingIcs(ics: string, stamp: number): string | null {
+export function cancelBookingIcs(ics: string, stamp: number, note?: string): string | null {
   const edit = editable(ics);
   if (!edit) return null;
   const { root, ev, sequence } = edit;
@@ -254,6 +254,8 @@ export function cancelBookingIcs(ics: string, stamp: number): string | null {
   ev.addPropertyWithValue('sequence', sequence + 1);
   ev.addPropertyWithValue('status', 'CANCELLED');
   ev.addPropertyWithValue('transp', 'TRANSPARENT');
+  // The client's message for the staff member, checked where it was typed; the only text left.
+  if (note) ev.addPropertyWithValue('description', checked('note', note.replace(/\r\n?/g, '\n'), true));
   return root.toString().replace(/\r?\n/g, '\r\n') + '\r\n';
 }
 

@@ -131,8 +131,8 @@ export interface CalendarProvider {
   markReminded(id: string, etag: string, marker: string): Promise<WriteResult<{ etag: string }>>;
   /** A request approved: TENTATIVE → CONFIRMED while the event still has `etag`; SEQUENCE goes up; the server (if it schedules) invites now. */
   confirmEvent(id: string, etag: string): Promise<WriteResult<Written>>;
-  /** Deletes (or cancels) the event; `not_found` when already gone. */
-  cancelEvent(id: string): Promise<WriteResult<null>>;
+  /** Cancels the event; `not_found` when already gone. `note` (the client's message) goes into what stays of it, where the provider keeps one. */
+  cancelEvent(id: string, note?: string): Promise<WriteResult<null>>;
   /**
    * True when the server can send invitations itself (Google with sendUpdates=all; CalDAV with
    * RFC 6638 auto-schedule). When false, Creneau sends iMIP e-mails itself. CalDAV decides per

@@ -274,8 +274,8 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
     },
 
     /** Cancels by rewriting the event as a tombstone (STATUS:CANCELLED, If-Match), never by deleting it: see cancelBookingIcs. */
-    async cancelEvent(id: string) {
-      const w = await rewrite(id, null, (ics) => cancelBookingIcs(ics, clock.now()));
+    async cancelEvent(id: string, note?: string) {
+      const w = await rewrite(id, null, (ics) => cancelBookingIcs(ics, clock.now(), note));
       return w.ok ? ok(null) : w;
     },
   };
