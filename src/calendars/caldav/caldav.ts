@@ -19,13 +19,13 @@ import type {
 import { sharedBusyPool } from '../busy-pool.js';
 import type { BusyEngine } from '../busy-pool.js';
 import { buildBookingIcs, moveBookingIcs, parseBookingIcs } from '../ics.js';
-import { dav, failed, failureOfStatus, NS, propfind, XML_HEAD } from './dav.js';
+import { dav, failed, failureOfStatus, propfind } from './dav.js';
 import { calendarUserAddresses, discoverCaldav } from './discovery.js';
 import { createTransport } from './http.js';
 import type { HttpResponse } from './http.js';
 import { collectionUrl, objectsOf, textOf } from './map.js';
 import { attendeeScheduling, invitedByOf, inviterFor } from './scheduling.js';
-import { createCalendarViews } from './view.js';
+import { createCalendarViews, timeRangeQuery, truncated } from './view.js';
 
 export { discoverCaldav } from './discovery.js';
 export type { DiscoverFailure, DiscoverOptions, Discovered } from './discovery.js';
@@ -33,7 +33,8 @@ export type { DiscoverFailure, DiscoverOptions, Discovered } from './discovery.j
 /**
  * CalDAV provider: the HTTP client (http.ts, dav.ts), the calendars' in-memory views
  * (view.ts) and the mapping of answers (map.ts) put together. Busy time is expanded by
- * Creneau (busy.ts, in a worker under a budget) from ALL objects of each conflict calendar.
+ * Creneau (busy.ts, in a worker under a budget) from every object of each conflict calendar
+ * that the server says overlaps the range (one time-range REPORT each, view.ts `window`).
  */
 
 /** Time one busy read may take over all its requests (several calendars are read at once). */
@@ -156,7 +157,7 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
 
     async busy(range: Interval, options?: BusyOptions): Promise<BusyResult> {
       const deadline = Date.now() + Math.min(READ_DEADLINE_MS, opts.timeoutMs ?? READ_DEADLINE_MS);
-      const results = await Promise.all(conflicts.map((c) => views.refresh(c, options?.thorough ?? false, deadline)));
+      const results = await Promise.all(conflicts.map((c) => views.window(c, range, options?.thorough ?? false, deadline)));
       const texts: string[] = [];
       // Our own booking is one object whose UID is `<id>@<host>` (ids are [0-9a-v], host checked).
       const own = options?.exceptBookingId && ID.test(options.exceptBookingId) ? `\nUID:${options.exceptBookingId}@${opts.uidHost}\r` : null;
@@ -168,10 +169,9 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
     },
 
     async bookings(range: Interval) {
-      const stamp = (ms: number): string => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
-      const body = `${XML_HEAD}<c:calendar-query ${NS}><d:prop><d:getetag/><c:calendar-data/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range start="${stamp(range.start)}" end="${stamp(range.end)}"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>`;
-      const r = await dav(t, 'REPORT', booking, '1', body);
+      const r = await dav(t, 'REPORT', booking, '1', timeRangeQuery(range.start, range.end));
       if (!r.ok) return failed(r);
+      if (truncated(r.value.items, booking)) return err('malformed');
       const objects = objectsOf(r.value.items, booking, { allowGone: false });
       if (!objects.ok) return objects;
       const out: BookedSummary[] = [];
