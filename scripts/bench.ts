@@ -7,6 +7,7 @@ import * as slots from './bench/slots.bench.js';
 import * as booking from './bench/booking.bench.js';
 import * as untrusted from './bench/untrusted.bench.js';
 import * as startup from './bench/startup.bench.js';
+import * as bigcal from './bench/bigcal.bench.js';
 
 interface BenchModule {
   run(): Promise<string>;
@@ -17,6 +18,7 @@ const BENCHES: readonly [string, BenchModule][] = [
   ['booking', booking],
   ['untrusted', untrusted],
   ['startup', startup],
+  ['bigcal', bigcal],
 ];
 
 const only = process.argv.slice(2);

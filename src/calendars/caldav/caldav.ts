@@ -39,6 +39,12 @@ export type { DiscoverFailure, DiscoverOptions, Discovered } from './discovery.j
 
 /** Time one busy read may take over all its requests (several calendars are read at once). */
 const READ_DEADLINE_MS = 6_000;
+/**
+ * How long the booking calendar's bookings, read with the busy time, answer `bookings()`: long
+ * enough for the counts a booking makes right after its live read (one read, one snapshot),
+ * short enough to be no cache. Any write through this provider drops them.
+ */
+const SAME_READ_MS = 2_000;
 
 export interface CaldavProviderOptions {
   readonly username: string;
@@ -61,6 +67,9 @@ export interface CaldavProviderOptions {
 }
 
 const ID = /^[0-9a-v]{1,64}$/;
+
+/** An object of the booking calendar as bookings() reads it (null: not one of ours). */
+type BookingSeen = ReturnType<typeof parseBookingIcs>;
 
 /** A CalendarProvider for one CalDAV connection (booking calendar + conflict calendars). */
 export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvider {
@@ -99,7 +108,11 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
     return etag ? ok(etag) : err('malformed');
   }
 
+  /** The booking calendar's bookings as the last time-range busy read saw them (see SAME_READ_MS). */
+  let lastRead: { readonly covered: Interval; readonly at: number; readonly texts: readonly string[] } | undefined;
+
   async function http(method: string, url: string, headers: Record<string, string> = {}, body?: string): Promise<Result<HttpResponse, CalendarFailure>> {
+    if (method !== 'GET') lastRead = undefined;
     return t.request({ method, url, headers, ...(body === undefined ? {} : { body }) });
   }
 
@@ -157,7 +170,12 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
 
     async busy(range: Interval, options?: BusyOptions): Promise<BusyResult> {
       const deadline = Date.now() + Math.min(READ_DEADLINE_MS, opts.timeoutMs ?? READ_DEADLINE_MS);
-      const results = await Promise.all(conflicts.map((c) => views.window(c, range, options?.thorough ?? false, deadline)));
+      const thorough = options?.thorough ?? false;
+      // Before a write, the booking calendar's answer is kept a moment for the counts that follow (parsed only if asked).
+      const keep = (texts: readonly string[], covered: Interval): void => {
+        lastRead = { covered, at: Date.now(), texts };
+      };
+      const results = await Promise.all(conflicts.map((c) => views.window(c, range, thorough, deadline, thorough && c === booking ? keep : undefined)));
       const texts: string[] = [];
       // Our own booking is one object whose UID is `<id>@<host>` (ids are [0-9a-v], host checked).
       const own = options?.exceptBookingId && ID.test(options.exceptBookingId) ? `\nUID:${options.exceptBookingId}@${opts.uidHost}\r` : null;
@@ -169,14 +187,21 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
     },
 
     async bookings(range: Interval) {
-      const r = await dav(t, 'REPORT', booking, '1', timeRangeQuery(range.start, range.end));
-      if (!r.ok) return failed(r);
-      if (truncated(r.value.items, booking)) return err('malformed');
-      const objects = objectsOf(r.value.items, booking, { allowGone: false });
-      if (!objects.ok) return objects;
+      let seen: readonly BookingSeen[];
+      const last = lastRead;
+      if (last && Date.now() - last.at < SAME_READ_MS && last.covered.start <= range.start && last.covered.end >= range.end) {
+        // The busy read just made covered this range: the same snapshot, no second request.
+        seen = last.texts.map(parseBookingIcs);
+      } else {
+        const r = await dav(t, 'REPORT', booking, '1', timeRangeQuery(range.start, range.end));
+        if (!r.ok) return failed(r);
+        if (truncated(r.value.items, booking)) return err('malformed');
+        const objects = objectsOf(r.value.items, booking, { allowGone: false });
+        if (!objects.ok) return objects;
+        seen = objects.value.map((o) => (o.gone ? null : parseBookingIcs(o.data)));
+      }
       const out: BookedSummary[] = [];
-      for (const o of objects.value) {
-        const ev = o.gone ? null : parseBookingIcs(o.data);
+      for (const ev of seen) {
         if (!ev || ev.cancelled || !(ev.start < range.end && ev.end > range.start)) continue;
         out.push({ id: ev.id, start: ev.start, end: ev.end, serviceSlug: ev.serviceSlug, attendeeEmail: ev.attendee.email });
       }

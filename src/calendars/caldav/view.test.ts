@@ -11,6 +11,8 @@ import { createBusyPool } from '../busy-pool.js';
 import { createTransport } from './http.js';
 import { createCalendarViews } from './view.js';
 import type { CalendarViews } from './view.js';
+import { createCaldavProvider } from './caldav.js';
+import type { NewBookingEvent } from '../provider.js';
 
 const pool = createBusyPool();
 let dav: RadicaleServer;
@@ -182,4 +184,45 @@ test('the time-range read before a write: one REPORT (and the collection itself,
   assert.ok(w.ok);
   assert.deepEqual(seen, ['PROPFIND 0 propfind'], 'the view answers; the query is not tried again');
   refuse = null;
+});
+
+test('before a write, one time-range read serves the busy time and the bookings counted right after it; a write drops it', async () => {
+  const { cal } = await calendar('one-read');
+  const p = createCaldavProvider({ username: dav.username, password: dav.password, allowHosts: ['127.0.0.1'], bookingCalendarUrl: cal, conflictCalendarUrls: [cal], uidHost: 'b.test', timeZone: 'Europe/Paris', origin: proxyOrigin, engine: pool });
+  const start = Date.parse('2026-06-02T08:00:00Z');
+  const event = (id: string, at: number): NewBookingEvent => ({
+    id,
+    start: at,
+    end: at + 30 * 60_000,
+    timeZone: 'Europe/Paris',
+    summary: 'Haircut',
+    description: '',
+    location: '',
+    organizer: { name: 'Alice', email: 'alice@example.com' },
+    attendee: { name: 'Zoë', email: 'zoe@example.net' },
+    serviceSlug: 'haircut',
+  });
+  assert.ok((await p.createEvent(event('0123456789abcdefghijklmnop', start))).ok);
+  const day = { start: Date.parse('2026-06-02T00:00:00Z'), end: Date.parse('2026-06-03T00:00:00Z') };
+  seen = [];
+  const busy = await p.busy(day, { thorough: true });
+  assert.deepEqual(busy, { ok: true, value: [{ start, end: start + 30 * 60_000 }] });
+  const booked = await p.bookings(day);
+  assert.ok(booked.ok);
+  assert.deepEqual(booked.value.map((b) => [b.id, b.attendeeEmail]), [['0123456789abcdefghijklmnop', 'zoe@example.net']]);
+  assert.equal(seen.filter((s) => s.startsWith('REPORT')).length, 1, `one REPORT for both: ${seen.join(' | ')}`);
+
+  // A write through the provider: the next count asks the calendar again, and sees it.
+  assert.ok((await p.createEvent(event('0123456789abcdefghijklmnoq', start + 3_600_000))).ok);
+  seen = [];
+  const again = await p.bookings(day);
+  assert.ok(again.ok);
+  assert.equal(again.value.length, 2);
+  assert.deepEqual(seen, ['REPORT 1 calendar-query']);
+
+  // A slot page's read (not before a write) keeps nothing.
+  assert.ok((await p.busy(day)).ok);
+  seen = [];
+  assert.ok((await p.bookings(day)).ok);
+  assert.deepEqual(seen, ['REPORT 1 calendar-query']);
 });

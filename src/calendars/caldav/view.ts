@@ -62,8 +62,14 @@ export interface CalendarViews {
    * Live minimized objects of one calendar that overlap `range`: one time-range REPORT; through
    * the view (`refresh`) when the server refuses it.
    */
-  window(cal: string, range: Interval, thorough: boolean, deadline: number): Promise<CalendarResult<string[]>>;
+  window(cal: string, range: Interval, thorough: boolean, deadline: number, keep?: Keep): Promise<CalendarResult<string[]>>;
 }
+
+/**
+ * Sees the full calendar data of a complete time-range answer, and the range it covers, before
+ * it is minimized (the booking calendar's bookings are read from the same answer).
+ */
+export type Keep = (texts: readonly string[], covered: Interval) => void;
 
 /** What changed in a calendar: `full` lists every object (others are gone); else only the changes. */
 interface Changes {
@@ -288,12 +294,13 @@ export function createCalendarViews(t: Transport, minimize: Minimize): CalendarV
     return asked;
   }
 
-  async function window(cal: string, range: Interval, thorough: boolean, deadline: number): Promise<CalendarResult<string[]>> {
+  async function window(cal: string, range: Interval, thorough: boolean, deadline: number, keep?: Keep): Promise<CalendarResult<string[]>> {
     if (windowless.has(cal) || !(await trustsServer(cal, deadline))) return refresh(cal, thorough, deadline);
+    const covered = { start: range.start - WINDOW_MARGIN_MS, end: range.end + WINDOW_MARGIN_MS };
     // An empty answer is "nothing in range" only from the calendar itself: the collection must
     // answer for itself, as a calendar, in the same breath (asked at once, so no wait is added).
     const [r, head] = await Promise.all([
-      dav(t, 'REPORT', cal, '1', timeRangeQuery(range.start - WINDOW_MARGIN_MS, range.end + WINDOW_MARGIN_MS), deadline),
+      dav(t, 'REPORT', cal, '1', timeRangeQuery(covered.start, covered.end), deadline),
       propfind(t, cal, '0', '<d:resourcetype/>', deadline),
     ]);
     if (!r.ok && refusedReport(r.error)) {
@@ -311,13 +318,15 @@ export function createCalendarViews(t: Transport, minimize: Minimize): CalendarV
     }
     const objects = objectsOf(r.value.items, cal, { allowGone: false });
     if (!objects.ok) return objects;
-    const small = await minimize(objects.value.map((o) => (o.gone ? '' : o.data)));
+    const data = objects.value.map((o) => (o.gone ? '' : o.data));
+    const small = await minimize(data);
     if (!small.ok) return small;
     const texts: string[] = [];
     for (const text of small.value) {
       if (text === null) return err('malformed');
       texts.push(text);
     }
+    keep?.(data, covered);
     return ok(texts);
   }
 
