@@ -9,6 +9,7 @@ import * as untrusted from './bench/untrusted.bench.js';
 import * as startup from './bench/startup.bench.js';
 import * as busyCpu from './bench/busy-cpu.bench.js';
 import * as reminders from './bench/reminders.bench.js';
+import * as bigcal from './bench/bigcal.bench.js';
 
 interface BenchModule {
   run(): Promise<string>;
@@ -21,6 +22,7 @@ const BENCHES: readonly [string, BenchModule][] = [
   ['startup', startup],
   ['busy-cpu', busyCpu],
   ['reminders', reminders],
+  ['bigcal', bigcal],
 ];
 
 const only = process.argv.slice(2);

@@ -25,7 +25,7 @@ import { createTransport } from './http.js';
 import type { HttpResponse } from './http.js';
 import { collectionUrl, objectsOf, textOf } from './map.js';
 import { attendeeScheduling, invitedByOf, inviterFor } from './scheduling.js';
-import { createCalendarViews } from './view.js';
+import { createCalendarViews, timeRangeQuery, truncated } from './view.js';
 
 export { discoverCaldav } from './discovery.js';
 export type { DiscoverFailure, DiscoverOptions, Discovered } from './discovery.js';
@@ -33,11 +33,18 @@ export type { DiscoverFailure, DiscoverOptions, Discovered } from './discovery.j
 /**
  * CalDAV provider: the HTTP client (http.ts, dav.ts), the calendars' in-memory views
  * (view.ts) and the mapping of answers (map.ts) put together. Busy time is expanded by
- * Creneau (busy.ts, in a worker under a budget) from ALL objects of each conflict calendar.
+ * Creneau (busy.ts, in a worker under a budget) from every object of each conflict calendar
+ * that the server says overlaps the range (one time-range REPORT each, view.ts `window`).
  */
 
 /** Time one busy read may take over all its requests (several calendars are read at once). */
 const READ_DEADLINE_MS = 6_000;
+/**
+ * How long the booking calendar's bookings, read with the busy time, answer `bookings()`: long
+ * enough for the counts a booking makes right after its live read (one read, one snapshot),
+ * short enough to be no cache. Any write through this provider drops them.
+ */
+const SAME_READ_MS = 2_000;
 
 export interface CaldavProviderOptions {
   readonly username: string;
@@ -99,6 +106,29 @@ async function upcomingIn(t: Transport, booking: string, range: Interval): Promi
   return ok(out);
 }
 
+/** An object of the booking calendar as bookings() reads it (null: not one of ours). */
+type BookingSeen = ReturnType<typeof parseBookingIcs>;
+
+/** The booking calendar's objects overlapping a range, as bookings (null: not one of ours), by one time-range REPORT. */
+async function bookingObjects(t: Transport, booking: string, range: Interval): Promise<CalendarResult<BookingSeen[]>> {
+  const r = await dav(t, 'REPORT', booking, '1', timeRangeQuery(range.start, range.end));
+  if (!r.ok) return failed(r);
+  if (truncated(r.value.items, booking)) return err('malformed');
+  const objects = objectsOf(r.value.items, booking, { allowGone: false });
+  if (!objects.ok) return objects;
+  return ok(objects.value.map((o) => (o.gone ? null : parseBookingIcs(o.data))));
+}
+
+/** The live bookings among what was read, overlapping the range, in time order. */
+function summariesOf(seen: readonly BookingSeen[], range: Interval): BookedSummary[] {
+  const out: BookedSummary[] = [];
+  for (const ev of seen) {
+    if (!ev || ev.cancelled || !(ev.start < range.end && ev.end > range.start)) continue;
+    out.push({ id: ev.id, start: ev.start, end: ev.end, serviceSlug: ev.serviceSlug, attendeeEmail: ev.attendee.email });
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
 /** A CalendarProvider for one CalDAV connection (booking calendar + conflict calendars). */
 export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvider {
   const origin = opts.origin ?? new URL(opts.bookingCalendarUrl).origin;
@@ -129,7 +159,11 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
     return inviterFor(autoSchedule, await addresses(), organizerEmail);
   }
 
+  /** The booking calendar's bookings as the last time-range busy read saw them (see SAME_READ_MS). */
+  let lastRead: { readonly covered: Interval; readonly at: number; readonly texts: readonly string[] } | undefined;
+
   async function http(method: string, url: string, headers: Record<string, string> = {}, body?: string): Promise<Result<HttpResponse, CalendarFailure>> {
+    if (method !== 'GET') lastRead = undefined;
     return t.request({ method, url, headers, ...(body === undefined ? {} : { body }) });
   }
 
@@ -206,7 +240,12 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
 
     async busy(range: Interval, options?: BusyOptions): Promise<BusyResult> {
       const deadline = Date.now() + Math.min(READ_DEADLINE_MS, opts.timeoutMs ?? READ_DEADLINE_MS);
-      const results = await Promise.all(conflicts.map((c) => views.refresh(c, options?.thorough ?? false, deadline)));
+      const thorough = options?.thorough ?? false;
+      // Before a write, the booking calendar's answer is kept a moment for the counts that follow (parsed only if asked).
+      const keep = (texts: readonly string[], covered: Interval): void => {
+        lastRead = { covered, at: Date.now(), texts };
+      };
+      const results = await Promise.all(conflicts.map((c) => views.window(c, range, thorough, deadline, thorough && c === booking ? keep : undefined)));
       const texts: string[] = [];
       // Our own booking is one object whose UID is `<id>@<host>` (ids are [0-9a-v], host checked).
       const own = options?.exceptBookingId && ID.test(options.exceptBookingId) ? `\nUID:${options.exceptBookingId}@${opts.uidHost}\r` : null;
@@ -218,20 +257,17 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
     },
 
     async bookings(range: Interval) {
-      const stamp = (ms: number): string => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
-      const body = `${XML_HEAD}<c:calendar-query ${NS}><d:prop><d:getetag/><c:calendar-data/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range start="${stamp(range.start)}" end="${stamp(range.end)}"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>`;
-      const r = await dav(t, 'REPORT', booking, '1', body);
-      if (!r.ok) return failed(r);
-      const objects = objectsOf(r.value.items, booking, { allowGone: false });
-      if (!objects.ok) return objects;
-      const out: BookedSummary[] = [];
-      for (const o of objects.value) {
-        const ev = o.gone ? null : parseBookingIcs(o.data);
-        if (!ev || ev.cancelled || !(ev.start < range.end && ev.end > range.start)) continue;
-        out.push({ id: ev.id, start: ev.start, end: ev.end, serviceSlug: ev.serviceSlug, attendeeEmail: ev.attendee.email });
+      let seen: readonly BookingSeen[];
+      const last = lastRead;
+      if (last && Date.now() - last.at < SAME_READ_MS && last.covered.start <= range.start && last.covered.end >= range.end) {
+        // The busy read just made covered this range: the same snapshot, no second request.
+        seen = last.texts.map(parseBookingIcs);
+      } else {
+        const read = await bookingObjects(t, booking, range);
+        if (!read.ok) return read;
+        seen = read.value;
       }
-      out.sort((a, b) => a.start - b.start);
-      return ok(out);
+      return ok(summariesOf(seen, range));
     },
 
     upcoming: (range: Interval) => upcomingIn(t, booking, range),

@@ -31,6 +31,8 @@ export interface DavItem {
 export interface DavAnswer {
   readonly items: DavItem[];
   readonly url: string;
+  /** The multistatus's own DAV:sync-token (RFC 6578), as parsed (read it with map.ts `tagOf`). */
+  readonly syncToken?: unknown;
 }
 
 /** A failure, with the HTTP status when the server answered one (discovery tells 404 from 401). */
@@ -123,9 +125,11 @@ export async function dav(t: Transport, method: string, url: string, depth: '0' 
   const first = raw[0];
   if (!isRecord(first)) return err({ reason: 'malformed' });
   const httpStatus = typeof first['status'] === 'number' ? first['status'] : 0;
+  const multistatus = isRecord(first['raw']) && isRecord(first['raw']['multistatus']) ? first['raw']['multistatus'] : null;
+  const syncToken = multistatus?.['syncToken'];
   if (!('props' in first)) {
     // An empty multistatus: tsdav returns one item without props.
-    if (isRecord(first['raw']) && isRecord(first['raw']['multistatus'])) return ok({ items: [], url });
+    if (multistatus) return ok({ items: [], url, ...(syncToken === undefined ? {} : { syncToken }) });
     // Not a multistatus (an error status, or XML tsdav could not parse).
     if (httpStatus === 207 || (httpStatus >= 200 && httpStatus < 300)) return err({ reason: 'malformed' });
     return err({ reason: failureOfStatus(httpStatus), status: httpStatus });
@@ -136,7 +140,7 @@ export async function dav(t: Transport, method: string, url: string, depth: '0' 
     if (!isRecord(r) || typeof r['href'] !== 'string') return err({ reason: 'malformed' });
     items.push({ href: r['href'], status: typeof r['status'] === 'number' ? r['status'] : 0, props: isRecord(r['props']) ? r['props'] : {} });
   }
-  return ok({ items, url });
+  return ok({ items, url, ...(syncToken === undefined ? {} : { syncToken }) });
 }
 
 /** PROPFIND for the given properties (XML fragments). */

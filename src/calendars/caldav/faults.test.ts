@@ -13,10 +13,18 @@ after(() => {
   for (const s of servers) s.close();
 });
 
-async function serve(handler: Handler): Promise<{ url: string; port: number; hits: () => number }> {
+/** Radicale's DAV header: a server announcing it is read by time-range queries (view.ts `filtersRecurrences`). */
+const TRUSTED_DAV = '1, 2, 3, calendar-access, addressbook, extended-mkcol';
+
+/** A server for one test; OPTIONS is answered with `dav` (by default one whose time-range queries are trusted). */
+async function serve(handler: Handler, dav = TRUSTED_DAV): Promise<{ url: string; port: number; hits: () => number }> {
   let hits = 0;
   const srv = http.createServer((req, res) => {
     hits++;
+    if (req.method === 'OPTIONS') {
+      res.writeHead(200, { dav });
+      return res.end();
+    }
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => handler(req, res, body));
@@ -38,6 +46,12 @@ async function closedPort(): Promise<number> {
 const MS = (inner: string): string => `<?xml version="1.0" encoding="utf-8"?><d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">${inner}</d:multistatus>`;
 const listing = (href: string): string =>
   MS(`<d:response><d:href>/cal/</d:href><d:propstat><d:prop><d:resourcetype><d:collection/><c:calendar/></d:resourcetype></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response><d:response><d:href>${href}</d:href><d:propstat><d:prop><d:getetag>"1"</d:getetag><d:resourcetype/></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>`);
+
+/** How a server without a REPORT answers it (RFC 3253 §3.6: 403 DAV:supported-report). */
+function refuseReport(res: http.ServerResponse): void {
+  res.writeHead(403, { 'content-type': 'application/xml' });
+  res.end('<?xml version="1.0"?><d:error xmlns:d="DAV:"><d:supported-report/></d:error>');
+}
 
 function provider(url: string, extra: Partial<Parameters<typeof createCaldavProvider>[0]> = {}): CalendarProvider {
   return createCaldavProvider({ username: 'u', password: 'p', bookingCalendarUrl: url, conflictCalendarUrls: [url], allowHosts: ['127.0.0.1'], uidHost: 'b.test', timeZone: 'UTC', timeoutMs: 2000, ...extra });
@@ -80,11 +94,22 @@ test('malformed XML and malformed ICS are malformed', async () => {
     res.end(MS('<d:response><d:href>/cal/a.ics</d:href><d:propstat><d:prop><d:getetag>"1"</d:getetag><c:calendar-data>BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:garbage\r\nEND:VEVENT\r\nEND:VCALENDAR</c:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>'));
   });
   assert.deepEqual(await provider(badIcs.url).busy(RANGE), { ok: false, error: 'malformed' });
-  const missing = await serve((req, res) => {
+  const missing = await serve((req, res, body) => {
+    if (body.includes('calendar-query')) return refuseReport(res);
     res.writeHead(207, { 'content-type': 'application/xml' });
     res.end(req.method === 'PROPFIND' ? listing('/cal/a.ics') : MS(''));
   });
   assert.deepEqual(await provider(missing.url).busy(RANGE), { ok: false, error: 'malformed' }, 'an object listed but not delivered');
+  const empty = await serve((_q, res) => {
+    res.writeHead(207, { 'content-type': 'application/xml' });
+    res.end(MS(''));
+  });
+  assert.deepEqual(await provider(empty.url).busy(RANGE), { ok: false, error: 'malformed' }, 'empty answers from something that does not answer as the calendar');
+  const noData = await serve((req, res) => {
+    res.writeHead(207, { 'content-type': 'application/xml' });
+    res.end(req.method === 'PROPFIND' ? listing('/cal/a.ics') : MS('<d:response><d:href>/cal/a.ics</d:href><d:propstat><d:prop><d:getetag>"1"</d:getetag></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>'));
+  });
+  assert.deepEqual(await provider(noData.url).busy(RANGE), { ok: false, error: 'malformed' }, 'an object in the time-range answer without its data');
 });
 
 test('XML external entities are not resolved', async () => {
@@ -171,27 +196,34 @@ test('reads keep connections alive, and one the server drops as it is reused is 
     res.end(listing('/cal/a.ics').replace(/<d:response><d:href>\/cal\/a\.ics[\s\S]*<\/d:response>/, ''));
   });
   const p = provider(s.url);
-  assert.deepEqual(await p.busy(RANGE), { ok: true, value: [] }); // also learns the server has no CTag
+  // A read is two requests at once (the time-range REPORT and the collection answering for itself).
+  assert.deepEqual(await p.busy(RANGE), { ok: true, value: [] });
   const before = s.hits();
   assert.deepEqual(await p.busy(RANGE), { ok: true, value: [] });
-  assert.equal(s.hits(), before + 1);
-  assert.equal(sockets.size, 1, 'every read so far used the first connection');
+  assert.equal(s.hits(), before + 2);
+  assert.equal(sockets.size, 2, 'every read so far used the first two connections');
   dropNext = true;
   assert.deepEqual(await p.busy(RANGE), { ok: true, value: [] }, 'the dropped request was sent again');
-  assert.equal(s.hits(), before + 3);
-  assert.equal(sockets.size, 2, 'on a new connection');
+  assert.equal(s.hits(), before + 5);
+  assert.equal(sockets.size, 3, 'on a new connection');
   const created = await p.createEvent({ id: 'abc', start: RANGE.start, end: RANGE.start + 1, timeZone: 'UTC', summary: 's', description: '', location: '', organizer: { name: 'a', email: 'a@b.c' }, attendee: { name: 'c', email: 'c@d.e' }, serviceSlug: 'x' });
   assert.ok(created.ok, JSON.stringify(created));
-  assert.equal(sockets.size, 3, 'a write takes a connection of its own');
+  assert.equal(sockets.size, 4, 'a write takes a connection of its own');
 });
 
-test('an unchanged CTag spares listing the calendar; a new one lists it again; a server without one is listed, asked once', async () => {
+test('a server not trusted with time ranges, without sync-collection: an unchanged CTag spares listing the calendar; a new one lists it again; a server without one is listed, asked once', async () => {
   const event = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//t//EN', 'BEGIN:VEVENT', 'UID:e1', 'DTSTAMP:20260301T000000Z', 'DTSTART:20260324T090000Z', 'DTEND:20260324T100000Z', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
   for (const prop of ['getctag', 'none', 'bad request'] as const) {
     let tag = '"1"';
     let listings = 0;
     let depthZero = 0;
+    let refused = 0;
     const s = await serve((req, res, body) => {
+      assert.doesNotMatch(body, /calendar-query/, 'an untested server is not asked for a time range');
+      if (body.includes('sync-collection')) {
+        refused++;
+        return refuseReport(res);
+      }
       if (req.method === 'PROPFIND' && req.headers.depth === '0' && prop === 'bad request') {
         depthZero++;
         res.writeHead(400, { 'content-type': 'text/plain' });
@@ -212,7 +244,7 @@ test('an unchanged CTag spares listing the calendar; a new one lists it again; a
       }
       assert.match(body, /calendar-multiget/);
       res.end(MS(`<d:response><d:href>/cal/a.ics</d:href><d:propstat><d:prop><d:getetag>"1"</d:getetag><c:calendar-data>${event}</c:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>`));
-    });
+    }, '1, 2, 3, calendar-access');
     const p = provider(s.url);
     const busy = { ok: true, value: [{ start: Date.parse('2026-03-24T09:00:00Z'), end: Date.parse('2026-03-24T10:00:00Z') }] };
     assert.deepEqual(await p.busy(RANGE), busy, prop);
@@ -230,5 +262,6 @@ test('an unchanged CTag spares listing the calendar; a new one lists it again; a
       assert.equal(listings, 2, 'without a CTag every read lists the ETags');
       assert.equal(depthZero, 1, 'and the CTag is asked for only once');
     }
+    assert.equal(refused, 1, 'sync-collection is tried once');
   }
 });

@@ -100,10 +100,11 @@ function answer(req: http.IncomingMessage, res: http.ServerResponse, body: strin
     case 'foreign-principal':
     case 'ics': {
       const texts = mode.kind === 'ics' ? mode.texts : [];
-      const items = texts.map((t, i) => object(`/cal/${i}.ics`, etagOf(t), body.includes('calendar-multiget') ? t : undefined)).join('');
+      const withData = body.includes('calendar-multiget') || body.includes('calendar-query');
+      const items = texts.map((t, i) => object(`/cal/${i}.ics`, etagOf(t), withData ? t : undefined)).join('');
       // No CTag: every read lists the ETags, so a change of mode is seen at once.
       if (req.headers.depth === '0') return send(MS(collection('/cal/')));
-      return send(MS((body.includes('calendar-multiget') ? '' : collection('/cal/')) + items));
+      return send(MS((withData ? '' : collection('/cal/')) + items));
     }
   }
 }
