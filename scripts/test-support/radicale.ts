@@ -21,6 +21,8 @@ export interface RadicaleOptions {
    * it while the server runs); none = each user reads and writes only their own collections.
    */
   readonly rightsFile?: string;
+  /** The account's user name (default `alice`); an e-mail address stands for the account's own address. */
+  readonly username?: string;
 }
 
 /** Starts Radicale and resolves once it answers; `folder` is its storage (benchmarks seed it directly). */
@@ -29,7 +31,7 @@ export async function startRadicale(opts: RadicaleOptions = {}): Promise<Radical
     if (!existsSync(bin)) throw new Error(`${bin} is missing; install it with: ${INSTALL}`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'creneau-radicale-'));
-  const username = 'alice';
+  const username = opts.username ?? 'alice';
   const password = randomBytes(9).toString('base64url');
   const users = join(dir, 'users');
   execFileSync(HTPASSWD, ['-c', '-m', '-b', users, username, password], { stdio: 'ignore' });

@@ -19,7 +19,8 @@ export interface BusyEngine {
    * Busy intervals of a calendar's objects; `key` keeps that calendar's parse in one worker.
    * `deadline` (epoch ms) is the read's: waiting in line counts against it.
    */
-  busy(key: string, texts: readonly string[], window: Interval, timeZone: string, deadline?: number): Promise<BusyResult>;
+  /** `self`: the staff member's own calendar addresses (an event they declined is free). */
+  busy(key: string, texts: readonly string[], window: Interval, timeZone: string, deadline?: number, self?: readonly string[]): Promise<BusyResult>;
 }
 
 export interface BusyPool extends BusyEngine {
@@ -61,7 +62,9 @@ function spawn(): Worker {
   return new Worker(boot, { eval: true, resourceLimits });
 }
 
-type Payload = { readonly op: 'minimize'; readonly texts: readonly string[] } | { readonly op: 'busy'; readonly key: string; readonly texts: readonly string[]; readonly window: Interval; readonly timeZone: string };
+type Payload =
+  | { readonly op: 'minimize'; readonly texts: readonly string[] }
+  | { readonly op: 'busy'; readonly key: string; readonly texts: readonly string[]; readonly window: Interval; readonly timeZone: string; readonly self?: readonly string[] };
 
 interface Task {
   readonly id: number;
@@ -221,8 +224,8 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
       if (typeof a === 'string') return failure(a);
       return a.op === 'minimize' ? ok(a.value) : failure('costly');
     },
-    async busy(key, texts, window, timeZone, deadline) {
-      const a = await run(key, { op: 'busy', key, texts, window, timeZone }, deadline);
+    async busy(key, texts, window, timeZone, deadline, self) {
+      const a = await run(key, { op: 'busy', key, texts, window, timeZone, ...(self && self.length > 0 ? { self } : {}) }, deadline);
       if (typeof a === 'string') return failure(a);
       if (a.op !== 'busy') return failure('costly');
       return a.result.ok ? ok(intervalsOf(a.result.value)) : err(a.result.error);

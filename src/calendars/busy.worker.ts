@@ -19,7 +19,7 @@ export type SentTexts = 'same' | { readonly refs: Int32Array; readonly added: re
 
 export type WorkerRequest =
   | { readonly id: number; readonly op: 'minimize'; readonly texts: readonly string[] }
-  | { readonly id: number; readonly op: 'busy'; readonly key: string; readonly texts: SentTexts; readonly window: Interval; readonly timeZone: string };
+  | { readonly id: number; readonly op: 'busy'; readonly key: string; readonly texts: SentTexts; readonly window: Interval; readonly timeZone: string; readonly self?: readonly string[] };
 
 /** Busy intervals as `start0, end0, start1, end1, …` in a buffer handed over (transferred), not copied. */
 export type BusyAnswer = { readonly ok: true; readonly value: Float64Array<ArrayBuffer> } | { readonly ok: false; readonly error: IcsFailure };
@@ -34,11 +34,12 @@ const readers = new Map<string, ReturnType<typeof busyReader>>();
 /** The texts last sent for each key: what `same` and `refs` refer to. */
 const lastTexts = new Map<string, readonly string[]>();
 
-function readerOf(key: string, timeZone: string): ReturnType<typeof busyReader> {
-  const id = `${timeZone} ${key}`;
+function readerOf(key: string, timeZone: string, self: readonly string[] = []): ReturnType<typeof busyReader> {
+  // The staff member's own addresses are part of the reader (an event they declined is free).
+  const id = `${timeZone} ${self.join(' ')} ${key}`;
   let r = readers.get(id);
   if (r) readers.delete(id);
-  else r = busyReader(timeZone);
+  else r = busyReader(timeZone, { self });
   readers.set(id, r);
   if (readers.size > MAX_READERS) readers.delete(readers.keys().next().value as string);
   return r;
@@ -61,7 +62,7 @@ function textsOf(sent: SentTexts, before: readonly string[] | undefined): readon
 export function answer(req: WorkerRequest): WorkerAnswer {
   if (req.op === 'minimize') return { id: req.id, op: 'minimize', value: req.texts.map(minimizeIcs) };
   const id = `${req.timeZone} ${req.key}`;
-  const read = readerOf(req.key, req.timeZone);
+  const read = readerOf(req.key, req.timeZone, req.self);
   const texts = textsOf(req.texts, lastTexts.get(id));
   // References to texts this worker no longer has cannot happen (see below); refuse rather than guess.
   if (!texts) return { id: req.id, op: 'busy', result: { ok: false, error: 'malformed' } };

@@ -102,7 +102,7 @@ export function neverMatches(rule: ICAL.Recur): boolean {
   return false;
 }
 
-const KEEP_PROPS = new Set(['uid', 'dtstart', 'dtend', 'duration', 'rrule', 'rdate', 'exdate', 'recurrence-id', 'transp', 'status']);
+const KEEP_PROPS = new Set(['uid', 'dtstart', 'dtend', 'duration', 'rrule', 'rdate', 'exdate', 'recurrence-id', 'transp', 'status', 'x-microsoft-cdo-intendedstatus', 'x-microsoft-cdo-busystatus']);
 
 /**
  * Keeps only what busy time needs, so the in-memory view holds no names, notes or addresses;
@@ -114,16 +114,27 @@ export function minimizeIcs(ics: string): string | null {
     if (!Array.isArray(parsed) || typeof parsed[0] !== 'string' || !datesInRange(parsed)) return null;
     const root = new ICAL.Component(parsed);
     if (root.name !== 'vcalendar') return null;
-    for (const sub of root.getAllSubcomponents()) {
+    // Copies of the lists: ical.js hands out its own arrays, and removing while walking one skips every other item.
+    for (const sub of [...root.getAllSubcomponents()]) {
       if (sub.name === 'vtimezone') continue;
       if (sub.name !== 'vevent') {
         root.removeSubcomponent(sub);
         continue;
       }
       sub.removeAllSubcomponents();
-      for (const p of sub.getAllProperties()) if (!KEEP_PROPS.has(p.name)) sub.removeProperty(p);
+      for (const p of [...sub.getAllProperties()]) {
+        if (KEEP_PROPS.has(p.name)) continue;
+        sub.removeProperty(p);
+        // A declined invitation is free for the person who declined: keep who declined, nothing else of them.
+        if (p.name === 'attendee' && String(p.getParameter('partstat') ?? '').toUpperCase() === 'DECLINED') {
+          const declined = new ICAL.Property('attendee');
+          declined.setValue(String(p.getFirstValue()));
+          declined.setParameter('partstat', 'DECLINED');
+          sub.addProperty(declined);
+        }
+      }
     }
-    for (const p of root.getAllProperties()) root.removeProperty(p);
+    for (const p of [...root.getAllProperties()]) root.removeProperty(p);
     return root.toString();
   } catch {
     return null;

@@ -129,6 +129,15 @@ function summariesOf(seen: readonly BookingSeen[], range: Interval): BookedSumma
   return out.sort((a, b) => a.start - b.start);
 }
 
+/**
+ * The account's own addresses (its calendar-user-address-set, and the user name when it is an
+ * e-mail address): an event their owner declined is free. Unreadable → none (then it is busy).
+ */
+async function selfAddressesOf(t: Transport, booking: string, username: string): Promise<string[]> {
+  const read = await calendarUserAddresses(t, booking);
+  return [...(read ?? []), ...(username.includes('@') ? [`mailto:${username}`] : [])];
+}
+
 /** A CalendarProvider for one CalDAV connection (booking calendar + conflict calendars). */
 export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvider {
   const origin = opts.origin ?? new URL(opts.bookingCalendarUrl).origin;
@@ -153,6 +162,8 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
     return read;
   }
 
+  /** The account's own addresses, read at the first busy read (see ownAddresses). */
+  let self: Promise<string[]> | undefined;
   /** Who is expected to invite for a stored booking (its attendee's SCHEDULE-AGENT first). */
   async function expectedInviter(ics: string, organizerEmail: string): Promise<InvitedBy> {
     if (attendeeScheduling(ics)?.agent === 'CLIENT') return 'creneau';
@@ -242,9 +253,7 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
       const deadline = Date.now() + Math.min(READ_DEADLINE_MS, opts.timeoutMs ?? READ_DEADLINE_MS);
       const thorough = options?.thorough ?? false;
       // Before a write, the booking calendar's answer is kept a moment for the counts that follow (parsed only if asked).
-      const keep = (texts: readonly string[], covered: Interval): void => {
-        lastRead = { covered, at: Date.now(), texts };
-      };
+      const keep = (texts: readonly string[], covered: Interval): void => void (lastRead = { covered, at: Date.now(), texts });
       const results = await Promise.all(conflicts.map((c) => views.window(c, range, thorough, deadline, thorough && c === booking ? keep : undefined)));
       const texts: string[] = [];
       // Our own booking is one object whose UID is `<id>@<host>` (ids are [0-9a-v], host checked).
@@ -253,7 +262,7 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
         if (!r.ok) return r;
         for (const text of r.value) if (own === null || !text.includes(own)) texts.push(text);
       }
-      return engine.busy(readerKey, texts, range, opts.timeZone, deadline);
+      return engine.busy(readerKey, texts, range, opts.timeZone, deadline, await (self ??= selfAddressesOf(t, booking, opts.username)));
     },
 
     async bookings(range: Interval) {
