@@ -202,6 +202,8 @@ describe('booking against a real Radicale and SMTP sink', () => {
     assert.equal(Number(ev?.getFirstPropertyValue('sequence')), 1);
     const slots = await slotsOn(w, 'haircut', start);
     assert.ok(slots.includes(iso(start)), 'old slot free');
+    // …and bookable at once by someone else (this process no longer counts it as just taken).
+    assert.equal((await book(w, 'haircut', start, client('after-move'))).status, 303, 'the freed time can be booked right away');
     assert.ok(!slots.includes(iso(to)), 'new slot taken');
     const mails = await w.smtp.waitFor(before + 1);
     const mail = mails.slice(before).find((m) => m.to === 'clientmove@example.com');

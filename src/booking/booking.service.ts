@@ -113,7 +113,9 @@ export class BookingDesk {
   private readonly letters: BookingLetters;
 
   /** The calendar changed through us: its cached busy times and anything shown from them are stale. */
-  private forget(connectionId: number): void {
+  private forget(connectionId: number, moved?: string): void {
+    // A booking moved or cancelled no longer holds the time this process saw it take.
+    if (moved !== undefined) this.recent.set(connectionId, (this.recent.get(connectionId) ?? []).filter((r) => r.id !== moved));
     this.busyCache.dropPrefix(`${connectionId}:`);
     this.bookedCache.dropPrefix(`${connectionId}:`);
     this.changed();
@@ -359,7 +361,7 @@ export class BookingDesk {
   async cancel(b: ManagedBooking, who: ClientSide, note = ''): Promise<Result<Notified, 'unavailable'>> {
     const { connection, provider } = b.connected;
     const res = await this.lock.run(connection.id, () => provider.cancelEvent(b.event.id, note ? this.cancelNote(note, b.staff.locale) : undefined));
-    this.forget(connection.id);
+    this.forget(connection.id, b.event.id);
     if (!res.ok && res.error !== 'not_found') return err('unavailable');
     if (!res.ok) return ok('none');
     // The staff member hears of it, with the client's message when they left one (it is also in the CalDAV tombstone).
@@ -388,7 +390,7 @@ export class BookingDesk {
       if (start === b.event.start) return ok(null);
       if (!live.value.includes(start)) return err('taken');
       const written = await provider.moveEvent(b.event.id, start, start + service.rules.durationMinutes * 60_000, b.event.etag, description);
-      this.forget(connection.id);
+      this.forget(connection.id, b.event.id);
       if (written.ok) return written;
       return err(written.error === 'precondition_failed' ? 'taken' : 'unavailable');
     });
