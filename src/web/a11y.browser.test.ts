@@ -54,7 +54,9 @@ const PUBLIC_PAGES = (): string[] => {
     `/@alice/haircut?date=${iso(start).slice(0, 10)}`,
     `/@alice/haircut?start=${encodeURIComponent(iso(start))}`,
     manage,
+    `${manage}?action=cancel`,
     `${manage}/reschedule`,
+    `/@alice/haircut?month=${iso(start).slice(0, 7)}&hc=24`,
     '/privacy',
     '/login',
     '/no-such-page',
@@ -62,7 +64,7 @@ const PUBLIC_PAGES = (): string[] => {
   ];
 };
 
-const ADMIN_PAGES = ['/admin', '/admin/profile', '/admin/services', '/admin/services/new', '/admin/schedule', '/admin/calendar', '/admin/settings', '/admin/invitations', '/admin/data'];
+const ADMIN_PAGES = ['/admin', '/admin/profile', '/admin/services', '/admin/services/new', '/admin/schedule', '/admin/calendar', '/admin/calendar/disconnect', '/admin/settings', '/admin/invitations', '/admin/data'];
 
 for (const scheme of ['light', 'dark'] as const) {
   for (const [locale, viewport] of [
@@ -85,7 +87,7 @@ for (const scheme of ['light', 'dark'] as const) {
       const services = await page.goto(`${w.url}/admin/services`);
       assert.equal(services?.status(), 200);
       const editLink = await page.locator('a[href^="/admin/services/"]:not([href$="/new"])').first().getAttribute('href');
-      for (const path of [...ADMIN_PAGES, ...(editLink ? [editLink] : [])]) {
+      for (const path of [...ADMIN_PAGES, ...(editLink ? [editLink, `${editLink}/delete`] : [])]) {
         const res = await page.goto(`${w.url}${path}`);
         assert.equal(res?.status(), 200, `${path} opens for the signed-in owner`);
         for (const v of await violations(page)) problems.push(`${path}: ${v}`);
