@@ -58,7 +58,9 @@ for (const viewport of [
     await page.keyboard.press('Enter');
     // With the script, the day's times arrive in place: same page, new address, focus on the times.
     await page.waitForURL((u) => u.href.endsWith(dayHref.replaceAll('&amp;', '&')));
-    await page.waitForFunction("document.activeElement && document.activeElement.id === 'slots-title'");
+    // Polled from outside the page: the page's CSP forbids the eval that waitForFunction would use.
+    for (let i = 0; i < 100 && (await page.evaluate('document.activeElement && document.activeElement.id')) !== 'slots-title'; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await page.evaluate('document.activeElement && document.activeElement.id'), 'slots-title', 'focus on the new times');
     assert.equal(await page.evaluate('window.__samePage'), true, 'no page load');
     await page.screenshot({ path: join(SCREENSHOTS, `${viewport.name}-2-slots.png`), fullPage: true });
     const slot = page.locator('.slots a').first();

@@ -448,6 +448,18 @@ describe('booking against a real Radicale and SMTP sink', () => {
     assert.ok(links.length > 5);
     assert.ok(links.every((l) => l.includes('hc=')), 'every picker link keeps the clock');
     assert.match(h24, /aria-current=true>24-hour</);
+    // The choice goes on with the client: the form, the booking's page and its links.
+    const timeLink = links.find((l) => l.includes('T10%3A00'))?.replaceAll('&amp;', '&') ?? ''; // 16:00 in Paris
+    const formPage = await (await fetch(`${w.url}${timeLink}`)).text();
+    assert.match(formPage, /, 10:00</, 'the form says 10:00');
+    assert.match(formPage, /<input type="hidden" name="hc" value="24">/);
+    const hidden = Object.fromEntries([...formPage.matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)">/g)].map((m) => [m[1], m[2]]));
+    const booked = await postForm(`${w.url}/@alice/haircut/book`, { ...hidden, ...client('clock') } as Record<string, string>);
+    assert.equal(booked.status, 303);
+    assert.match(booked.headers.get('location') ?? '', /[?&]hc=24(&|$)/);
+    const manage = await (await fetch(`${w.url}${booked.headers.get('location')}`)).text();
+    assert.match(manage, /10:00 – 10:30/);
+    assert.match(manage, /\/reschedule\?tz=America%2FNew_York&amp;hc=24"/);
     const h12 = await page('&hc=12');
     assert.match(h12, />3:00 AM</);
     // Without a choice, the language's habit: English here.

@@ -3,7 +3,7 @@ import { findStaffByUsername, listPublicStaff, ownerExists, type StaffRow } from
 import type { ServiceRow } from '../catalog/catalog.js';
 import { findService, findServiceById, listActiveServices } from '../catalog/catalog.repo.js';
 import { findStaffById } from '../accounts/accounts.repo.js';
-import { addDays, dateIn, dayRange, isoIn, isZone, parseInstant } from '../lib/time.js';
+import { addDays, dateIn, dayRange, hourCycleOf, isoIn, isZone, parseInstant, type HourCycle } from '../lib/time.js';
 import { locals, type AppContext } from '../web/context.js';
 import { AppError, notFound } from '../web/errors.js';
 import { rememberedT, render } from '../web/render.js';
@@ -24,6 +24,17 @@ import { bookingFormModel, followingMonth, manageModel, pickerModel, pickerMonth
 
 const MAX_JSON_DAYS = 62;
 const TEN_MINUTES = 10 * 60_000;
+/** The clock the visitor chose (`hc=12|24` in the query or a form), carried from the picker to the booking's pages. */
+function clockOf(req: Request): HourCycle | undefined {
+  return hourCycleOf(req.query.hc) ?? hourCycleOf((req.body as Record<string, unknown> | undefined)?.hc);
+}
+
+/** `&hc=…` for a link, when the visitor chose a clock. */
+function clockQuery(req: Request): string {
+  const hc = clockOf(req);
+  return hc ? `&hc=${hc}` : '';
+}
+
 /** The longest message a client may leave when cancelling. */
 const CANCEL_NOTE_MAX = 500;
 
@@ -139,7 +150,7 @@ function bookingKit(ctx: AppContext) {
     errors: FormErrors,
     status = 200,
     again: { notice?: string; noticeParams?: Record<string, unknown>; alternatives?: readonly number[] } = {},
-  ) => render(ctx, req, res, 'booking/form', bookingFormModel({ ...target, start, tz, lang: lng(res), formToken, values, errors, ...again }), status);
+  ) => render(ctx, req, res, 'booking/form', bookingFormModel({ ...target, start, tz, hc: clockOf(req), lang: lng(res), formToken, values, errors, ...again }), status);
 
   const isOffered = async (target: PublicTarget, start: number): Promise<boolean> => {
     const connected = await ctx.calendars.forStaff(target.staff.id, target.staff.timeZone);
@@ -164,7 +175,7 @@ function bookingKit(ctx: AppContext) {
     return bookingZone(given, b.event, b.staff.timeZone);
   };
   const bookingModel = (req: Request, res: Response, b: ManagedBooking) => ({
-    ...manageModel(b, { title: t(res)('booking:manage_title'), tz: zoneOf(req, b), lang: lng(res), now: ctx.clock.now(), baseUrl: ctx.config.baseUrl.toString(), was: req.query.moved === '1' ? req.query.was : undefined }),
+    ...manageModel(b, { title: t(res)('booking:manage_title'), tz: zoneOf(req, b), hc: clockOf(req), lang: lng(res), now: ctx.clock.now(), baseUrl: ctx.config.baseUrl.toString(), was: req.query.moved === '1' ? req.query.was : undefined }),
     // Who sent the invitation: the calendar server, Creneau by e-mail, or nobody (no SMTP).
     invitationKey: invitationNoticeKey(invitedByFor(b.connected.provider, b.event.invitedBy), ctx.mailer !== null),
     // A request awaiting the staff member's approval; inside the cut-off, no cancel or move.
@@ -277,7 +288,7 @@ function clientPages(ctx: AppContext, kit: BookingKit) {
         );
       }
       const booked = await desk.book(staff, service, connected, start, details.value, bookingId, side);
-      if (booked.ok) return res.redirect(303, `/b/${booked.value}?tz=${encodeURIComponent(tz)}`);
+      if (booked.ok) return res.redirect(303, `/b/${booked.value}?tz=${encodeURIComponent(tz)}${clockQuery(req)}`);
       switch (booked.error) {
         case 'taken':
           return again(409, 'booking:slot_taken', { alternatives: await desk.nextSlots(staff, service, connected, start) });
@@ -369,7 +380,7 @@ function manageLinkPages(ctx: AppContext, kit: BookingKit) {
       if (start === null) throw new AppError(400, 'booking:bad_start');
       const tz = clientZone(req, b.staff);
       const moved = await desk.reschedule(b, start, { lang: locals(res).lang, tz });
-      if (moved.ok) return res.redirect(303, `/b/${b.token}?moved=1&was=${encodeURIComponent(isoIn(b.event.start, tz))}&tz=${encodeURIComponent(tz)}`);
+      if (moved.ok) return res.redirect(303, `/b/${b.token}?moved=1&was=${encodeURIComponent(isoIn(b.event.start, tz))}&tz=${encodeURIComponent(tz)}${clockQuery(req)}`);
       if (moved.error === 'taken') {
         const taken = await desk.nextSlots(b.staff, b.service, b.connected, start);
         return renderPicker(req, res, { staff: b.staff, service: b.service }, { manage: b, status: 409, notice: 'booking:slot_taken', taken, tz, date: dateIn(start, tz) });

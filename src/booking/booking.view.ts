@@ -1,7 +1,7 @@
 import type { StaffRow } from '../accounts/accounts.repo.js';
 import { FIELD_NAMES, type ServiceRow } from '../catalog/catalog.js';
 import type { Interval } from '../lib/interval.js';
-import { addDays, allZones, dateIn, dayRange, formatDate, formatDateOnly, formatMonth, formatTime, friendlyZone, hourCycleOf, isoIn, parseInstant, weekdayIndex, weekdayNames, zoneLabel } from '../lib/time.js';
+import { addDays, allZones, dateIn, dayRange, formatDate, formatDateOnly, formatMonth, formatTime, friendlyZone, hourCycleOf, isoIn, parseInstant, weekdayIndex, weekdayNames, zoneLabel, type HourCycle } from '../lib/time.js';
 import type { FormErrors } from './booking.form.js';
 import { answerName } from './questions.js';
 import type { ManagedBooking } from './booking.service.js';
@@ -189,6 +189,8 @@ export interface FormFacts {
   readonly service: ServiceRow;
   readonly start: number;
   readonly tz: string;
+  /** The visitor's clock, when they chose one in the picker. */
+  readonly hc?: HourCycle | undefined;
   readonly lang: string;
   readonly formToken: string;
   readonly values: Readonly<Record<string, string>>;
@@ -211,8 +213,9 @@ export function bookingFormModel(f: FormFacts) {
     service,
     tz,
     start: isoIn(start, tz),
-    when: `${formatDate(start, tz, lang)}, ${formatTime(start, tz, lang)}`,
+    when: `${formatDate(start, tz, lang)}, ${formatTime(start, tz, lang, f.hc)}`,
     zoneLabel: zoneLabel(tz, start),
+    hc: f.hc ?? null,
     formToken: f.formToken,
     values: f.values,
     errors: f.errors,
@@ -222,7 +225,7 @@ export function bookingFormModel(f: FormFacts) {
     questions: service.questions.map((q) => ({ ...q, name: answerName(q) })),
     notice: f.notice ?? null,
     noticeParams: f.noticeParams ?? {},
-    alternatives: (f.alternatives ?? []).map((s, i) => ({ iso: isoIn(s, tz), label: `${formatDate(s, tz, lang)}, ${formatTime(s, tz, lang)}`, checked: i === 0 })),
+    alternatives: (f.alternatives ?? []).map((s, i) => ({ iso: isoIn(s, tz), label: `${formatDate(s, tz, lang)}, ${formatTime(s, tz, lang, f.hc)}`, checked: i === 0 })),
     backHref: `/@${staff.username}/${service.slug}?date=${dateIn(start, tz)}&tz=${encodeURIComponent(tz)}`,
   };
 }
@@ -230,7 +233,7 @@ export function bookingFormModel(f: FormFacts) {
 /** The manage page (and the cancel confirmation) of one booking. */
 export function manageModel(
   b: ManagedBooking,
-  m: { readonly title: string; readonly tz: string; readonly lang: string; readonly now: number; readonly baseUrl: string; readonly was?: unknown },
+  m: { readonly title: string; readonly tz: string; readonly hc?: HourCycle | undefined; readonly lang: string; readonly now: number; readonly baseUrl: string; readonly was?: unknown },
 ) {
   const { tz, lang } = m;
   const e = b.event;
@@ -240,9 +243,12 @@ export function manageModel(
     token: b.token,
     tz,
     serviceTitle: b.service?.title ?? e.summary,
-    when: `${formatDate(e.start, tz, lang)}, ${formatTime(e.start, tz, lang)} – ${formatTime(e.end, tz, lang)}`,
+    when: `${formatDate(e.start, tz, lang)}, ${formatTime(e.start, tz, lang, m.hc)} – ${formatTime(e.end, tz, lang, m.hc)}`,
+    // What the booking's own links carry: the zone, and the clock when the visitor chose one.
+    clientQuery: `tz=${encodeURIComponent(tz)}${m.hc ? `&hc=${m.hc}` : ''}`,
+    hc: m.hc ?? null,
     // Right after a move: the former time, shown struck through (`?was=`, only ever displayed).
-    formerWhen: formerTime(m.was, e.start, tz, lang),
+    formerWhen: formerTime(m.was, e.start, tz, lang, m.hc),
     zoneLabel: zoneLabel(tz, e.start),
     location: e.location,
     attendee: e.attendee,
@@ -255,9 +261,9 @@ export function manageModel(
 }
 
 /** The time a booking was moved from, as the page says it; null when absent, unreadable or the same. */
-function formerTime(was: unknown, start: number, tz: string, lang: string): string | null {
+function formerTime(was: unknown, start: number, tz: string, lang: string, hc?: HourCycle): string | null {
   const at = typeof was === 'string' ? parseInstant(was) : null;
-  return at === null || at === start ? null : `${formatDate(at, tz, lang)}, ${formatTime(at, tz, lang)}`;
+  return at === null || at === start ? null : `${formatDate(at, tz, lang)}, ${formatTime(at, tz, lang, hc)}`;
 }
 
 /** A UTC instant as calendar links write it: 20261203T141500Z. */

@@ -65,12 +65,12 @@ for (const run of RUNS) {
     // The next month, then back: days with free time are links, the others are not.
     const next = page.locator('.month-nav a').last();
     await next.click();
-    await page.waitForFunction("document.querySelector('#month-title') !== null");
+    await page.waitForSelector('#month-title');
     await page.goBack();
     await page.waitForSelector('.month a.free');
     const day = page.locator('.month a.free').nth(1);
     await day.click();
-    await page.waitForFunction("location.search.includes('date=')");
+    await page.waitForURL(/[?&]date=/);
     await page.waitForSelector('.times .slots a');
     await shot('day');
     const slot = page.locator('.times .slots a').first();
