@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { hashPassword } from '../accounts/password.js';
 import { setPasswordHash } from '../accounts/accounts.repo.js';
-import { client, iso, openForm, postForm, soon, startWorld, type World } from '../../scripts/test-support/world.js';
+import { client, iso, openForm, openRules, postForm, soon, startWorld, type World } from '../../scripts/test-support/world.js';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -23,6 +23,8 @@ interface AxeViolation {
 let w: World;
 let browser: Browser;
 let manage = '';
+/** Pages reached from e-mails: the staff member's approve/decline questions, the client's opt-in confirmation, and the answers of the posts. */
+let fromMail: string[] = [];
 before(async () => {
   w = await startWorld();
   await setPasswordHash(w.deps.db, w.staffId, await hashPassword(PASSWORD), Date.now());
@@ -30,6 +32,22 @@ before(async () => {
   const res = await postForm(`${w.url}/@alice/haircut/book`, { ...(await openForm(w, 'haircut', start)), ...client('a11y') });
   assert.equal(res.status, 303, 'a booking to manage');
   manage = new URL(res.headers.get('location') ?? '', w.url).pathname;
+  // A service asking approval and one asking e-mail confirmation, booked once each.
+  await w.addService('request', openRules(), { title: 'Request', approval: true });
+  await w.addService('checked', openRules(), { title: 'Checked', confirmEmail: true });
+  const asked = await postForm(`${w.url}/@alice/request/book`, { ...(await openForm(w, 'request', soon('13:00'))), ...client('a11y-ask') });
+  assert.equal(asked.status, 303, 'a request');
+  const checked = await postForm(`${w.url}/@alice/checked/book`, { ...(await openForm(w, 'checked', soon('14:00'))), ...client('a11y-opt') });
+  assert.equal(checked.status, 202, 'an e-mail confirmation');
+  const mails = await w.smtp.waitFor(3, 10_000);
+  const path = (re: RegExp) => {
+    const url = mails.map((m) => re.exec(m.text)?.[0]).find((u) => u !== undefined);
+    assert.ok(url, `a link ${String(re)} in: ${mails.map((m) => m.subject).join(' | ')}`);
+    const u = new URL(url);
+    return u.pathname + u.search;
+  };
+  fromMail = [path(/https?:\/\/\S+\/approve\/\S+/), path(/https?:\/\/\S+\/decline\/\S+/), path(/https?:\/\/\S+\/confirm\/\S+/), `/@alice/checked?start=${encodeURIComponent(iso(soon('15:00')))}`];
+  for (const p of fromMail) assert.equal((await fetch(`${w.url}${p}`)).status, 200, `${p} opens`);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
 });
 after(async () => {
@@ -59,6 +77,7 @@ const PUBLIC_PAGES = (): string[] => {
     `/@alice/haircut?month=${iso(start).slice(0, 7)}&hc=24`,
     '/privacy',
     '/login',
+    ...fromMail,
     '/no-such-page',
     '/@nobody',
   ];
