@@ -1,8 +1,9 @@
 // The whole client journey in Chromium (issue #15): staff page → month → day → time → form with
 // the service's questions → confirmation → the link from the invitation e-mail (zone kept) →
-// reschedule → cancel with a message. Each run mixes the dimensions that matter: a phone in
-// French and dark mode with JavaScript, a desktop in English and light mode without it. Every
-// step is photographed (CRENEAU_SCREENSHOTS=docs/screenshots to refresh the repository's set).
+// reschedule → cancel with a message. Four runs: each width with and without JavaScript, each
+// in both languages and colour schemes across the runs (a phone in French, dark, with
+// JavaScript; a desktop in English, light, without; and the two others). Every step is
+// photographed (CRENEAU_SCREENSHOTS=docs/screenshots to refresh the repository's set).
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,6 +37,8 @@ after(async () => {
 const RUNS = [
   { name: 'phone-fr-dark-js', viewport: { width: 375, height: 812 }, locale: 'fr-FR', scheme: 'dark', js: true, zone: 'America/New_York' },
   { name: 'desktop-en-light-nojs', viewport: { width: 1280, height: 900 }, locale: 'en-US', scheme: 'light', js: false, zone: 'Europe/Paris' },
+  { name: 'phone-en-light-nojs', viewport: { width: 375, height: 812 }, locale: 'en-US', scheme: 'light', js: false, zone: 'Europe/Paris' },
+  { name: 'desktop-fr-dark-js', viewport: { width: 1280, height: 900 }, locale: 'fr-FR', scheme: 'dark', js: true, zone: 'America/New_York' },
 ] as const;
 
 for (const run of RUNS) {
