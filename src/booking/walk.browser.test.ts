@@ -68,7 +68,7 @@ for (const run of RUNS) {
     // The next month, then back: days with free time are links, the others are not.
     const next = page.locator('.month-nav a').last();
     await next.click();
-    await page.waitForSelector('#month-title');
+    await page.waitForURL(/[?&]month=/); // with JavaScript: once the swapped page is in the history
     await page.goBack();
     await page.waitForSelector('.month a.free');
     const day = page.locator('.month a.free').nth(1);
