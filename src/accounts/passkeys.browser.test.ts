@@ -2,16 +2,16 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../../scripts/test-support/app.js';
 import { PASSWORD, setupOwner } from './test-helpers.js';
+import { launchChromium } from '../../scripts/test-support/chromium.js';
 
 // Passkeys in a real Chromium with its virtual authenticator (DevTools protocol, a platform
 // authenticator with user verification): add one on the profile, sign out, sign in with it;
 // once removed it no longer signs anyone in. The site is http://localhost:<port>, because a
 // WebAuthn relying party must be a domain name (an IP address is refused by the browser).
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let app: TestApp;
 let browser: Browser;
@@ -31,7 +31,7 @@ before(async () => {
   site = `http://localhost:${port}`;
   app = await startTestApp({ CRENEAU_BASE_URL: site }, { port });
   await setupOwner({ ...app, url: site });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP localhost 127.0.0.1'], headless: true });
+  browser = await launchChromium(['--host-resolver-rules=MAP localhost 127.0.0.1']);
 });
 after(async () => {
   await browser?.close();

@@ -3,20 +3,20 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { startWorld, type World } from '../../scripts/test-support/world.js';
+import { launchChromium } from '../../scripts/test-support/chromium.js';
 
 /** Where the screenshots go (looked at by a person; kept out of the repository). */
 const SCREENSHOTS = process.env.CRENEAU_SCREENSHOTS ?? join(tmpdir(), 'creneau-screenshots');
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let w: World;
 let browser: Browser;
 before(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   w = await startWorld();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser.close();

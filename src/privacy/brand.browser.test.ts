@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser as Chromium, type Page } from 'playwright-core';
+import { type Browser as Chromium, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import type { Browser } from '../../scripts/test-support/app.js';
 import { startTestApp, type TestApp } from '../../scripts/test-support/app.js';
@@ -14,8 +14,8 @@ import { csrfOf, PASSWORD, setupOwner } from '../accounts/test-helpers.js';
 import { insertService } from '../catalog/catalog.repo.js';
 import { defaultFields } from '../catalog/catalog.js';
 import { accentShades } from '../web/colour.js';
+import { launchChromium } from '../../scripts/test-support/chromium.js';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 /** The lightest grey under white text at 4.5:1: the hardest accent the form accepts. */
 const ACCENT = '#767676';
@@ -37,7 +37,7 @@ before(async () => {
   form.set('_csrf', await csrfOf(owner));
   form.set('logo', new Blob([PNG.sync.write(logo)], { type: 'image/png' }), 'logo.png');
   assert.equal((await owner.postMultipart('/admin/settings/logo', form)).status, 303);
-  chromium1 = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+  chromium1 = await launchChromium();
 });
 after(async () => {
   await chromium1?.close();

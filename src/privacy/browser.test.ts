@@ -3,16 +3,16 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startWorld, type World } from '../../scripts/test-support/world.js';
 import { setPasswordHash } from '../accounts/accounts.repo.js';
 import { hashPassword } from '../accounts/password.js';
+import { launchChromium } from '../../scripts/test-support/chromium.js';
 
 // The privacy promise as a browser sees it (DESIGN.md §1.3, §1.4): a real Chromium visits every
 // public page and every staff page of a whole Creneau (Radicale, SMTP sink) and records every
 // request, cookie and CSP violation.
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOTS = process.env.CRENEAU_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'creneau-privacy-shots-'));
 const PASSWORD = 'a long staff passphrase';
 
@@ -66,7 +66,7 @@ before(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   w = await startWorld();
   await setPasswordHash(w.deps.db, w.staffId, await hashPassword(PASSWORD), Date.now());
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

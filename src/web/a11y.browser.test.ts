@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { hashPassword } from '../accounts/password.js';
 import { setPasswordHash } from '../accounts/accounts.repo.js';
 import { client, iso, openForm, openRules, postForm, soon, startWorld, type World } from '../../scripts/test-support/world.js';
+import { launchChromium } from '../../scripts/test-support/chromium.js';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PASSWORD = 'a11y password for alice';
 
@@ -48,7 +48,7 @@ before(async () => {
   };
   fromMail = [path(/https?:\/\/\S+\/approve\/\S+/), path(/https?:\/\/\S+\/decline\/\S+/), path(/https?:\/\/\S+\/confirm\/\S+/), `/@alice/checked?start=${encodeURIComponent(iso(soon('15:00')))}`];
   for (const p of fromMail) assert.equal((await fetch(`${w.url}${p}`)).status, 200, `${p} opens`);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -157,14 +157,19 @@ async function eventBusy(ctx: Ctx, calendarId: string, range: Interval, except: 
   return mapped.ok ? ok(mapped.value) : err(mapped.error);
 }
 
-async function bookings(ctx: Ctx, range: Interval): Promise<CalendarResult<BookedSummary[]>> {
-  const res = await ctx.client.list(`/calendars/${ctx.bookingCal}/events`, [
+/** Creneau's own events (marked by a private property) in the booking calendar, overlapping the range. */
+function ourEvents(ctx: Ctx, range: Interval) {
+  return ctx.client.list(`/calendars/${ctx.bookingCal}/events`, [
     ['privateExtendedProperty', `${MARK_KEY}=${MARK_VALUE}`],
     ['singleEvents', 'true'],
     ['timeMin', new Date(range.start).toISOString()],
     ['timeMax', new Date(range.end).toISOString()],
     ['maxResults', '250'],
   ]);
+}
+
+async function bookings(ctx: Ctx, range: Interval): Promise<CalendarResult<BookedSummary[]>> {
+  const res = await ourEvents(ctx, range);
   if (!res.ok) return err(res.error);
   const mapped = bookedFrom(res.value.items, range);
   return mapped.ok ? ok(mapped.value) : err(mapped.error);
@@ -246,13 +251,7 @@ async function cancelEvent(ctx: Ctx, id: string): Promise<WriteResult<null>> {
 
 /** Our booking events starting in the range, with etag, creation time and reminder marker; cancelled ones left out. */
 async function upcoming(ctx: Ctx, range: Interval): Promise<CalendarResult<BookingEvent[]>> {
-  const res = await ctx.client.list(`/calendars/${ctx.bookingCal}/events`, [
-    ['privateExtendedProperty', `${MARK_KEY}=${MARK_VALUE}`],
-    ['singleEvents', 'true'],
-    ['timeMin', new Date(range.start).toISOString()],
-    ['timeMax', new Date(range.end).toISOString()],
-    ['maxResults', '250'],
-  ]);
+  const res = await ourEvents(ctx, range);
   if (!res.ok) return err(res.error);
   const out: BookingEvent[] = [];
   for (const item of res.value.items) {
