@@ -1,6 +1,7 @@
 // What every CalDAV server harness offers (Radicale, Xandikos, Cyrus), so one test can run
 // against each of them; and the small pieces they share.
 import type { ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { createServer } from 'node:net';
 
 export interface DavServer {
@@ -88,4 +89,17 @@ export async function waitUntil(what: string, probe: () => Promise<boolean>, chi
     if (Date.now() > deadline) throw new Error(`${what} did not answer: ${output()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Passes one request on to an upstream server and its answer back (a 502 when the upstream fails). */
+export function forward(req: http.IncomingMessage, res: http.ServerResponse, upstream: http.RequestOptions): void {
+  const up = http.request({ ...upstream, method: req.method, path: req.url }, (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(res);
+  });
+  up.on('error', () => {
+    if (!res.headersSent) res.writeHead(502);
+    res.end();
+  });
+  req.pipe(up);
 }

@@ -31,7 +31,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { basicAuth, freePort, makeCalendarAt, putObject, stopGroup, waitUntil, type DavServer } from './dav-server.js';
+import { basicAuth, forward, freePort, makeCalendarAt, putObject, stopGroup, waitUntil, type DavServer } from './dav-server.js';
 import { run, sqlString, startPostgres, unprivileged, type Postgres } from './postgres.js';
 
 const SOGOD = '/usr/sbin/sogod';
@@ -164,15 +164,7 @@ export async function startSogo(opts: SogoOptions = {}): Promise<SogoServer> {
       });
       // One connection per request, as apache.conf's proxy-nokeepalive: sogod closes them.
       headers.connection = 'close';
-      const upstream = http.request({ host: '127.0.0.1', port: sogoPort, method: req.method, path: req.url, headers, agent: false }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
-      upstream.on('error', () => {
-        if (!res.headersSent) res.writeHead(502);
-        res.end();
-      });
-      req.pipe(upstream);
+      forward(req, res, { host: '127.0.0.1', port: sogoPort, headers, agent: false });
     });
     proxy = server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { basicAuth, makeCalendarAt, putObject, stopGroup, waitUntil, type DavServer } from './dav-server.js';
+import { basicAuth, forward, makeCalendarAt, putObject, stopGroup, waitUntil, type DavServer } from './dav-server.js';
 
 const XANDIKOS = '/usr/bin/xandikos';
 const INSTALL = 'apt-get update && apt-get install -y --no-install-recommends xandikos';
@@ -41,15 +41,7 @@ export async function startXandikos(): Promise<DavServer> {
     }
     const headers = { ...req.headers };
     delete headers.authorization;
-    const upstream = http.request({ socketPath: socket, method: req.method, path: req.url, headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    upstream.on('error', () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
-    req.pipe(upstream);
+    forward(req, res, { socketPath: socket, headers });
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`;

@@ -1,20 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { after, before, test } from 'node:test';
 import { type Browser } from 'playwright-core';
 import { startWorld, type World } from '../../scripts/test-support/world.js';
-import { launchChromium } from '../../scripts/test-support/chromium.js';
+import { launchChromium, screenshotsDir } from '../../scripts/test-support/chromium.js';
 
-/** Where the screenshots go (looked at by a person; kept out of the repository). */
-const SCREENSHOTS = process.env.CRENEAU_SCREENSHOTS ?? join(tmpdir(), 'creneau-screenshots');
+const SCREENSHOTS = screenshotsDir();
 
 
 let w: World;
 let browser: Browser;
 before(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   w = await startWorld();
   browser = await launchChromium();
 });

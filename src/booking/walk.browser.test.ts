@@ -5,20 +5,17 @@
 // JavaScript; a desktop in English, light, without; and the two others). Every step is
 // photographed (CRENEAU_SCREENSHOTS=docs/screenshots to refresh the repository's set).
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { after, before, test } from 'node:test';
 import { type Browser } from 'playwright-core';
 import { openRules, startWorld, type World } from '../../scripts/test-support/world.js';
-import { launchChromium } from '../../scripts/test-support/chromium.js';
+import { launchChromium, screenshotsDir } from '../../scripts/test-support/chromium.js';
 
-const SCREENSHOTS = process.env.CRENEAU_SCREENSHOTS ?? join(tmpdir(), 'creneau-screenshots');
+const SCREENSHOTS = screenshotsDir();
 
 let w: World;
 let browser: Browser;
 before(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   w = await startWorld();
   await w.addService('visit', openRules({ durationMinutes: 60, stepMinutes: 60 }), {
     title: 'Home visit',

@@ -62,23 +62,18 @@ function quoted(v: string): string {
   return /[:;,]/.test(v) ? `"${v.replace(/"/g, '')}"` : v;
 }
 
-/** The one zone validator (lib/time.ts): its answer per name is remembered, so a calendar of many objects checks each TZID once. */
-function isIana(name: string): boolean {
-  return isZone(name);
-}
-
 /**
  * The zone a (cleaned) TZID means when the object has no VTIMEZONE of that name: an IANA name,
  * a Windows name (CLDR map), or an IANA name behind a prefix ("mozilla.org/20070129_1/Europe/Paris").
  */
 export function resolveTzid(name: string): string | undefined {
-  if (isIana(name)) return name;
+  if (isZone(name)) return name;
   const windows = ianaOfWindowsZone(name);
   if (windows) return windows;
   const parts = name.split('/').filter(Boolean);
   for (let n = Math.min(3, parts.length); n >= 2; n--) {
     const tail = parts.slice(-n).join('/');
-    if (isIana(tail)) return tail;
+    if (isZone(tail)) return tail;
   }
   return undefined;
 }

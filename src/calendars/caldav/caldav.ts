@@ -133,8 +133,7 @@ function summariesOf(seen: readonly BookingSeen[], range: Interval): BookedSumma
  * The account's own addresses (its calendar-user-address-set, and the user name when it is an
  * e-mail address): an event their owner declined is free. Unreadable → none (then it is busy).
  */
-async function selfAddressesOf(t: Transport, booking: string, username: string): Promise<string[]> {
-  const read = await calendarUserAddresses(t, booking);
+function selfAddressesOf(read: readonly string[] | null, username: string): string[] {
   return [...(read ?? []), ...(username.includes('@') ? [`mailto:${username}`] : [])];
 }
 
@@ -151,19 +150,17 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
   // The worker keeps each calendar's parsed objects under this key between reads.
   const readerKey = `caldav:${origin}:${booking}:${opts.username}`;
   const autoSchedule = opts.serverSchedules ?? false;
-  let ownAddresses: string[] | undefined;
+  /** The account's calendar-user addresses, read once for scheduling and busy reads alike; null when unreadable. */
+  let account: Promise<string[] | null> | undefined;
+  const accountAddresses = (): Promise<string[] | null> => (account ??= calendarUserAddresses(t, booking));
 
-  /** The account's calendar-user addresses, read once (only needed when the server can schedule); null when unreadable. */
+  /** The addresses a scheduling server invites for (a failed read is tried again next time). */
   async function addresses(): Promise<string[] | null> {
     if (!autoSchedule) return null;
-    if (ownAddresses) return ownAddresses;
-    const read = await calendarUserAddresses(t, booking);
-    if (read) ownAddresses = read;
+    const read = await accountAddresses();
+    if (!read) account = undefined;
     return read;
   }
-
-  /** The account's own addresses, read at the first busy read (see ownAddresses). */
-  let self: Promise<string[]> | undefined;
   /** Who is expected to invite for a stored booking (its attendee's SCHEDULE-AGENT first). */
   async function expectedInviter(ics: string, organizerEmail: string): Promise<InvitedBy> {
     if (attendeeScheduling(ics)?.agent === 'CLIENT') return 'creneau';
@@ -262,7 +259,7 @@ export function createCaldavProvider(opts: CaldavProviderOptions): CalendarProvi
         if (!r.ok) return r;
         for (const text of r.value) if (own === null || !text.includes(own)) texts.push(text);
       }
-      return engine.busy(readerKey, texts, range, opts.timeZone, deadline, await (self ??= selfAddressesOf(t, booking, opts.username)));
+      return engine.busy(readerKey, texts, range, opts.timeZone, deadline, selfAddressesOf(await accountAddresses(), opts.username));
     },
 
     async bookings(range: Interval) {
