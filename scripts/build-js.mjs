@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Compiles the program for `npm start` and `npm run cli`: src/ and the npm packages it imports
-// are bundled into dist/main.js and the chunks beside it (a command, the mailer: split off where
-// the program imports them lazily), the busy worker into dist/calendars/busy.worker.js. Node 20
-// spends most of a start resolving, reading and linking modules one file at a time (kysely
-// alone is 262 files, zod 95, and ours ~100): the bundle brings the start from ~5 s under tsx
-// to about half a second. Packages needed only by some requests are loaded on first use
-// (DEFERRED). The SQLite addon stays in node_modules. No type check here (`npm run typecheck`).
+// are bundled into one CommonJS file, dist/creneau.cjs (commands and the mailer inside it are
+// evaluated only when used), the busy worker into dist/calendars/busy.worker.js. dist/main.js
+// is a small loader (scripts/dist-entry.mjs) that compiles the bundle with V8's code cache, so
+// a start neither parses nor compiles what the previous start already did: Node 20 has no
+// compile cache of its own (22's module.enableCompileCache), and compiling the program was a
+// third of a start. Packages needed only by some requests are loaded on first use (DEFERRED).
+// The SQLite addon stays in node_modules. No type check here (`npm run typecheck`).
 //
 // Skipped when nothing changed: a fingerprint of every source file's path, size and mtime, the
 // lockfile and this script, so a second start costs milliseconds; a pull, an edit or a deleted
@@ -20,8 +21,10 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SRC = join(ROOT, 'src');
 const DIST = join(ROOT, 'dist');
 const STAMP = join(DIST, '.sources');
+/** The program: one CommonJS bundle, run by dist/main.js (scripts/dist-entry.mjs). */
+const BUNDLE = join(DIST, 'creneau.cjs');
 /** What this script writes into dist/ (and so may replace); everything else there is kept. */
-const OURS = (name) => name.endsWith('.js') || name === 'vendor' || (existsSync(join(SRC, name)) && statSync(join(SRC, name)).isDirectory());
+const OURS = (name) => name.endsWith('.js') || name.endsWith('.cjs') || name === 'vendor' || name === 'code-cache' || (existsSync(join(SRC, name)) && statSync(join(SRC, name)).isDirectory());
 /** Packages with a native addon: loaded from node_modules at run time, never bundled. */
 const NATIVE = ['better-sqlite3'];
 
@@ -38,6 +41,8 @@ export const DEFERRED = {
   '@simplewebauthn/server': { file: 'simplewebauthn-server', named: ['generateAuthenticationOptions', 'generateRegistrationOptions', 'verifyAuthenticationResponse', 'verifyRegistrationResponse'] },
   // CalDAV requests: the first calendar read, not the start.
   tsdav: { file: 'tsdav', named: ['davRequest'] },
+  // Sending e-mail: the first message, not the start (0.3 MB).
+  nodemailer: { file: 'nodemailer', default: ['createTransport'] },
   // Profile picture upload only.
   'jpeg-js': { file: 'jpeg-js', default: ['decode', 'encode'] },
 };
@@ -69,8 +74,9 @@ export async function bundleDeferred(esbuild, pkg, outfile, target) {
 }
 
 /**
- * Imports of a deferred package, from our own modules, point at its stand-in in
- * dist/vendor/deferred/ (relative to the importer's place in dist/, which mirrors src/).
+ * Imports of a deferred package, from our own modules, become its stand-in (deferredShim),
+ * which requires dist/vendor/deferred/<file>.cjs on the first call: the bundle's require() is
+ * relative to dist/creneau.cjs.
  */
 const deferredApart = {
   name: 'deferred-apart',
@@ -80,13 +86,16 @@ const deferredApart = {
       if (args.importer.split(sep).includes('node_modules') || !args.importer.startsWith(SRC)) {
         return { errors: [{ text: `${args.path} is deferred (scripts/build-js.mjs DEFERRED) but imported from ${args.importer}` }] };
       }
-      // Every chunk of the program sits in dist/ itself.
-      return { path: `./vendor/deferred/${DEFERRED[args.path].file}.js`, external: true };
+      return { path: args.path, namespace: 'deferred' };
     });
+    build.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
+      contents: deferredShim(args.path, `require(${JSON.stringify(`./vendor/deferred/${DEFERRED[args.path].file}.cjs`)})`),
+      loader: 'js',
+    }));
   },
 };
 
-/** Writes dist/vendor/deferred/: each package's stand-in (ESM) and the package itself (CommonJS). */
+/** Writes dist/vendor/deferred/: each package bundled alone (CommonJS), checked to export what the stand-in calls. */
 async function writeDeferred(esbuild) {
   const dir = join(DIST, 'vendor', 'deferred');
   mkdirSync(dir, { recursive: true });
@@ -95,8 +104,6 @@ async function writeDeferred(esbuild) {
     const exported = createRequire(import.meta.url)(join(dir, `${spec.file}.cjs`));
     const missing = [...(spec.named ?? []).filter((n) => typeof exported[n] !== 'function'), ...(spec.default ?? []).filter((n) => typeof exported.default?.[n] !== 'function')];
     if (missing.length > 0) throw new Error(`${pkg} no longer exports the function(s) ${missing.join(', ')}`);
-    const load = `createRequire(import.meta.url)(${JSON.stringify(`./${spec.file}.cjs`)})`;
-    writeFileSync(join(dir, `${spec.file}.js`), `import { createRequire } from 'node:module';\n${deferredShim(pkg, load)}\n`);
   }
 }
 
@@ -129,7 +136,7 @@ function sources(dir = SRC, out = []) {
 
 function fingerprint(files) {
   const h = createHash('sha256');
-  for (const f of ['package-lock.json', 'scripts/build-js.mjs']) {
+  for (const f of ['package-lock.json', 'scripts/build-js.mjs', 'scripts/dist-entry.mjs']) {
     const p = join(ROOT, f);
     if (existsSync(p)) h.update(`${f}\0${readFileSync(p, 'utf8')}\0`);
   }
@@ -138,11 +145,10 @@ function fingerprint(files) {
 }
 
 /**
- * The program is one module graph from src/main.ts: Node 20 pays ~1 ms per ES module file it
- * resolves, reads and links, so our ~100 modules are bundled too, into dist/main.js and the
- * chunks that `import()` splits off (a command, the mailer), all in dist/ itself. A module that
- * reads import.meta.url gets the URL its own file would have had (dist/<path>.js), so paths
- * relative to it (the repository root, the worker beside busy-pool) stay right.
+ * The program is one module graph from src/main.ts, our ~100 modules included (Node 20 pays
+ * ~1 ms per module file it resolves, reads and links). A module that reads import.meta.url gets
+ * the URL its own file would have had (dist/<path>.js), so paths relative to it (the repository
+ * root, the worker beside busy-pool) stay right.
  */
 const ownUrls = {
   name: 'own-urls',
@@ -178,26 +184,47 @@ export async function buildJs({ force = false, quiet = false } = {}) {
   for (const name of readdirSync(DIST)) if (OURS(name)) rmSync(join(DIST, name), { recursive: true, force: true });
   const common = {
     bundle: true,
-    format: 'esm',
     platform: 'node',
     target: 'node20',
     external: NATIVE,
     keepNames: true,
+    // Less source text to read, scan and keep in memory at every start; names stay readable.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    // One byte per character in V8's heap (one non-ASCII character makes a whole file two).
+    charset: 'ascii',
     legalComments: 'none',
-    logLevel: 'warning',
-    // Bundled CommonJS packages call require() for Node's built-ins; an ES module has none.
-    banner: { js: "import { createRequire as __creneauRequire } from 'node:module'; const require = __creneauRequire(import.meta.url);" },
   };
-  await esbuild.build({
+  const main = await esbuild.build({
     ...common,
-    entryPoints: { main: join(SRC, 'main.ts') },
-    outdir: DIST,
-    splitting: true,
+    entryPoints: [join(SRC, 'main.ts')],
+    outfile: BUNDLE,
+    format: 'cjs',
+    external: [...NATIVE, './vendor/deferred/*'],
+    // The loader compiles the bundle as a CommonJS function of the bundle's own file.
+    define: { 'import.meta.url': '__creneauUrl' },
+    banner: { js: "var __creneauUrl = require('node:url').pathToFileURL(__filename).href;" },
     plugins: [ownUrls, deferredApart, iconvTablesApart],
-    chunkNames: '[name]-[hash]',
+    logLevel: 'silent',
   });
+  // import.meta is empty in CommonJS: only busy-pool.ts may use more of it than its URL (import.meta.resolve, under tsx only).
+  const bad = main.warnings.filter((w) => !(w.id === 'empty-import-meta' && w.location?.file.endsWith('src/calendars/busy-pool.ts')));
+  if (bad.length > 0) throw new Error(`the bundle has warnings:\n${bad.map((w) => `${w.location?.file ?? ''}:${w.location?.line ?? ''} ${w.text}`).join('\n')}`);
+  const id = createHash('sha256').update(readFileSync(BUNDLE)).digest('hex').slice(0, 16);
+  const entry = readFileSync(join(ROOT, 'scripts/dist-entry.mjs'), 'utf8');
+  if (!entry.includes("const BUNDLE_ID = 'unbuilt';")) throw new Error('scripts/dist-entry.mjs lost its BUNDLE_ID line');
+  writeFileSync(join(DIST, 'main.js'), entry.replace("const BUNDLE_ID = 'unbuilt';", `const BUNDLE_ID = '${id}';`));
   for (const worker of WORKERS) {
-    await esbuild.build({ ...common, entryPoints: [join(SRC, worker)], outfile: join(DIST, worker.replace(/\.ts$/, '.js')), plugins: [ownUrls, iconvTablesApart] });
+    await esbuild.build({
+      ...common,
+      entryPoints: [join(SRC, worker)],
+      outfile: join(DIST, worker.replace(/\.ts$/, '.js')),
+      format: 'esm',
+      plugins: [ownUrls, iconvTablesApart],
+      logLevel: 'warning',
+      // Bundled CommonJS packages call require() for Node's built-ins; an ES module has none.
+      banner: { js: "import { createRequire as __creneauRequire } from 'node:module'; const require = __creneauRequire(import.meta.url);" },
+    });
   }
   await writeDeferred(esbuild);
   writeFileSync(STAMP, `${want}\n`);

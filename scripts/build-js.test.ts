@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { buildJs } from './build-js.mjs';
+import { DEFERRED, buildJs } from './build-js.mjs';
 
 // What `npm start` and `npm run cli` run: the compiled dist/main.js, from another folder, so
 // assets, locales and the SQLite addon are found relative to the compiled files.
@@ -86,49 +88,123 @@ test('npm run cli: help, a one-shot command on the database above, and an unknow
   assert.match(unknown.stderr, /unknown command "frobnicate"/);
 });
 
-test('deferred packages: serve does not load them; their stand-ins in dist/ load and forward to the real code', { timeout: 60_000 }, async () => {
-  await buildJs({ quiet: true });
-  // What a start loads up to its first answer: no deferred package's bundle (NODE_DEBUG=module
-  // lists CommonJS loads, which is how a stand-in loads its package: the second process shows it).
-  const child = spawn(process.execPath, [MAIN, 'serve'], { cwd: tmp, env: { ...env(join(tmp, 'deferred-data')), NODE_DEBUG: 'module' }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Spawns `node dist/main.js serve`, waits for its first 200 on /healthz; returns it and its output. */
+async function serveUntilHealthy(dataDir: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [MAIN, 'serve'], { cwd: tmp, env: { ...env(dataDir), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  try {
-    let healthy = false;
-    const deadline = Date.now() + 30_000;
-    while (!healthy && Date.now() < deadline && child.exitCode === null) {
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
-      healthy = (m ? await fetch(`http://127.0.0.1:${m[1]}/healthz`).catch(() => null) : null)?.status === 200;
-      if (!healthy) await new Promise((r) => setTimeout(r, 10));
-    }
-    assert.ok(healthy, out.slice(-2000));
-  } finally {
-    child.kill('SIGTERM');
-    await exited;
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let healthy = false;
+  const deadline = Date.now() + 30_000;
+  while (!healthy && Date.now() < deadline && child.exitCode === null) {
+    const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
+    healthy = (m ? await fetch(`http://127.0.0.1:${m[1]}/healthz`).catch(() => null) : null)?.status === 200;
+    if (!healthy) await new Promise((r) => setTimeout(r, 10));
   }
+  if (!healthy) {
+    child.kill('SIGKILL');
+    assert.fail(`the compiled server did not answer /healthz:\n${out.slice(-2000)}`);
+  }
+  return { child, output: () => out, exited };
+}
+
+async function stopServer(s: { child: ChildProcess; exited: Promise<number | null> }): Promise<number | null> {
+  s.child.kill('SIGTERM');
+  return s.exited;
+}
+
+test('the code cache: the first start writes it, the next ones use it, a damaged one is replaced', { timeout: 120_000 }, async () => {
+  await buildJs({ quiet: true });
+  const folder = join(ROOT, 'dist/code-cache');
+  rmSync(folder, { recursive: true, force: true });
+  const dataDir = join(tmp, 'cache-data');
+
+  // The first start compiles and, a second after loading, writes what it compiled.
+  const first = await serveUntilHealthy(dataDir);
+  let written: string[] = [];
+  const deadline = Date.now() + 20_000;
+  while (written.length === 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    written = existsSync(folder) ? readdirSync(folder).filter((n) => !n.startsWith('.')) : [];
+  }
+  assert.equal(await stopServer(first), 0, first.output());
+  assert.equal(written.length, 1, `one cache file: ${written.join(', ')}`);
+  const name = written[0] ?? '';
+  assert.match(name, new RegExp(`^[0-9a-f]{16}-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8$`), 'named by the bundle, the Node version and the architecture');
+  const file = join(folder, name);
+  const bytes = readFileSync(file);
+  assert.ok(bytes.length > 100_000, `the cache holds the compiled program (${bytes.length} bytes)`);
+
+  // A start that V8 accepts the cache for leaves it alone (it would rewrite a rejected one).
+  const before = statSync(file).mtimeMs;
+  const second = await serveUntilHealthy(dataDir);
+  await new Promise((r) => setTimeout(r, 2500));
+  assert.equal(await stopServer(second), 0, second.output());
+  assert.equal(statSync(file).mtimeMs, before, 'the cache was used, not rewritten');
+
+  // Garbage of the same name: V8 refuses it, the server starts all the same and writes a good one.
+  writeFileSync(file, Buffer.alloc(bytes.length, 0x5a));
+  const third = await serveUntilHealthy(dataDir);
+  const home = await fetch(`http://127.0.0.1:${/listening on 127\.0\.0\.1:(\d+)/.exec(third.output())?.[1] ?? ''}/privacy`);
+  assert.equal(home.status, 200, 'pages render after a damaged cache');
+  const replaced = Date.now() + 20_000;
+  while (readFileSync(file)[0] === 0x5a && Date.now() < replaced) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await stopServer(third), 0, third.output());
+  assert.notEqual(readFileSync(file)[0], 0x5a, 'the damaged cache was replaced');
+  assert.deepEqual(readdirSync(folder), [name], 'no temporary file left behind');
+});
+
+test('deferred packages: a start loads none of them; the first use loads the package through its stand-in', { timeout: 60_000 }, async () => {
+  await buildJs({ quiet: true });
+  // NODE_DEBUG=module lists CommonJS loads, which is how a stand-in loads its package.
+  const started = await serveUntilHealthy(join(tmp, 'deferred-data'), { NODE_DEBUG: 'module' });
+  await stopServer(started);
+  const out = started.output();
   assert.match(out, /Module\._load REQUEST/, 'NODE_DEBUG=module output was captured');
   assert.doesNotMatch(out, /deferred[/\\][\w-]+\.cjs/, 'no deferred package is loaded by a start');
-  const used = spawnSync(process.execPath, ['--input-type=module', '-e', `(await import(${JSON.stringify(join(ROOT, 'dist/vendor/deferred/jpeg-js.js'))})).default.encode({ width: 1, height: 1, data: new Uint8Array(4) }, 50);`], {
-    cwd: tmp,
-    env: { PATH: process.env.PATH, NODE_DEBUG: 'module' },
-    encoding: 'utf8',
-  });
-  assert.equal(used.status, 0, used.stderr);
-  assert.match(used.stderr, /deferred[/\\]jpeg-js\.cjs/, 'the first call loads the package');
 
-  const jpeg = (await import(join(ROOT, 'dist/vendor/deferred/jpeg-js.js'))) as { default: { encode: (img: { width: number; height: number; data: Uint8Array }, q: number) => { data: Uint8Array }; decode: (b: Uint8Array, o: object) => { width: number; height: number } } };
+  // The compiled program's stand-in for tsdav, used for real: a CalDAV import reaches the
+  // network (a closed port) instead of failing to load tsdav (which dav() reports as "malformed").
+  const dataDir = join(tmp, 'deferred-data');
+  const created = spawnSync(process.execPath, [MAIN, 'user', 'create', '--username', 'dora', '--email', 'dora@example.com', '--owner'], { cwd: tmp, env: env(dataDir), encoding: 'utf8' });
+  assert.equal(created.status, 0, created.stderr);
+  const exported = spawnSync(process.execPath, [MAIN, 'export', '--user', 'dora'], { cwd: tmp, env: env(dataDir), encoding: 'utf8' });
+  assert.equal(exported.status, 0, exported.stderr);
+  const closed = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  const calendar = { provider: 'caldav', url: `http://127.0.0.1:${closed}/dav/`, username: 'dora', password: 'pw', calendar: 'Bookings', conflictCalendars: [] };
+  writeFileSync(join(tmp, 'dora.json'), JSON.stringify({ ...(JSON.parse(exported.stdout) as object), calendar }));
+  const imported = spawnSync(process.execPath, [MAIN, 'import', '--user', 'dora', 'dora.json'], { cwd: tmp, env: { ...env(dataDir), CRENEAU_CALDAV_ALLOW_HOSTS: '127.0.0.1', NODE_DEBUG: 'module' }, encoding: 'utf8' });
+  assert.equal(imported.status, 1, imported.stderr);
+  assert.match(imported.stderr, /could not connect to 127\.0\.0\.1:\d+ \((?!malformed)[\w-]+\); nothing was imported/);
+  assert.match(imported.stderr, /deferred[/\\]tsdav\.cjs/, 'the first call loaded the package');
+
+  // Every stand-in in the bundle names a package bundle that exists and exports what it forwards to.
+  const bundle = readFileSync(join(ROOT, 'dist/creneau.cjs'), 'utf8');
+  const load = createRequire(join(ROOT, 'dist/creneau.cjs'));
+  for (const [pkg, spec] of Object.entries(DEFERRED)) {
+    assert.ok(bundle.includes(`require("./vendor/deferred/${spec.file}.cjs")`), `the bundle's stand-in for ${pkg}`);
+    const real = load(`./vendor/deferred/${spec.file}.cjs`) as Record<string, unknown> & { default?: Record<string, unknown> };
+    for (const fn of spec.named ?? []) assert.equal(typeof real[fn], 'function', `${pkg}.${fn}`);
+    for (const fn of spec.default ?? []) assert.equal(typeof real.default?.[fn], 'function', `${pkg} default.${fn}`);
+  }
+
+  // And the packages work from their bundles: a JPEG round trip, passkey options, an e-mail.
+  const jpeg = load('./vendor/deferred/jpeg-js.cjs') as { default: { encode: (img: { width: number; height: number; data: Uint8Array }, q: number) => { data: Uint8Array }; decode: (b: Uint8Array, o: object) => { width: number; height: number } } };
   const encoded = jpeg.default.encode({ width: 2, height: 1, data: new Uint8Array([255, 0, 0, 255, 0, 0, 255, 255]) }, 90);
   assert.deepEqual([encoded.data[0], encoded.data[1]], [0xff, 0xd8], 'a JPEG came out');
   const decoded = jpeg.default.decode(encoded.data, { useTArray: true });
   assert.deepEqual([decoded.width, decoded.height], [2, 1]);
-
-  const webauthn = (await import(join(ROOT, 'dist/vendor/deferred/simplewebauthn-server.js'))) as { generateRegistrationOptions: (o: object) => Promise<{ rp: { id: string }; challenge: string }> };
+  const webauthn = load('./vendor/deferred/simplewebauthn-server.cjs') as { generateRegistrationOptions: (o: object) => Promise<{ rp: { id: string }; challenge: string }> };
   const options = await webauthn.generateRegistrationOptions({ rpName: 'Creneau', rpID: 'booking.example.com', userName: 'alice' });
   assert.equal(options.rp.id, 'booking.example.com');
   assert.ok(options.challenge.length >= 16);
-
-  const tsdav = (await import(join(ROOT, 'dist/vendor/deferred/tsdav.js'))) as { davRequest: (o: object) => Promise<unknown> };
-  await assert.rejects(tsdav.davRequest({ url: 'http://127.0.0.1:9/', init: { method: 'PROPFIND', headers: {}, body: '' }, fetch: () => Promise.reject(new Error('offline on purpose')) }), /offline on purpose/);
+  const mailer = load('./vendor/deferred/nodemailer.cjs') as { default: { createTransport: (o: object) => { sendMail: (m: object) => Promise<{ message: string }> } } };
+  const sent = await mailer.default.createTransport({ jsonTransport: true }).sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 'Hello', text: 'Hi' });
+  assert.match(sent.message, /"subject":"Hello"/);
 });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { LOCALES } from '../config.js';
 import { hasLineControl, hasTextControl } from '../lib/text.js';
 import { cancelCutoffSchema, fieldsSchema, questionsSchema, remindersSchema, rulesSchema, scheduleSchema } from '../catalog/catalog.js';

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Keyring } from '../crypto/keyring.js';
 import { open, seal, SealError } from '../crypto/seal.js';
 import { base32hex, BOOKING_ID } from '../crypto/token.js';

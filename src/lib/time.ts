@@ -70,13 +70,15 @@ export function isZone(tz: string): boolean {
   return tz.length > 0 && tz.length <= 64 && /^[A-Za-z0-9_+\-/]+$/.test(tz) && zoneOffset(tz, 0) !== null;
 }
 
-/** Every IANA zone the runtime knows (and UTC, which some runtimes leave out), for zone pickers. */
-const ZONES: readonly string[] = (() => {
-  const zones = Intl.supportedValuesOf('timeZone');
-  return zones.includes('UTC') ? zones : [...zones, 'UTC'];
-})();
+let zones: readonly string[] | undefined;
+
+/** Every IANA zone the runtime knows (and UTC, which some runtimes leave out), for zone pickers. Read on first use: a start needs no zone data. */
 export function allZones(): readonly string[] {
-  return ZONES;
+  if (zones === undefined) {
+    const known = Intl.supportedValuesOf('timeZone');
+    zones = known.includes('UTC') ? known : [...known, 'UTC'];
+  }
+  return zones;
 }
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { mergeIntervals, type Interval } from '../../lib/interval.js';
 import { err, ok, type Result } from '../../lib/result.js';
 import { dayRange } from '../../lib/time.js';
