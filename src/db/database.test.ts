@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DB_FILE, DatabaseError, openDb } from './database.js';
+import { DB_FILE, DatabaseError, openDb, setNativeBinding } from './database.js';
 import { migrate } from './migrate.js';
 
 test('a new database gets WAL, foreign keys, secure_delete and every table', async () => {
@@ -44,4 +44,28 @@ test('a damaged SQLite database stops the start and is left untouched', async ()
   writeFileSync(file, bytes);
   assert.throws(() => openDb(dir), (e: unknown) => e instanceof DatabaseError && /(damaged|integrity|cannot be opened)/.test(e.message));
   assert.deepEqual(readFileSync(file), bytes);
+});
+
+test('an SQLite addon this Node cannot load is named as such, not as a damaged database', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'creneau-db-'));
+  const { db } = openDb(dir);
+  await migrate(db);
+  await db.destroy();
+  const before = readFileSync(join(dir, DB_FILE));
+  // What Node's dlopen meets after an upgrade without `npm rebuild`: a file it cannot load as an addon.
+  const addon = join(dir, 'better_sqlite3.node');
+  writeFileSync(addon, 'not a shared object\n');
+  setNativeBinding(addon);
+  try {
+    for (const folder of [dir, mkdtempSync(join(tmpdir(), 'creneau-db-'))]) {
+      assert.throws(
+        () => openDb(folder),
+        (e: unknown) => e instanceof DatabaseError && /SQLite addon \(better-sqlite3\) cannot be loaded by Node v[\d.]+ .*npm rebuild better-sqlite3/.test(e.message) && !/damaged|backup/.test(e.message),
+        folder === dir ? 'an existing database' : 'a new one',
+      );
+    }
+  } finally {
+    setNativeBinding(undefined);
+  }
+  assert.deepEqual(readFileSync(join(dir, DB_FILE)), before, 'the database was not touched');
 });

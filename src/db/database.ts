@@ -34,9 +34,23 @@ export class DatabaseError extends Error {
 
 /** Options for the native addon when it does not sit in node_modules (single binary). */
 let nativeBinding: string | undefined;
-/** Set by the single binary before any database is opened. */
-export function setNativeBinding(path: string): void {
+/** Set by the single binary before any database is opened (undefined: node_modules' own). */
+export function setNativeBinding(path: string | undefined): void {
   nativeBinding = path;
+}
+
+/**
+ * better-sqlite3 loads its native addon on the first open: an addon built for another Node
+ * (after a Node upgrade without `npm rebuild`) fails there, which says nothing about the
+ * database file, so the message must not send the admin to their backups.
+ */
+function addonFailure(err: unknown): DatabaseError | null {
+  const e = err as { code?: unknown; message?: unknown };
+  const message = typeof e.message === 'string' ? e.message : '';
+  if (e.code !== 'ERR_DLOPEN_FAILED' && !/NODE_MODULE_VERSION|bindings file/.test(message)) return null;
+  return new DatabaseError(
+    `the SQLite addon (better-sqlite3) cannot be loaded by Node ${process.version} (${message.split('\n')[0] ?? ''}); run \`npm rebuild better-sqlite3\` with this Node, or \`npm ci\`. The database was not touched`,
+  );
 }
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
@@ -64,7 +78,7 @@ export function openSqlite(path: string): SQLite.Database {
     chmodSync(path, 0o600);
     return sqlite;
   } catch (err) {
-    throw new DatabaseError(`${path} cannot be opened (${(err as Error).message}); refusing to start`);
+    throw addonFailure(err) ?? new DatabaseError(`${path} cannot be opened (${(err as Error).message}); refusing to start`);
   }
 }
 
@@ -76,7 +90,7 @@ function checkIntegrity(path: string): void {
     ro = new SQLite(path, { readonly: true, fileMustExist: true, ...(nativeBinding ? { nativeBinding } : {}) });
     check = ro.pragma('quick_check', { simple: true });
   } catch (err) {
-    throw new DatabaseError(`${path} is damaged (${(err as Error).message}); refusing to start — restore it from a backup`);
+    throw addonFailure(err) ?? new DatabaseError(`${path} is damaged (${(err as Error).message}); refusing to start — restore it from a backup`);
   } finally {
     ro?.close();
   }
