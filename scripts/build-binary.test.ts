@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildBinary, missingToolchain, type BuildResult } from './build-binary.js';
+import { importFromClosedPort } from './test-support/deferred-probe.js';
 
 // Builds dist/creneau (the Node 24 base and the compiled addon are cached outside the clone,
 // see buildCacheDir(), so only the first build on a machine compiles SQLite) and uses it the
@@ -126,24 +126,10 @@ test('the single binary builds, starts anywhere, serves, backs up and stops on S
     // The CLI's outcomes in the binary, and a deferred package (tsdav) compiled from its embedded
     // copy on first use: a CalDAV import reaches the network (a closed port here) instead of
     // failing to load tsdav (which dav() would report as "malformed").
-    const created = spawnSync(built.binary, ['user', 'create', '--username', 'alice', '--email', 'alice@example.com', '--owner'], { cwd, env: env(dataDir), encoding: 'utf8' });
-    assert.equal(created.status, 0, created.stderr);
+    await importFromClosedPort([built.binary], cwd, env(dataDir), 'alice');
     const taken = spawnSync(built.binary, ['user', 'create', '--username', 'alice', '--email', 'other@example.com'], { cwd, env: env(dataDir), encoding: 'utf8' });
     assert.equal(taken.status, 1, taken.stderr);
     assert.match(taken.stderr, /^creneau user create: --username: /);
-    const exported = spawnSync(built.binary, ['export', '--user', 'alice'], { cwd, env: env(dataDir), encoding: 'utf8' });
-    assert.equal(exported.status, 0, exported.stderr);
-    const closed = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as AddressInfo;
-        probe.close(() => resolve(port));
-      });
-    });
-    const calendar = { provider: 'caldav', url: `http://127.0.0.1:${closed}/dav/`, username: 'alice', password: 'pw', calendar: 'Bookings', conflictCalendars: [] };
-    writeFileSync(join(cwd, 'alice.json'), JSON.stringify({ ...(JSON.parse(exported.stdout) as object), calendar }));
-    const imported = spawnSync(built.binary, ['import', '--user', 'alice', 'alice.json'], { cwd, env: { ...env(dataDir), CRENEAU_CALDAV_ALLOW_HOSTS: '127.0.0.1' }, encoding: 'utf8' });
-    assert.equal(imported.status, 1, imported.stderr);
-    assert.match(imported.stderr, /could not connect to 127\.0\.0\.1:\d+ \((?!malformed)[\w-]+\); nothing was imported/);
 
     const addons = readdirSync(join(cache, 'creneau'));
     assert.equal(addons.length, 1, `one addon folder, the stale one removed: ${addons.join(', ')}`);

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DEFERRED, buildJs } from './build-js.mjs';
+import { importFromClosedPort } from './test-support/deferred-probe.js';
 
 // What `npm start` and `npm run cli` run: the compiled dist/main.js, from another folder, so
 // assets, locales and the SQLite addon are found relative to the compiled files.
@@ -166,22 +166,7 @@ test('deferred packages: a start loads none of them; the first use loads the pac
 
   // The compiled program's stand-in for tsdav, used for real: a CalDAV import reaches the
   // network (a closed port) instead of failing to load tsdav (which dav() reports as "malformed").
-  const dataDir = join(tmp, 'deferred-data');
-  const created = spawnSync(process.execPath, [MAIN, 'user', 'create', '--username', 'dora', '--email', 'dora@example.com', '--owner'], { cwd: tmp, env: env(dataDir), encoding: 'utf8' });
-  assert.equal(created.status, 0, created.stderr);
-  const exported = spawnSync(process.execPath, [MAIN, 'export', '--user', 'dora'], { cwd: tmp, env: env(dataDir), encoding: 'utf8' });
-  assert.equal(exported.status, 0, exported.stderr);
-  const closed = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-  const calendar = { provider: 'caldav', url: `http://127.0.0.1:${closed}/dav/`, username: 'dora', password: 'pw', calendar: 'Bookings', conflictCalendars: [] };
-  writeFileSync(join(tmp, 'dora.json'), JSON.stringify({ ...(JSON.parse(exported.stdout) as object), calendar }));
-  const imported = spawnSync(process.execPath, [MAIN, 'import', '--user', 'dora', 'dora.json'], { cwd: tmp, env: { ...env(dataDir), CRENEAU_CALDAV_ALLOW_HOSTS: '127.0.0.1', NODE_DEBUG: 'module' }, encoding: 'utf8' });
-  assert.equal(imported.status, 1, imported.stderr);
-  assert.match(imported.stderr, /could not connect to 127\.0\.0\.1:\d+ \((?!malformed)[\w-]+\); nothing was imported/);
+  const imported = await importFromClosedPort([process.execPath, MAIN], tmp, env(join(tmp, 'deferred-data')), 'dora');
   assert.match(imported.stderr, /deferred[/\\]tsdav\.cjs/, 'the first call loaded the package');
 
   // Every stand-in in the bundle names a package bundle that exists and exports what it forwards to.

@@ -4,8 +4,6 @@
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { getAsset, getRawAsset } from 'node:sea';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { EMBEDDED_WORKER_ASSET, useEmbeddedWorker } from '../src/calendars/busy-pool.js';
 import { setNativeBinding } from '../src/db/database.js';
 import { EXIT_UNEXPECTED } from '../src/cli/outcome.js';
@@ -66,26 +64,7 @@ async function start(argv: readonly string[], env: Readonly<Record<string, strin
     console.error(`creneau: ${(err as Error).message}`);
     return 1;
   }
-  if (argv.length === 0 || argv[0] === 'serve' || argv[0]?.startsWith('-')) releaseStartupGarbage();
   return main(argv, env);
-}
-
-/** How long after the entry the server is up and idle, so one collection finds only start-up's garbage. */
-const STARTED_MS = 2000;
-
-/**
- * Start-up allocates fast, so V8 grows its young generation (to ~8 MiB) and keeps it: it gives
- * memory back only after a memory-reducing collection, which an idle server never triggers. One
- * such collection once the server is up (~40 ms, once) brings an idle `serve` from ~80 to ~70
- * MiB. `gc` is exposed only then: a V8 flag given at start (execArgv) would make V8 refuse the
- * binary's code cache, which was compiled without it.
- */
-function releaseStartupGarbage(): void {
-  setTimeout(() => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as (options: { type: string; execution: string; flavor: string }) => void;
-    gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
-  }, STARTED_MS).unref();
 }
 
 start(process.argv.slice(2), process.env).then(
