@@ -1,6 +1,6 @@
 import { urlencoded, type NextFunction, type Request, type Response } from 'express';
 import busboy from 'busboy';
-import { createAuthRequest, exchangeCode, googleEndpoints, revokeToken, SIGN_IN_SCOPES } from '../calendars/google/oauth.js';
+import { createAuthRequest, exchangeCode, googleEndpoints, pendingAuthRequests, revokeToken, SIGN_IN_SCOPES } from '../calendars/google/oauth.js';
 import { listServices } from '../catalog/catalog.repo.js';
 import { LOCALES } from '../config.js';
 import { locals, safeBack, type AppContext } from '../web/context.js';
@@ -65,11 +65,7 @@ interface GooglePending {
   readonly purpose: 'sign-in' | 'link';
   readonly staffId: number | null;
   readonly sessionHash: string | null;
-  readonly expiresAt: number;
 }
-
-const GOOGLE_PENDING_MS = 10 * 60_000;
-const GOOGLE_PENDING_MAX = 1000;
 
 /** The staff accounts handlers; account deletion runs the deps' `beforeAccountDelete` (calendar revocation). */
 export function accountsHandlers(ctx: AppContext) {
@@ -79,7 +75,7 @@ export function accountsHandlers(ctx: AppContext) {
 /** First run, password sign-in and sign-out, Google sign-in and linking. */
 function signInHandlers(ctx: AppContext) {
   const throttle = signInThrottle(ctx);
-  const googlePending = new Map<string, GooglePending>();
+  const googlePending = pendingAuthRequests<GooglePending>();
   const redirectUri = new URL('auth/google/callback', ctx.config.baseUrl).toString();
   const google = ctx.config.google;
   const endpoints = google ? googleEndpoints(google.oauthUrl ?? undefined, google.apiUrl ?? undefined) : null;
@@ -159,20 +155,10 @@ function signInHandlers(ctx: AppContext) {
 
   // --- Google ------------------------------------------------------------------------------
 
-  const rememberGoogle = (state: string, p: GooglePending) => {
-    const now = ctx.clock.now();
-    for (const [k, v] of googlePending) if (v.expiresAt <= now) googlePending.delete(k);
-    if (googlePending.size >= GOOGLE_PENDING_MAX) {
-      const oldest = googlePending.keys().next().value;
-      if (oldest !== undefined) googlePending.delete(oldest);
-    }
-    googlePending.set(state, p);
-  };
-
-  const startGoogle = (res: Response, p: Omit<GooglePending, 'codeVerifier' | 'expiresAt'>) => {
+  const startGoogle = (res: Response, p: Omit<GooglePending, 'codeVerifier'>) => {
     if (!google || !endpoints) throw notFound();
     const auth = createAuthRequest({ authorizeUrl: endpoints.authorizeUrl, clientId: google.clientId, redirectUri, scopes: SIGN_IN_SCOPES, offline: false });
-    rememberGoogle(auth.state, { ...p, codeVerifier: auth.codeVerifier, expiresAt: ctx.clock.now() + GOOGLE_PENDING_MS });
+    googlePending.set(auth.state, { ...p, codeVerifier: auth.codeVerifier }, ctx.clock.now());
     res.redirect(303, auth.url);
   };
 
@@ -193,9 +179,8 @@ function signInHandlers(ctx: AppContext) {
   async function finishGoogle(req: Request, res: Response): Promise<void> {
     if (!google || !endpoints) throw notFound();
     const state = typeof req.query.state === 'string' ? req.query.state : '';
-    const pending = googlePending.get(state);
-    googlePending.delete(state);
-    if (!pending || pending.expiresAt <= ctx.clock.now()) throw new AppError(400, 'admin:errors.google_state');
+    const pending = googlePending.take(state, ctx.clock.now());
+    if (!pending) throw new AppError(400, 'admin:errors.google_state');
     const failTo = pending.purpose === 'link' ? '/admin/profile?done=google_failed' : '/login?google=failed';
     const code = typeof req.query.code === 'string' ? req.query.code : '';
     if (code === '') return res.redirect(303, failTo);

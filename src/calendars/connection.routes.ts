@@ -3,7 +3,7 @@ import { locals, type AppContext } from '../web/context.js';
 import { AppError } from '../web/errors.js';
 import { signedIn } from '../web/guards.js';
 import { render } from '../web/render.js';
-import { CALENDAR_SCOPES, createAuthRequest, exchangeCode, googleEndpoints, missingScopes } from './google/oauth.js';
+import { CALENDAR_SCOPES, createAuthRequest, exchangeCode, googleEndpoints, missingScopes, pendingAuthRequests } from './google/oauth.js';
 import { authRefused, type ConnectFailure, type Finding } from './connection.service.js';
 import type { CalendarInfo } from './provider.js';
 
@@ -14,13 +14,10 @@ import type { CalendarInfo } from './provider.js';
 
 /** The calendar forms (the conflict calendars may be many checkboxes). */
 export const calendarBody = urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 });
-const PENDING_MS = 10 * 60_000;
-
 interface Pending {
   readonly codeVerifier: string;
   readonly staffId: number;
   readonly sessionHash: string | null;
-  readonly expiresAt: number;
 }
 
 const text = (body: unknown, name: string): string => {
@@ -34,7 +31,7 @@ const list = (body: unknown, name: string): string[] => {
 
 /** The calendar page's handlers (/admin/calendar…). */
 export function calendarHandlers(ctx: AppContext) {
-  const pending = new Map<string, Pending>();
+  const pending = pendingAuthRequests<Pending>();
   const g = ctx.config.google;
   const endpoints = g ? googleEndpoints(g.oauthUrl ?? undefined, g.apiUrl ?? undefined) : null;
   const redirectUri = new URL('admin/calendar/google/callback', ctx.config.baseUrl).toString();
@@ -147,19 +144,16 @@ export function calendarHandlers(ctx: AppContext) {
   // Google: a GET link (a form POST redirecting to Google would be blocked by form-action 'self').
   function startGoogleConnect(_req: Request, res: Response): void {
     if (!g || !endpoints) throw new AppError(404, 'errors:not_found');
-    const now = ctx.clock.now();
-    for (const [k, v] of pending) if (v.expiresAt <= now) pending.delete(k);
     const auth = createAuthRequest({ authorizeUrl: endpoints.authorizeUrl, clientId: g.clientId, redirectUri, scopes: [...CALENDAR_SCOPES, 'openid', 'email'], offline: true });
-    if (pending.size < 1000) pending.set(auth.state, { codeVerifier: auth.codeVerifier, staffId: staffId(res), sessionHash: locals(res).sessionHash, expiresAt: now + PENDING_MS });
+    pending.set(auth.state, { codeVerifier: auth.codeVerifier, staffId: staffId(res), sessionHash: locals(res).sessionHash }, ctx.clock.now());
     res.redirect(303, auth.url);
   }
 
   async function finishGoogleConnect(req: Request, res: Response): Promise<void> {
     if (!g || !endpoints) throw new AppError(404, 'errors:not_found');
     const state = typeof req.query.state === 'string' ? req.query.state : '';
-    const p = pending.get(state);
-    pending.delete(state);
-    if (!p || p.expiresAt <= ctx.clock.now() || p.staffId !== staffId(res) || p.sessionHash !== locals(res).sessionHash) throw new AppError(400, 'admin:errors.google_state');
+    const p = pending.take(state, ctx.clock.now());
+    if (!p || p.staffId !== staffId(res) || p.sessionHash !== locals(res).sessionHash) throw new AppError(400, 'admin:errors.google_state');
     const code = typeof req.query.code === 'string' ? req.query.code : '';
     if (!code) return res.redirect(303, '/admin/calendar?done=google_denied');
     const tokens = await exchangeCode({ tokenUrl: endpoints.tokenUrl, code, codeVerifier: p.codeVerifier, redirectUri, clientId: g.clientId, clientSecret: g.clientSecret });

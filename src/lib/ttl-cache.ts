@@ -1,4 +1,7 @@
-/** A memory-only cache whose entries expire after `ttlMs` (busy times for page views: at most 60 s). */
+/**
+ * A memory-only map whose entries expire after `ttlMs`; at `maxEntries` the oldest goes. Busy times
+ * for page views (at most 60 s), the OAuth requests waiting for their callback (10 min).
+ */
 export class TtlCache<V> {
   private readonly entries = new Map<string, { at: number; value: V }>();
 
@@ -15,6 +18,13 @@ export class TtlCache<V> {
       return undefined;
     }
     return e.value;
+  }
+
+  /** The entry, removed: for one-time values such as an OAuth `state` (undefined when absent or expired). */
+  take(key: string, now: number): V | undefined {
+    const value = this.get(key, now);
+    this.entries.delete(key);
+    return value;
   }
 
   set(key: string, value: V, now: number): void {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { err, ok, type Result } from '../../lib/result.js';
+import { TtlCache } from '../../lib/ttl-cache.js';
 
 /**
  * Google OAuth 2.0 helpers (authorization-code flow with PKCE) used by staff sign-in, the
@@ -89,6 +90,14 @@ export interface AuthRequest {
   readonly state: string;
   /** Keep server-side until the callback; never sent to the browser. */
   readonly codeVerifier: string;
+}
+
+/**
+ * Where auth requests wait for their callback, keyed by `state`, each taken once: 10 minutes,
+ * at most 1,000 (the oldest goes first). One per flow (sign-in, calendar connection), in memory.
+ */
+export function pendingAuthRequests<V>(): TtlCache<V> {
+  return new TtlCache<V>(10 * 60_000, 1000);
 }
 
 /** Builds the Google consent URL with a fresh state and a PKCE (S256) verifier/challenge pair. */
