@@ -1,6 +1,7 @@
 import { LOCALES, type Locale } from '../config.js';
 import { hasLineControl, hasTextControl } from '../lib/text.js';
 import { isZone } from '../lib/time.js';
+import { isEmailAddress } from '../lib/email.js';
 import type { FieldError } from '../web/forms.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from './password.js';
 
@@ -36,8 +37,6 @@ export function normalizeEmail(input: string): string {
   return input.normalize('NFKC').trim().toLowerCase();
 }
 
-export const EMAIL_RE = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
-
 export function isLocale(l: string): l is Locale {
   return (LOCALES as readonly string[]).includes(l);
 }
@@ -53,7 +52,7 @@ export function usernameErrors(username: string, field = 'username'): FieldError
 /** Problems with an e-mail (already normalised). */
 export function emailErrors(email: string, field = 'email'): FieldError[] {
   if (email === '') return [{ field, key: 'admin:errors.required' }];
-  if (email.length > LIMITS.email || !EMAIL_RE.test(email) || hasLineControl(email)) return [{ field, key: 'admin:errors.email_format' }];
+  if (email.length > LIMITS.email || !isEmailAddress(email) || hasLineControl(email)) return [{ field, key: 'admin:errors.email_format' }];
   return [];
 }
 

@@ -2,6 +2,7 @@ import type { FieldName, Question, ServiceFields } from '../catalog/catalog.js';
 import { FIELD_NAMES } from '../catalog/catalog.js';
 import { parseAnswers, type Answer } from './questions.js';
 import { err, ok, type Result } from '../lib/result.js';
+import { isEmailAddress } from '../lib/email.js';
 
 /**
  * The booking form (DESIGN.md §5): parse and validate. Length caps everywhere; no control
@@ -38,7 +39,6 @@ const LIMITS: Readonly<Record<'first_name' | 'last_name' | 'email' | 'phone' | F
 const MULTILINE = new Set<string>(['note', 'address']);
 // C0/C1 controls, DEL, Unicode line/paragraph separators, bidi overrides.
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
-const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 const PHONE = /^\+?[0-9 ().\-/]{6,32}$/;
 
 function text(body: Record<string, unknown>, name: string): string {
@@ -75,7 +75,7 @@ export function parseClientDetails(
   const lastName = read('last_name', true);
   const email = read('email', true);
   const phone = fields.phone === 'off' ? '' : read('phone', fields.phone === 'required');
-  if (email && !errors.email && !EMAIL.test(email)) errors.email = 'booking:err_email';
+  if (email && !errors.email && !isEmailAddress(email)) errors.email = 'booking:err_email';
   if (phone && !errors.phone && (!PHONE.test(phone) || (phone.match(/\d/g) ?? []).length < 6)) errors.phone = 'booking:err_phone';
   const extra: Partial<Record<FieldName, string>> = {};
   for (const f of FIELD_NAMES) {

@@ -1,4 +1,4 @@
-import { EMAIL_RE } from '../accounts/accounts.js';
+import { isEmailAddress } from '../lib/email.js';
 import { hasLineControl } from '../lib/text.js';
 import { contrastRatio, HEX_COLOUR, MIN_CONTRAST, readableUnderWhiteText } from '../web/colour.js';
 import { bodyOf, text, type FieldError } from '../web/forms.js';
@@ -28,7 +28,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u20
 /** The link for a contact: mailto: for an e-mail, the URL for an http(s) address, else null. */
 export function contactHref(contact: string): string | null {
   if (CONTROL.test(contact) || /\s/.test(contact)) return null;
-  if (EMAIL_RE.test(contact)) return `mailto:${contact}`;
+  if (isEmailAddress(contact)) return `mailto:${contact}`;
   if (!/^https?:\/\//i.test(contact)) return null;
   try {
     const u = new URL(contact);
