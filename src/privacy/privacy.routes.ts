@@ -18,13 +18,15 @@ const LOG_MODES: readonly LogMode[] = ['off', 'errors', 'debug'];
 type T = ReturnType<AppContext['i18n']['getFixedT']>;
 
 /** The page's view model: every text already translated, the template only lays it out. */
-function privacyModel(facts: PrivacyFacts, t: T) {
+function privacyModel(facts: PrivacyFacts, t: T, reminderIntervalMs: number) {
   const p = (key: string, params: Record<string, string | number> = {}) => t(`privacy:${key}`, params);
+  const seconds = Math.round(reminderIntervalMs / 1000);
+  const every = seconds === 60 ? p('third.every_minute') : seconds % 60 === 0 ? p('third.every_minutes', { count: seconds / 60 }) : p('third.every_seconds', { count: seconds });
   const { thirdParties: tp } = facts;
   const parties: { text: string; detail: string | null }[] = [];
   for (const host of tp.caldavHosts) parties.push({ text: p('third.caldav', { host }), detail: null });
   if (tp.google) parties.push({ text: p('third.google'), detail: tp.google.configured ? p('third.google_hosts', { hosts: tp.google.hosts.join(', ') }) : null });
-  if (tp.smtpHost) parties.push({ text: p('third.smtp', { host: tp.smtpHost }), detail: null });
+  if (tp.smtpHost) parties.push({ text: p('third.smtp', { host: tp.smtpHost, every }), detail: null });
   if (tp.oidcHost) parties.push({ text: p('third.oidc', { host: tp.oidcHost }), detail: null });
   return {
     title: p('title'),
@@ -64,7 +66,7 @@ export const privacyBody = urlencoded({ extended: false, limit: '8kb', parameter
 export function privacyHandlers(ctx: AppContext) {
   async function showPrivacy(req: Request, res: Response): Promise<void> {
     const facts = await privacyFacts(ctx.config, ctx.db);
-    render(ctx, req, res, 'privacy/privacy', privacyModel(facts, ctx.i18n.getFixedT(locals(res).lang)));
+    render(ctx, req, res, 'privacy/privacy', privacyModel(facts, ctx.i18n.getFixedT(locals(res).lang), ctx.config.reminderIntervalMs));
   }
 
   /** The settings page: the brand form, the logo and the controller form, each with its own values and errors. */

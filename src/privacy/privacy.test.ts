@@ -58,8 +58,16 @@ describe('/privacy follows the configuration', () => {
       assert.match(visible(page.text), /The mail server mail\.provider\.test, to send you the invitation/);
       assert.match(visible(page.text), /the reminders before your appointment/);
       assert.match(visible(page.text), /written on the calendar event itself, never on this server/);
+      assert.match(visible(page.text), /Regularly \(every minute\), this server reads the coming appointments/, 'the default interval');
       assert.doesNotMatch(page.text, /s3cretSmtpPass|mailer:/);
     });
+    // The live interval, in words, in both languages.
+    for (const [seconds, en, fr] of [['300', 'every 5 minutes', 'toutes les 5 minutes'], ['90', 'every 90 seconds', 'toutes les 90 secondes']] as const) {
+      await withApp({ CRENEAU_SMTP_URL: 'smtp://mail.provider.test:25', CRENEAU_MAIL_FROM: 'booking@salon.test', CRENEAU_REMINDER_INTERVAL_SECONDS: seconds }, async (app) => {
+        assert.match(visible((await privacyPage(app)).text), new RegExp(`Regularly \\(${en}\\), this server`));
+        assert.match(visible((await privacyPage(app, 'fr')).text), new RegExp(`Régulièrement \\(${fr}\\), ce serveur`));
+      });
+    }
     await withApp({}, async (app) => {
       const page = await privacyPage(app);
       assert.doesNotMatch(page.text, /mail server/);
