@@ -180,16 +180,6 @@ export function friendlyZone(tz: string, now: number, lang: string, hc?: HourCyc
   return `${zoneCity(tz)} — ${formatTime(now, tz, lang, hc)}`;
 }
 
-/** Short weekday, day and month for the day picker: "Tue", "1", "Dec". */
-export function formatDayShort(date: string, tz: string, lang: string): { weekday: string; day: string; month: string } {
-  const noon = (utcDate(date) ?? 0) + 12 * 3600_000; // the date itself, whatever the zone
-  return {
-    weekday: format(noon, 'UTC', lang, 'wd', { weekday: 'short' }),
-    day: format(noon, 'UTC', lang, 'd', { day: 'numeric' }),
-    month: format(noon, 'UTC', lang, 'm', { month: 'short' }),
-  };
-}
-
 /** A calendar date's own day names, whatever the zone (noon UTC of that date). */
 function dateNoon(date: string): number {
   return (utcDate(date) ?? 0) + 12 * 3600_000;
