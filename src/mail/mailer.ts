@@ -107,7 +107,8 @@ export function createMailer(config: Config, opts: MailerOptions): Mailer | null
         to: { name: mail.to.name, address: mail.to.address },
         ...(mail.replyTo ? { replyTo: { name: mail.replyTo.name, address: mail.replyTo.address } } : {}),
         subject: mail.subject,
-        text: mail.text,
+        // The business's name heads both parts: the plain text is what many clients read.
+        text: sender !== null ? `${sender}\n\n${mail.text}` : mail.text,
         html: mail.html ?? htmlFromText(mail.text, sender),
         ...(mail.calendar ? { icalEvent: { method: mail.calendar.method, filename: 'invite.ics', content: mail.calendar.content } } : {}),
         messageId: `<${randomBytes(16).toString('hex')}@${domain}>`,

@@ -236,7 +236,7 @@ describe('the owner brands the instance', () => {
     assert.equal((await visitor('/brand/logo')).status, 404);
   });
 
-  test('e-mails sent through the mailer carry the business name (From display name and HTML heading)', async () => {
+  test('e-mails sent through the mailer carry the business name (From display name, HTML heading, first line of the plain text)', async () => {
     const sent = smtp.mails.length;
     const res = await owner.post('/admin/invitations', { _csrf: await csrfOf(owner), email: 'carol@example.com' });
     assert.equal(res.status, 201, res.text.slice(0, 300));
@@ -245,6 +245,7 @@ describe('the owner brands the instance', () => {
     const parsed = await PostalMime.parse(mail.raw);
     assert.deepEqual(parsed.from, { name: 'Salon Martin', address: 'booking@salon.test' });
     assert.match(parsed.html ?? '', /<p style="font-size:1\.25em;font-weight:bold">Salon Martin<\/p>/);
+    assert.match(parsed.text ?? '', /^Salon Martin\r?\n\r?\n\S/, 'the plain text opens with the name');
 
     // Back to the default name: the From is CRENEAU_MAIL_FROM's again, and the pages say Creneau.
     assert.equal((await saveBrand({ brand_name: '', brand_accent: '' })).status, 303);
@@ -255,6 +256,7 @@ describe('the owner brands the instance', () => {
     assert.equal(plain.from?.address, 'booking@salon.test');
     assert.equal(plain.from?.name ?? '', '');
     assert.doesNotMatch(plain.html ?? '', /Salon Martin/);
+    assert.doesNotMatch(plain.text ?? '', /Salon Martin/);
   });
 });
 
