@@ -3,7 +3,7 @@
 // service and a connected calendar.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
@@ -216,6 +216,7 @@ export async function startWorld(
       if (!opts.smtp) await smtp.stop();
       await radicale?.stop();
       await google?.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
   await world.addService('haircut', openRules(), { title: 'Haircut' });
