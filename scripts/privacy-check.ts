@@ -259,7 +259,7 @@ export async function runPrivacyCheck(): Promise<CheckResult> {
     }
   };
   scanDir('running');
-  await w.stop();
+  await w.stop({ keepData: true });
   scanDir('stopped');
   hits.push(...scanBytes('captured logs and output', Buffer.from(logLines.join('\n'), 'utf8'), [...needles]));
   if (hits.length === 0) rmSync(dataDir, { recursive: true, force: true }); // kept for inspection on a hit

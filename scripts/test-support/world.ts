@@ -136,7 +136,8 @@ export interface World {
   /** The public pages' micro-cache (its hit count shows what was replayed). */
   readonly pageCache: MicroCache;
   addService(slug: string, rules: ServiceRules, extra?: Partial<ServiceWrite>): Promise<number>;
-  stop(): Promise<void>;
+  /** Stops everything and removes the data folder, unless `keepData` (then its caller removes it). */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
 }
 
 /**
@@ -209,14 +210,14 @@ export async function startWorld(
         { slug, title: extra.title ?? `Service ${slug}`, description: '', location: '', rules, fields: defaultFields(), active: true, ...extra },
         Date.now(),
       ),
-    stop: async () => {
+    stop: async ({ keepData = false } = {}) => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await deps.db.destroy();
       if (!opts.smtp) await smtp.stop();
       await radicale?.stop();
       await google?.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
   await world.addService('haircut', openRules(), { title: 'Haircut' });
