@@ -4,7 +4,7 @@ import type * as Esbuild from 'esbuild';
 export function buildJs(opts?: { force?: boolean; quiet?: boolean }): Promise<boolean>;
 
 /** Packages loaded on the first call of one of their functions (see build-js.mjs). */
-export const DEFERRED: Readonly<Record<'@simplewebauthn/server' | 'tsdav' | 'jpeg-js' | 'nodemailer', { readonly file: string; readonly named?: readonly string[]; readonly default?: readonly string[] }>>;
+export const DEFERRED: Readonly<Record<'@simplewebauthn/server' | 'tsdav' | 'nodemailer', { readonly file: string; readonly named?: readonly string[]; readonly default?: readonly string[] }>>;
 
 /** The ES module standing in for a deferred package; `load` is the source of an expression giving its exports. */
 export function deferredShim(pkg: keyof typeof DEFERRED, load: string): string;

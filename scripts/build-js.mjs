@@ -31,10 +31,11 @@ const NATIVE = ['better-sqlite3'];
 /**
  * npm packages that `serve` does not need before its first request, nor most requests after:
  * each is bundled apart as CommonJS and required on the first call of one of its functions, so
- * a start neither reads, parses nor keeps them (1.3 MB of the 4.7 MB a start loaded). Only
- * functions can be deferred this way (a class, a constant or code run at import cannot): the
- * build fails when the program imports anything else from them. `default` lists the functions
- * of a default-exported object (`import jpeg from 'jpeg-js'; jpeg.decode(…)`).
+ * a start neither reads, parses nor keeps them. The image codecs are not here: pictures are
+ * decoded in the worker pool (calendars/busy-pool.ts), whose bundle has them. Only functions
+ * can be deferred this way (a class, a constant or code run at import cannot): the build fails
+ * when the program imports anything else from them. `default` lists the functions of a
+ * default-exported object (`import nodemailer from 'nodemailer'; nodemailer.createTransport(…)`).
  */
 export const DEFERRED = {
   // Passkeys (WebAuthn): sign-in and the passkey settings only; ~1 MB with its CBOR/ASN.1 code.
@@ -43,8 +44,6 @@ export const DEFERRED = {
   tsdav: { file: 'tsdav', named: ['davRequest'] },
   // Sending e-mail: the first message, not the start (0.3 MB).
   nodemailer: { file: 'nodemailer', default: ['createTransport'] },
-  // Profile picture upload only.
-  'jpeg-js': { file: 'jpeg-js', default: ['decode', 'encode'] },
 };
 
 /**

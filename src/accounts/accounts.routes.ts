@@ -1,3 +1,4 @@
+import { sharedBusyPool } from '../calendars/busy-pool.js';
 import { urlencoded, type NextFunction, type Request, type Response } from 'express';
 import busboy from 'busboy';
 import { createAuthRequest, exchangeCode, googleEndpoints, pendingAuthRequests, revokeToken, SIGN_IN_SCOPES } from '../calendars/google/oauth.js';
@@ -13,7 +14,7 @@ import { allZones } from '../lib/time.js';
 import { readLogin, readNewAccount, readPasswordForm, readProfile } from './accounts.form.js';
 import { findGoogleSub, findPasswordHash, findPicture, findStaffById, findStaffIdByGoogleSub, ownerExists, setGoogleSub, setPicture } from './accounts.repo.js';
 import { canDeleteSelf, changePassword, confirmPassword, createAccount, deleteAccount, editProfile, signIn } from './accounts.service.js';
-import { cleanPicture, PICTURE_ERROR_KEYS, PICTURE_MAX_BYTES, PICTURE_MESSAGE_PARAMS } from './picture.js';
+import { PICTURE_ERROR_KEYS, PICTURE_MAX_BYTES, PICTURE_MESSAGE_PARAMS } from '../lib/picture-rules.js';
 import { exportAccount } from './portability.js';
 import { endSession, formToken, formTokenValid, startSession } from './session.js';
 import { signInThrottle } from './throttle.js';
@@ -305,7 +306,7 @@ function staffAreaHandlers(ctx: AppContext) {
     const fail = (key: string, status: number) => renderProfile(req, res, { pictureErrors: errorsFor(ctx, res, [{ field: 'picture', key, params: PICTURE_MESSAGE_PARAMS }]), status });
     if (upload.tooLarge) return fail('admin:errors.picture_too_large', 413);
     if (!upload.file || upload.file.length === 0) return fail('admin:errors.picture_missing', 422);
-    const picture = cleanPicture(upload.file);
+    const picture = await sharedBusyPool().picture(upload.file);
     if (!picture.ok) return fail(PICTURE_ERROR_KEYS[picture.error], 422);
     await setPicture(ctx.db, signedIn(res).id, { body: picture.value.body, type: picture.value.type }, ctx.clock.now());
     res.redirect(303, '/admin/profile?done=picture');

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { crc32 } from 'node:zlib';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { Browser, hiddenValue, startTestApp, type TestApp } from '../../scripts/test-support/app.js';
+import { flatPng, pngFile } from '../../scripts/test-support/png.js';
 import { fixedClock } from '../lib/clock.js';
 import { csrfOf, inviteColleague, PASSWORD, setupOwner, signIn } from './test-helpers.js';
 
@@ -374,18 +376,7 @@ describe('profile, escaping, pictures', () => {
     assert.match(res.text, /already used/);
   });
 
-  const png = (chunks: [string, Buffer][]) => {
-    const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-    const parts = chunks.map(([type, data]) => {
-      const head = Buffer.alloc(8);
-      head.writeUInt32BE(data.length);
-      head.write(type, 4, 'latin1');
-      const crc = Buffer.alloc(4);
-      crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])));
-      return Buffer.concat([head, data, crc]);
-    });
-    return Buffer.concat([sig, ...parts]);
-  };
+  const png = pngFile;
 
   /** A real 64×64 picture's IHDR and IDAT chunks, to wrap with metadata chunks. */
   const realChunks = (): { ihdr: Buffer; idat: Buffer } => {
@@ -425,6 +416,28 @@ describe('profile, escaping, pictures', () => {
     assert.ok(!pic.text.includes('Secret Person') && !pic.text.includes('EXIFDATA'));
     const served = PNG.sync.read(Buffer.from(await (await fetch(`${app.url}/@alice/picture`)).arrayBuffer()));
     assert.deepEqual([served.width, served.height, served.data[0]], [64, 64, 200]);
+  });
+
+  test('a 16-megapixel photo is decoded off the main thread: the server keeps answering meanwhile', async () => {
+    // 4000×4000 RGB in one colour: a few kB to send, 48 MB of pixels to inflate, shrink and re-encode.
+    const body = flatPng(4000, 90);
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    const started = performance.now();
+    const res = await upload(owner, body, 'big.png');
+    const took = performance.now() - started;
+    loop.disable();
+    assert.equal(res.status, 303, res.text.slice(0, 300));
+    assert.ok(took > 300, `the upload took ${took.toFixed(0)} ms: too light to tell where it was decoded`);
+    // This test and the server share the main thread: decoding there would hold it for the whole upload.
+    const longest = loop.max / 1e6;
+    assert.ok(longest < took / 2, `the main thread was held for ${longest.toFixed(0)} ms of a ${took.toFixed(0)} ms upload`);
+    const pic = await fetch(`${app.url}/@alice/picture`);
+    const bytes = Buffer.from(await pic.arrayBuffer());
+    assert.equal(pic.headers.get('content-type'), 'image/jpeg', 'an opaque picture becomes a JPEG');
+    const served = jpeg.decode(bytes, { useTArray: true });
+    assert.deepEqual([served.width, served.height], [512, 512], 'shrunk to 512 px');
+    assert.ok(Math.abs((served.data[0] ?? 0) - 90) <= 3, `the colour kept (${served.data[0] ?? 0})`);
   });
 
   test('uploads: wrong type (even named .png), oversized, missing CSRF are refused', async () => {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { PNG } from 'pngjs';
+import { flatPng } from '../../scripts/test-support/png.js';
 import { busyFromIcs } from './busy.js';
 import { createBusyPool, delta } from './busy-pool.js';
 
@@ -57,6 +59,26 @@ test('reads through the pool equal reads in this thread as the calendar changes 
     }
     // A malformed object still fails the read closed through the pool.
     assert.deepEqual(await pool.busy('cal', [...texts, 'BEGIN:VCALENDAR\r\nnope'], WINDOW, 'Europe/Paris'), { ok: false, error: 'malformed' });
+  } finally {
+    await pool.close();
+  }
+});
+
+test('pictures in the pool: re-encoded there; one over its budget fails closed and its worker is replaced', async () => {
+  const pool = createBusyPool({ size: 1, pictureMs: 150 });
+  try {
+    const small = await pool.picture(flatPng(64, 40));
+    assert.ok(small.ok, JSON.stringify(small));
+    assert.deepEqual([small.value.type, small.value.width, small.value.height], ['image/jpeg', 64, 64]);
+    assert.ok(Buffer.isBuffer(small.value.body) && small.value.body[0] === 0xff, 'a Buffer holding a JPEG comes back');
+    assert.deepEqual(await pool.picture(Buffer.from('not a picture')), { ok: false, error: 'type' }, 'refusals come back as they are');
+
+    const before = pool.recycled;
+    assert.deepEqual(await pool.picture(flatPng(4000, 40)), { ok: false, error: 'too_costly' }, '16 MP cannot be decoded in 150 ms');
+    assert.equal(pool.recycled, before + 1, 'the worker was terminated and replaced');
+    const again = await pool.picture(flatPng(64, 40));
+    assert.ok(again.ok, 'the new worker takes the next picture');
+    assert.equal(PNG.sync.read(flatPng(64, 40)).width, 64, 'the test picture itself is a valid PNG');
   } finally {
     await pool.close();
   }

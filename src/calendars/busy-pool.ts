@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Interval } from '../lib/interval.js';
-import { err, ok } from '../lib/result.js';
+import type { Picture, PictureError } from '../lib/picture-rules.js';
+import { err, ok, type Result } from '../lib/result.js';
 import type { BusyResult, CalendarFailure, CalendarResult } from './provider.js';
 import type { SentTexts, WorkerAnswer, WorkerRequest } from './busy.worker.js';
 
@@ -24,6 +25,12 @@ export interface BusyEngine {
 }
 
 export interface BusyPool extends BusyEngine {
+  /**
+   * An uploaded picture checked and re-encoded (lib/picture.ts) off the main thread: decoding a
+   * phone photo in pure JS takes seconds, which would stall every other request. `too_costly`
+   * when it runs over PICTURE_TASK_MS or its worker dies.
+   */
+  picture(bytes: Buffer): Promise<Result<Picture, PictureError | 'too_costly'>>;
   /** Workers replaced after running over time or dying, since the pool started. */
   readonly recycled: number;
   close(): Promise<void>;
@@ -33,10 +40,14 @@ export interface BusyPoolOptions {
   readonly size?: number;
   /** Wall-clock budget of one task (one calendar read's parse and expansion). */
   readonly taskMs?: number;
+  /** Wall-clock budget of one picture (PICTURE_TASK_MS). */
+  readonly pictureMs?: number;
 }
 
 /** Default wall-clock budget of one read; the occurrence and iteration caps usually stop it first. */
 export const TASK_MS = 3_000;
+/** Budget of one picture: a 17 MP photo takes 2–4 s to decode on a small server. */
+export const PICTURE_TASK_MS = 20_000;
 /** Heap one worker may use: a memory bomb kills that worker only. */
 const WORKER_HEAP_MB = 256;
 
@@ -64,6 +75,7 @@ function spawn(): Worker {
 
 type Payload =
   | { readonly op: 'minimize'; readonly texts: readonly string[] }
+  | { readonly op: 'picture'; readonly bytes: Uint8Array }
   | { readonly op: 'busy'; readonly key: string; readonly texts: readonly string[]; readonly window: Interval; readonly timeZone: string; readonly self?: readonly string[] };
 
 interface Task {
@@ -71,6 +83,8 @@ interface Task {
   readonly key: string;
   readonly payload: Payload;
   readonly deadline: number;
+  /** Wall-clock budget once running (the pool's task budget unless the task has its own). */
+  readonly budgetMs?: number;
   /** The answer, or why there is none: over its budget (`costly`) or its read's deadline passed in line (`late`). */
   readonly done: (a: WorkerAnswer | 'costly' | 'late') => void;
 }
@@ -92,6 +106,7 @@ interface Slot {
 export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
   const size = Math.max(1, opts.size ?? Math.min(4, Math.max(2, availableParallelism())));
   const taskMs = opts.taskMs ?? TASK_MS;
+  const pictureMs = opts.pictureMs ?? PICTURE_TASK_MS;
   const slots: Slot[] = [];
   let nextId = 1;
   let recycled = 0;
@@ -166,7 +181,7 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
     }
     slot.current = task;
     slot.worker.ref();
-    slot.timer = setTimeout(() => replace(slot, slot.worker), Math.min(taskMs, task.deadline - Date.now()));
+    slot.timer = setTimeout(() => replace(slot, slot.worker), Math.min(task.budgetMs ?? taskMs, task.deadline - Date.now()));
     slot.worker.postMessage(messageOf(slot, task) satisfies WorkerRequest);
   }
 
@@ -197,11 +212,11 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
     return { id: task.id, ...p, texts: delta(before, p.texts) };
   }
 
-  function run(key: string, payload: Payload, deadline = Infinity): Promise<WorkerAnswer | 'costly' | 'late'> {
+  function run(key: string, payload: Payload, deadline = Infinity, budgetMs?: number): Promise<WorkerAnswer | 'costly' | 'late'> {
     if (closed) return Promise.resolve('costly');
     return new Promise((resolve) => {
       const slot = pick(key);
-      slot.queue.push({ id: nextId++, key, payload, deadline, done: resolve });
+      slot.queue.push({ id: nextId++, key, payload, deadline, ...(budgetMs !== undefined ? { budgetMs } : {}), done: resolve });
       next(slot);
     });
   }
@@ -229,6 +244,12 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
       if (typeof a === 'string') return failure(a);
       if (a.op !== 'busy') return failure('costly');
       return a.result.ok ? ok(intervalsOf(a.result.value)) : err(a.result.error);
+    },
+    async picture(bytes) {
+      // One key for every picture: uploads are rare, and one at a time leaves the other workers to calendars.
+      const a = await run('picture', { op: 'picture', bytes }, Infinity, pictureMs);
+      if (typeof a === 'string' || a.op !== 'picture') return err('too_costly');
+      return a.result.ok ? ok({ ...a.result.value, body: Buffer.from(a.result.value.body) }) : a.result;
     },
     async close() {
       closed = true;

@@ -1,5 +1,8 @@
 import { parentPort } from 'node:worker_threads';
 import type { Interval } from '../lib/interval.js';
+import { cleanPicture } from '../lib/picture.js';
+import type { Picture, PictureError } from '../lib/picture-rules.js';
+import type { Result } from '../lib/result.js';
 import { busyReader } from './busy.js';
 import type { IcsFailure } from './busy.js';
 import { minimizeIcs } from './ics-guard.js';
@@ -8,6 +11,8 @@ import { minimizeIcs } from './ics-guard.js';
  * The busy worker: all parsing and recurrence expansion of calendar data happens here, off the
  * main thread (busy-pool.ts sends the work and kills this thread when it runs over its time).
  * Each calendar's parsed objects stay here between reads, so an ordinary read costs little.
+ * Uploaded pictures are decoded and re-encoded here too (lib/picture.ts, seconds of pure-JS
+ * work for a phone photo): the same untrusted-input rules, and no visitor waits behind them.
  */
 
 /**
@@ -19,6 +24,7 @@ export type SentTexts = 'same' | { readonly refs: Int32Array; readonly added: re
 
 export type WorkerRequest =
   | { readonly id: number; readonly op: 'minimize'; readonly texts: readonly string[] }
+  | { readonly id: number; readonly op: 'picture'; readonly bytes: Uint8Array }
   | { readonly id: number; readonly op: 'busy'; readonly key: string; readonly texts: SentTexts; readonly window: Interval; readonly timeZone: string; readonly self?: readonly string[] };
 
 /** Busy intervals as `start0, end0, start1, end1, …` in a buffer handed over (transferred), not copied. */
@@ -26,6 +32,7 @@ export type BusyAnswer = { readonly ok: true; readonly value: Float64Array<Array
 
 export type WorkerAnswer =
   | { readonly id: number; readonly op: 'minimize'; readonly value: (string | null)[] }
+  | { readonly id: number; readonly op: 'picture'; readonly result: Result<Picture, PictureError> }
   | { readonly id: number; readonly op: 'busy'; readonly result: BusyAnswer };
 
 /** Readers kept (one per calendar connection and zone), the least recently used dropped first. */
@@ -61,6 +68,7 @@ function textsOf(sent: SentTexts, before: readonly string[] | undefined): readon
 /** Answers one request. */
 export function answer(req: WorkerRequest): WorkerAnswer {
   if (req.op === 'minimize') return { id: req.id, op: 'minimize', value: req.texts.map(minimizeIcs) };
+  if (req.op === 'picture') return { id: req.id, op: 'picture', result: cleanPicture(Buffer.from(req.bytes.buffer, req.bytes.byteOffset, req.bytes.byteLength)) };
   const id = `${req.timeZone} ${req.key}`;
   const read = readerOf(req.key, req.timeZone, req.self);
   const texts = textsOf(req.texts, lastTexts.get(id));
@@ -82,6 +90,7 @@ export function answer(req: WorkerRequest): WorkerAnswer {
 
 parentPort?.on('message', (req: WorkerRequest) => {
   const a = answer(req);
+  // A picture (≤ 100 kB) is copied: its Buffer may share a pooled ArrayBuffer with others.
   parentPort?.postMessage(a, a.op === 'busy' && a.result.ok ? [a.result.value.buffer] : []);
 });
 // Loaded: the pool starts the clock of a task only from here.

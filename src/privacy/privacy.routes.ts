@@ -1,8 +1,9 @@
+import { sharedBusyPool } from '../calendars/busy-pool.js';
 import { urlencoded, type Request, type Response } from 'express';
 import type { LogMode } from '../config.js';
 import { locals, type AppContext } from '../web/context.js';
 import { readUpload } from '../accounts/accounts.routes.js';
-import { cleanPicture, PICTURE_ERROR_KEYS, PICTURE_MAX_BYTES, PICTURE_MESSAGE_PARAMS } from '../accounts/picture.js';
+import { PICTURE_ERROR_KEYS, PICTURE_MAX_BYTES, PICTURE_MESSAGE_PARAMS } from '../lib/picture-rules.js';
 import { AppError, notFound } from '../web/errors.js';
 import { formErrors, NO_ERRORS, type FieldError, type FormErrors } from '../web/forms.js';
 import { csrfMatches } from '../web/guards.js';
@@ -121,7 +122,7 @@ export function privacyHandlers(ctx: AppContext) {
     const fail = (key: string, status: number) => renderSettings(req, res, { logoErrors: errorsOf(res, [{ field: 'logo', key, params: PICTURE_MESSAGE_PARAMS }]), status });
     if (upload.tooLarge) return fail('admin:errors.picture_too_large', 413);
     if (!upload.file || upload.file.length === 0) return fail('admin:errors.picture_missing', 422);
-    const logo = cleanPicture(upload.file);
+    const logo = await sharedBusyPool().picture(upload.file);
     if (!logo.ok) return fail(PICTURE_ERROR_KEYS[logo.error], 422);
     await saveLogo(ctx.db, logo.value);
     res.redirect(303, '/admin/settings?done=logo');

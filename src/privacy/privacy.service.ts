@@ -6,7 +6,7 @@ import { cookieName } from '../web/cookies.js';
 import { COOKIES, INVENTORY, type CookieEntry, type TableEntry } from './inventory.js';
 import { err, ok, type Result } from '../lib/result.js';
 import type { FieldError } from '../web/forms.js';
-import type { Picture } from '../accounts/picture.js';
+import type { Picture } from '../lib/picture-rules.js';
 import { BRAND_SETTINGS, versionOf } from './brand.js';
 import { brandErrors, contactHref, controllerErrors, type BrandInput, type ControllerInput } from './privacy.form.js';
 import { findOwnerContact, findSetting, listConnectionTargets, readSchema, saveSettings } from './privacy.repo.js';
@@ -110,7 +110,7 @@ export async function saveBrand(db: Db, f: BrandInput): Promise<Result<null, rea
   return ok(null);
 }
 
-/** Stores a logo already cleaned by accounts/picture.ts (or with null, removes it). */
+/** Stores a logo already cleaned by lib/picture.ts (or with null, removes it). */
 export async function saveLogo(db: Db, logo: Picture | null): Promise<void> {
   await saveSettings(db, {
     [BRAND_SETTINGS.logo]: logo ? logo.body.toString('base64') : null,

@@ -1,27 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
+import { pngChunk, pngFile, pngHeader } from '../../scripts/test-support/png.js';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { cleanPicture, detectType, PICTURE_MAX_BYTES, PICTURE_OUTPUT_BYTES, PICTURE_SIDE } from './picture.js';
-
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-}
+import { cleanPicture, detectType } from './picture.js';
+import { PICTURE_MAX_BYTES, PICTURE_OUTPUT_BYTES, PICTURE_SIDE } from './picture-rules.js';
 
 /** A PNG that declares its size and holds almost no pixel data (`withData`: one small IDAT, or none). */
 function pngHeaderOnly(width: number, height: number, withData = true): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 6, 0, 0, 0], 8);
-  const data = withData ? [chunk('IDAT', deflateSync(Buffer.alloc(1024)))] : [];
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), ...data, chunk('IEND', Buffer.alloc(0))]);
+  const data: [string, Buffer][] = withData ? [['IDAT', deflateSync(Buffer.alloc(1024))]] : [];
+  return pngFile([['IHDR', pngHeader(width, height, 6)], ...data, ['IEND', Buffer.alloc(0)]]);
 }
 
 /** A photo-like picture: smooth gradients with some sensor noise. */
@@ -125,7 +114,7 @@ test('a transparent PNG stays a PNG, shrunk, with its text chunks gone', () => {
   }
   const encoded = PNG.sync.write(png);
   const iend = encoded.length - 12;
-  const upload = Buffer.concat([encoded.subarray(0, iend), chunk('tEXt', Buffer.from('Author\0Jeanne Dupont, 12 rue de la Paix')), encoded.subarray(iend)]);
+  const upload = Buffer.concat([encoded.subarray(0, iend), pngChunk('tEXt', Buffer.from('Author\0Jeanne Dupont, 12 rue de la Paix')), encoded.subarray(iend)]);
   const out = cleanPicture(upload);
   assert.ok(out.ok);
   assert.equal(out.value.type, 'image/png');

@@ -1,6 +1,7 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { err, ok, type Result } from '../lib/result.js';
+import { err, ok, type Result } from './result.js';
+import { PICTURE_MAX_PIXELS, PICTURE_MAX_SIDE, PICTURE_OUTPUT_BYTES, PICTURE_SIDE, type Picture, type PictureError, type PictureType } from './picture-rules.js';
 
 /**
  * Profile pictures: the type is read from the magic bytes (never from the file name or the
@@ -10,46 +11,6 @@ import { err, ok, type Result } from '../lib/result.js';
  * with GPS, XMP, comments, text chunks) survives and a visitor downloads at most ~100 KB.
  * WebP is refused: no pure-JS WebP codec is installed. Pure: no I/O.
  */
-
-/** Upload size the route accepts. */
-export const PICTURE_MAX_BYTES = 2 * 1024 * 1024;
-/**
- * Refused from the header, before decoding: a decompression bomb declares far more. 17 MP covers
- * phone photos (12–16 MP) and panoramas; pure-JS decoding costs about 2 s and 40 bytes per pixel, so
- * 40 MP would need over a gigabyte.
- */
-export const PICTURE_MAX_SIDE = 8000;
-export const PICTURE_MAX_PIXELS = 17_000_000;
-/** What visitors get: at most this many pixels a side and this many bytes. */
-export const PICTURE_SIDE = 512;
-export const PICTURE_OUTPUT_BYTES = 100 * 1024;
-
-export type PictureType = 'image/png' | 'image/jpeg';
-
-/** Why a picture is refused. */
-export type PictureError = 'type' | 'webp' | 'dimensions' | 'corrupt';
-
-export interface Picture {
-  readonly type: PictureType;
-  readonly body: Buffer;
-  readonly width: number;
-  readonly height: number;
-}
-
-/** The message shown for each refusal (admin namespace). */
-export const PICTURE_ERROR_KEYS: Readonly<Record<PictureError, string>> = {
-  type: 'admin:errors.picture_type',
-  webp: 'admin:errors.picture_webp',
-  dimensions: 'admin:errors.picture_dimensions',
-  corrupt: 'admin:errors.picture_corrupt',
-};
-
-/** The numbers the refusal messages quote. */
-export const PICTURE_MESSAGE_PARAMS: Readonly<Record<string, number>> = {
-  max: PICTURE_MAX_BYTES / (1024 * 1024),
-  side: PICTURE_MAX_SIDE,
-  megapixels: PICTURE_MAX_PIXELS / 1_000_000,
-};
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** JPEG quality steps tried until the picture fits the byte budget. */
