@@ -52,10 +52,15 @@ export function checkWeeklyForm(rows: Readonly<Record<Weekday, readonly RangeVal
   return errors.length > 0 ? err(errors) : ok({ hours, overrides: current.overrides });
 }
 
-/** Adds a special day to the schedule (replacing one on the same date); days stay in date order. */
-export function checkSpecialDayForm(v: SpecialDayValues, current: WeeklySchedule, timeZone: string): Result<WeeklySchedule, readonly FieldError[]> {
+/**
+ * Adds a special day to the schedule (replacing one on the same date); days stay in date order.
+ * `today` is the staff member's date: a day before it is refused, and the days already past are
+ * dropped (they change no slot, and would count against MAX_OVERRIDES for ever).
+ */
+export function checkSpecialDayForm(v: SpecialDayValues, current: WeeklySchedule, timeZone: string, today: string): Result<WeeklySchedule, readonly FieldError[]> {
   const errors: FieldError[] = [];
   if (v.date === '') errors.push({ field: 'day-date', key: 'admin:errors.required' });
+  else if (/^\d{4}-\d{2}-\d{2}$/.test(v.date) && v.date < today) errors.push({ field: 'day-date', key: 'admin:schedule.errors.past_day' });
   const used = v.ranges.map((r, j) => ({ r, j })).filter(({ r }) => r.from !== '' || r.to !== '');
   const ranges: TimeRange[] = [];
   const rows: number[] = [];
@@ -71,7 +76,7 @@ export function checkSpecialDayForm(v: SpecialDayValues, current: WeeklySchedule
     }
   }
   if (errors.length > 0) return err(errors);
-  const others = current.overrides.filter((o) => o.date !== v.date);
+  const others = current.overrides.filter((o) => o.date !== v.date && o.date >= today);
   if (others.length >= MAX_OVERRIDES) return err([{ field: 'day-date', key: 'admin:schedule.errors.too_many_days', params: { max: MAX_OVERRIDES } }]);
   for (const e of validateRules({ ...defaultRules(), overrides: [{ date: v.date, hours: ranges }] }, timeZone)) {
     const m = /^overrides\[0\]\.hours\[(\d+)\](?:\.(start|end))?/.exec(e.code === 'end_before_start' ? `${e.field}.end` : e.field);

@@ -78,7 +78,7 @@ export function scheduleHandlers(ctx: AppContext) {
   async function addSpecialDay(req: Request, res: Response): Promise<void> {
     const me = signedIn(res);
     const values = readSpecialDayForm(req.body);
-    const checked = checkSpecialDayForm(values, await scheduleOf(me.id), me.timeZone);
+    const checked = checkSpecialDayForm(values, await scheduleOf(me.id), me.timeZone, dateIn(ctx.clock.now(), me.timeZone));
     const month = validDate(values.date)?.slice(0, 7);
     if (!checked.ok) return renderPage(req, res, { day: values, dayErrors: errorsOf(res, checked.error), ...(month ? { month } : {}) }, 422);
     await saveSchedule(ctx.db, me.id, checked.value, ctx.clock.now());

@@ -13,7 +13,7 @@ import { hashPassword } from '../accounts/password.js';
 import { fromJson } from '../accounts/portable.js';
 import { addDays, dateIn } from '../lib/time.js';
 import { findService } from './catalog.repo.js';
-import { findSchedule } from './schedule.repo.js';
+import { findSchedule, saveSchedule } from './schedule.repo.js';
 
 const PASSWORD = 'schedule test password';
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -186,6 +186,22 @@ describe('the weekly schedule, over HTTP, with a real calendar', () => {
     assert.equal((await findSchedule(w.deps.db, w.staffId))?.overrides.length, 7);
   });
 
+  test('special days that have passed are dropped when a day is added; today stays', async () => {
+    const today = dateIn(Date.now(), STAFF_ZONE);
+    const current = await findSchedule(w.deps.db, w.staffId);
+    assert.ok(current);
+    const old = [addDays(today, -400), addDays(today, -1)].map((date) => ({ date, hours: [] }));
+    await saveSchedule(w.deps.db, w.staffId, { hours: current.hours, overrides: [...old, { date: today, hours: [] }, ...current.overrides] }, Date.now());
+    const added = await alice.post('/admin/schedule/days', { _csrf: await csrf(), date: addDays(d0, 30), closed: '1' });
+    assert.equal(added.status, 303, added.text.slice(0, 500));
+    const dates = (await findSchedule(w.deps.db, w.staffId))?.overrides.map((o) => o.date) ?? [];
+    assert.deepEqual(dates, [today, ...current.overrides.map((o) => o.date), addDays(d0, 30)], 'the past days are gone, today and the coming ones kept');
+    // Leave the schedule as the next tests expect it.
+    assert.equal((await alice.post('/admin/schedule/days/remove', { _csrf: await csrf(), date: addDays(d0, 30) })).status, 303);
+    assert.equal((await alice.post('/admin/schedule/days/remove', { _csrf: await csrf(), date: today })).status, 303);
+    assert.deepEqual(await findSchedule(w.deps.db, w.staffId), { ...current, overrides: current.overrides });
+  });
+
   test('invalid hours and special days are refused with messages, and nothing is saved', async () => {
     const before = await findSchedule(w.deps.db, w.staffId);
     const bad = await alice.post('/admin/schedule', {
@@ -212,6 +228,7 @@ describe('the weekly schedule, over HTTP, with a real calendar', () => {
       [{ date: d0, 'day[0][from]': '17:00', 'day[0][to]': '09:00' }, /id="day-0-to-error">The end must be after the start\./],
       [{ date: d0, 'day[0][from]': '09:00', 'day[0][to]': '11:00', 'day[1][from]': '10:00', 'day[1][to]': '12:00' }, /The ranges of this day overlap\./],
       [{ date: d0, 'day[1][from]': '09:00' }, /id="day-1-to-error">Enter both the start and the end time\./],
+      [{ date: addDays(dateIn(Date.now(), STAFF_ZONE), -1), closed: '1' }, /id="day-date-error">This date has passed: choose today or a later day\./],
     ];
     for (const [form, message] of days) {
       const res = await alice.post('/admin/schedule/days', { _csrf: await csrf(), ...form });
