@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig, redactedConfig } from './config.js';
+import { tempFolder } from '../scripts/test-support/temp.js';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 
@@ -58,7 +58,7 @@ test('every bad value stops with one line naming the variable and the fix', () =
 });
 
 test('secrets accept a _FILE twin and are redacted', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'creneau-config-'));
+  const dir = tempFolder('config-');
   writeFileSync(join(dir, 'key'), `${KEY}\n`);
   writeFileSync(join(dir, 'google'), 'google-secret-value\n');
   writeFileSync(join(dir, 'smtp'), 'smtps://user:smtp-password@mail.example.com:465');
@@ -113,7 +113,7 @@ test('OpenID Connect: all three variables or none, https unless on this machine,
   const local = loadConfig({ ...oidc, CRENEAU_OIDC_ISSUER: 'http://127.0.0.1:9000/oidc' });
   assert.equal(local.oidc?.issuer.toString(), 'http://127.0.0.1:9000/oidc');
   assert.equal(local.oidc?.label, 'Single sign-on');
-  const dir = mkdtempSync(join(tmpdir(), 'creneau-config-'));
+  const dir = tempFolder('config-');
   writeFileSync(join(dir, 'oidc'), 'oidc-secret-from-file\n');
   const c = loadConfig({ ...oidc, CRENEAU_OIDC_CLIENT_SECRET: '', CRENEAU_OIDC_CLIENT_SECRET_FILE: join(dir, 'oidc'), CRENEAU_OIDC_LABEL: 'Authentik', CRENEAU_PASSWORD_LOGIN: 'off' });
   assert.equal(c.oidc?.clientSecret, 'oidc-secret-from-file');

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Browser, startTestApp, type TestApp } from '../../scripts/test-support/app.js';
@@ -9,6 +8,7 @@ import { findService, listActiveServices } from './catalog.repo.js';
 import { defaultRules } from './catalog.js';
 import { fromJson } from '../accounts/portable.js';
 import { runCli as cli } from '../../scripts/test-support/cli.js';
+import { tempFolder } from '../../scripts/test-support/temp.js';
 
 function serviceForm(csrf: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -267,7 +267,7 @@ describe('services editor', () => {
 
 
 describe('CLI: user create, export, import', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'creneau-cli-'));
+  const dir = tempFolder('cli-');
   const env = { CRENEAU_DATA_DIR: join(dir, 'data') };
 
   test('user create: password file, generated password printed once, errors to stderr, --help', async () => {

@@ -1,8 +1,7 @@
 // The staff member's weekly schedule, over HTTP, against a real calendar server (Radicale) and a
 // real SQLite file: what it changes is read back where a client sees it, the slots JSON.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Browser, hiddenValue, startTestApp } from '../../scripts/test-support/app.js';
@@ -14,6 +13,7 @@ import { fromJson } from '../accounts/portable.js';
 import { addDays, dateIn } from '../lib/time.js';
 import { findService } from './catalog.repo.js';
 import { findSchedule, saveSchedule } from './schedule.repo.js';
+import { tempFolder } from '../../scripts/test-support/temp.js';
 
 const PASSWORD = 'schedule test password';
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -255,7 +255,7 @@ describe('the weekly schedule, over HTTP, with a real calendar', () => {
     assert.deepEqual(long.hours.mon, [['14:00', '15:00']]);
     assert.equal(haircut?.usesSchedule, false, 'a service stored before the schedule keeps its own hours');
 
-    const dir = mkdtempSync(join(tmpdir(), 'creneau-schedule-'));
+    const dir = tempFolder('schedule-');
     const env = { CRENEAU_DATA_DIR: dir, CRENEAU_BASE_URL: 'http://127.0.0.1:9' };
     assert.equal((await runCli(['user', 'create', '--username', 'alice', '--email', 'other@example.com', '--time-zone', STAFF_ZONE], env)).code, 0);
     const file = join(dir, 'alice.json');

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type Browser, type TestApp } from '../../scripts/test-support/app.js';
 import { runCli as cli } from '../../scripts/test-support/cli.js';
 import { csrfOf, PASSWORD, setupOwner } from '../accounts/test-helpers.js';
 import { findService, listActiveServices } from './catalog.repo.js';
+import { tempFolder } from '../../scripts/test-support/temp.js';
 
 /**
  * Control characters and line breaks in what staff type (titles, names, places) would end up in
@@ -116,7 +116,7 @@ describe('staff-side input in the editors', () => {
 });
 
 describe('staff-side input in the CLI import', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'creneau-input-'));
+  const dir = tempFolder('input-');
   const env = { CRENEAU_DATA_DIR: join(dir, 'data') };
   const service = {
     slug: 'haircut',

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openDb } from '../db/database.js';
@@ -10,9 +9,10 @@ import { KEY_FILE, KeyError, NEW_KEY_FILE, keyringFrom, writeKeyFile } from './k
 import { open, seal, SealError } from './seal.js';
 import { base32hex, bookingToken, newBookingId, parseToken, verifyBookingToken } from './token.js';
 import { connectionSecretAad } from './key.repo.js';
+import { tempFolder } from '../../scripts/test-support/temp.js';
 
 async function freshDb() {
-  const dir = mkdtempSync(join(tmpdir(), 'creneau-crypto-'));
+  const dir = tempFolder('crypto-');
   const { db } = openDb(dir);
   await migrate(db);
   return { dir, db };

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DB_FILE, DatabaseError, openDb, setNativeBinding } from './database.js';
 import { migrate } from './migrate.js';
+import { tempFolder } from '../../scripts/test-support/temp.js';
 
 test('a new database gets WAL, foreign keys, secure_delete and every table', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'creneau-db-'));
+  const dir = tempFolder('db-');
   const { sqlite, db } = openDb(dir);
   await migrate(db);
   assert.equal(sqlite.pragma('journal_mode', { simple: true }), 'wal');
@@ -22,7 +22,7 @@ test('a new database gets WAL, foreign keys, secure_delete and every table', asy
 });
 
 test('a file that is not a SQLite database stops the start and is left untouched', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'creneau-db-'));
+  const dir = tempFolder('db-');
   mkdirSync(dir, { recursive: true });
   const junk = Buffer.from('this is my shopping list, not a database\n'.repeat(200));
   writeFileSync(join(dir, DB_FILE), junk);
@@ -31,7 +31,7 @@ test('a file that is not a SQLite database stops the start and is left untouched
 });
 
 test('a damaged SQLite database stops the start and is left untouched', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'creneau-db-'));
+  const dir = tempFolder('db-');
   const { sqlite, db } = openDb(dir);
   await migrate(db);
   sqlite.pragma('wal_checkpoint(TRUNCATE)');
@@ -47,7 +47,7 @@ test('a damaged SQLite database stops the start and is left untouched', async ()
 });
 
 test('an SQLite addon this Node cannot load is named as such, not as a damaged database', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'creneau-db-'));
+  const dir = tempFolder('db-');
   const { db } = openDb(dir);
   await migrate(db);
   await db.destroy();
@@ -57,7 +57,7 @@ test('an SQLite addon this Node cannot load is named as such, not as a damaged d
   writeFileSync(addon, 'not a shared object\n');
   setNativeBinding(addon);
   try {
-    for (const folder of [dir, mkdtempSync(join(tmpdir(), 'creneau-db-'))]) {
+    for (const folder of [dir, tempFolder('db-')]) {
       assert.throws(
         () => openDb(folder),
         (e: unknown) => e instanceof DatabaseError && /SQLite addon \(better-sqlite3\) cannot be loaded by Node v[\d.]+ .*npm rebuild better-sqlite3/.test(e.message) && !/damaged|backup/.test(e.message),

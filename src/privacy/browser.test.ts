@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -8,12 +7,13 @@ import { startWorld, type World } from '../../scripts/test-support/world.js';
 import { setPasswordHash } from '../accounts/accounts.repo.js';
 import { hashPassword } from '../accounts/password.js';
 import { launchChromium } from '../../scripts/test-support/chromium.js';
+import { tempFolder } from '../../scripts/test-support/temp.js';
 
 // The privacy promise as a browser sees it (DESIGN.md §1.3, §1.4): a real Chromium visits every
 // public page and every staff page of a whole Creneau (Radicale, SMTP sink) and records every
 // request, cookie and CSP violation.
 
-const SCREENSHOTS = process.env.CRENEAU_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'creneau-privacy-shots-'));
+const SCREENSHOTS = process.env.CRENEAU_SCREENSHOTS ?? tempFolder('privacy-shots-');
 const PASSWORD = 'a long staff passphrase';
 
 // Injected by the DevTools protocol (not subject to the page's CSP): reports violations to the console.

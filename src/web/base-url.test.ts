@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { createApp } from '../app.js';
 import { boot } from '../boot.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../lib/log.js';
+import { tempFolder } from '../../scripts/test-support/temp.js';
 
 async function serve(env: Record<string, string>): Promise<{ base: string; lines: string[]; close: () => Promise<void> }> {
-  const config = loadConfig({ CRENEAU_DATA_DIR: mkdtempSync(join(tmpdir(), 'creneau-baseurl-')), CRENEAU_PORT: '0', ...env });
+  const config = loadConfig({ CRENEAU_DATA_DIR: tempFolder('baseurl-'), CRENEAU_PORT: '0', ...env });
   const lines: string[] = [];
   const deps = await boot(config, { log: createLogger(config.log, (l) => lines.push(l)) });
   const server = createApp(deps).app.listen(0, '127.0.0.1');

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { repoRoot } from './assets.js';
+import { tempFolder } from '../../scripts/test-support/temp.js';
 
 const CANARY = 'CANARY7f3a9e';
 
@@ -12,7 +10,7 @@ const CANARY = 'CANARY7f3a9e';
 async function run(mode: string): Promise<{ out: string; url: string; stop: () => Promise<string> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
     cwd: repoRoot(),
-    env: { PATH: process.env.PATH, CRENEAU_DATA_DIR: mkdtempSync(join(tmpdir(), 'creneau-log-')), CRENEAU_PORT: '0', CRENEAU_HOST: '127.0.0.1', CRENEAU_LOG: mode },
+    env: { PATH: process.env.PATH, CRENEAU_DATA_DIR: tempFolder('log-'), CRENEAU_PORT: '0', CRENEAU_HOST: '127.0.0.1', CRENEAU_LOG: mode },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

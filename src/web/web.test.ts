@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { insertStaff } from '../accounts/accounts.repo.js';
 import { createApp } from '../app.js';
 import { boot } from '../boot.js';
 import { loadConfig } from '../config.js';
+import { tempFolder } from '../../scripts/test-support/temp.js';
 
 let base = '';
 let close: () => Promise<void> = async () => {};
 
 before(async () => {
-  const config = loadConfig({ CRENEAU_DATA_DIR: mkdtempSync(join(tmpdir(), 'creneau-web-')), CRENEAU_LOG: 'off' });
+  const config = loadConfig({ CRENEAU_DATA_DIR: tempFolder('web-'), CRENEAU_LOG: 'off' });
   const deps = await boot(config);
   // An owner exists, so / is the landing page (without one it redirects to /setup).
   await insertStaff(deps.db, { username: 'owner', displayName: 'Owner', email: 'owner@example.com', passwordHash: null, locale: 'en', timeZone: 'UTC', isOwner: true }, Date.now());
