@@ -64,6 +64,37 @@ test('reads through the pool equal reads in this thread as the calendar changes 
   }
 });
 
+test('a first read of a big calendar: budgeted by its size; past its deadline the caller is answered and the worker keeps the parse', async () => {
+  const texts = calendar(3000, 'big');
+  const expected = busyFromIcs(texts, WINDOW, 'Europe/Paris');
+  assert.ok(expected.ok && expected.value.length > 0);
+
+  // A 50 ms budget and nothing per object: the first read cannot finish, fails closed, the worker is replaced.
+  const flat = createBusyPool({ size: 1, taskMs: 50, coldMsPerText: 0 });
+  try {
+    assert.deepEqual(await flat.busy('big', texts, WINDOW, 'Europe/Paris'), { ok: false, error: 'too_costly' });
+    assert.equal(flat.recycled, 1);
+  } finally {
+    await flat.close();
+  }
+
+  // 2 s plus 10 ms per new object (the 30 s cap here): a caller that gives up after 20 ms is
+  // answered then; the worker finishes the parse and is not replaced, and the next read, with
+  // nothing new to parse, answers from it.
+  const sized = createBusyPool({ size: 1, taskMs: 2000, coldMsPerText: 10 });
+  try {
+    // The worker is up (a read in line while it loads would miss its deadline before starting).
+    assert.ok((await sized.busy('small', calendar(2, 's'), WINDOW, 'Europe/Paris')).ok);
+    const started = Date.now();
+    assert.deepEqual(await sized.busy('big', texts, WINDOW, 'Europe/Paris', started + 20), { ok: false, error: 'timeout' });
+    const warm = await sized.busy('big', texts, WINDOW, 'Europe/Paris');
+    assert.deepEqual(warm, expected, 'the next read answers from what the worker parsed');
+    assert.equal(sized.recycled, 0, 'no worker was replaced');
+  } finally {
+    await sized.close();
+  }
+});
+
 test('pictures in the pool: re-encoded there; one over its budget fails closed and its worker is replaced', async () => {
   const pool = createBusyPool({ size: 1 });
   // A budget no 16 MP decode fits in, while a refusal from the header costs nothing.

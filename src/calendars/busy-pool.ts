@@ -9,7 +9,9 @@ import type { SentTexts, WorkerAnswer, WorkerRequest } from './busy.worker.js';
 /**
  * A small pool of worker threads where calendar data is parsed and expanded (busy.worker.ts).
  * Every task has a wall-clock budget: past it, the task fails closed (`too_costly`), its worker
- * is terminated and replaced. Tasks of one calendar run one after another on one worker, so a
+ * is terminated and replaced; objects the worker has not parsed yet add to the budget
+ * (COLD_MS_PER_TEXT), and a caller whose deadline passes gets its answer (`late`) while the
+ * worker finishes. Tasks of one calendar run one after another on one worker, so a
  * costly calendar holds at most one worker while the others keep serving everyone else.
  */
 
@@ -42,12 +44,23 @@ export interface BusyPoolOptions {
   readonly taskMs?: number;
   /** Wall-clock budget of one picture (PICTURE_TASK_MS). */
   readonly pictureMs?: number;
+  /** Budget added per calendar object the worker has not parsed yet (COLD_MS_PER_TEXT). */
+  readonly coldMsPerText?: number;
 }
 
 /** Default wall-clock budget of one read; the occurrence and iteration caps usually stop it first. */
 export const TASK_MS = 3_000;
 /** Budget of one picture: a 17 MP photo takes 2–4 s to decode on a small server. */
 export const PICTURE_TASK_MS = 20_000;
+/**
+ * Added to a task's budget for each object new to its worker: the first read of a big calendar
+ * parses every object (~0.2–0.5 ms each here, several times that on a small NAS). Without it a
+ * first read over the budget killed the worker, the next read was first again, and a big
+ * calendar never got a slot. Bounded by MAX_TASK_MS (and the 10,000 objects a read takes).
+ */
+export const COLD_MS_PER_TEXT = 1;
+/** No task runs longer than this, whatever it was sent. */
+const MAX_TASK_MS = 30_000;
 /** Heap one worker may use: a memory bomb kills that worker only. */
 const WORKER_HEAP_MB = 256;
 
@@ -98,7 +111,10 @@ interface Slot {
   /** Workers of this slot that died before being ready, in a row (a broken build fails fast). */
   bootFailures: number;
   current: Task | null;
+  /** The current task's budget: past it the worker is terminated. */
   timer: NodeJS.Timeout | null;
+  /** The current task's deadline: past it its caller has its answer (`late`), the worker goes on. */
+  lateTimer: NodeJS.Timeout | null;
   readonly queue: Task[];
 }
 
@@ -107,6 +123,7 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
   const size = Math.max(1, opts.size ?? Math.min(4, Math.max(2, availableParallelism())));
   const taskMs = opts.taskMs ?? TASK_MS;
   const pictureMs = opts.pictureMs ?? PICTURE_TASK_MS;
+  const coldMsPerText = opts.coldMsPerText ?? COLD_MS_PER_TEXT;
   const slots: Slot[] = [];
   let nextId = 1;
   let recycled = 0;
@@ -144,8 +161,7 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
       for (const t of slot.queue.splice(0)) t.done('costly');
     }
     const task = slot.current;
-    if (slot.timer) clearTimeout(slot.timer);
-    slot.timer = null;
+    clearTimers(slot);
     slot.current = null;
     void w.terminate();
     start(slot);
@@ -155,8 +171,7 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
 
   function finish(slot: Slot, a: WorkerAnswer): void {
     const task = slot.current;
-    if (slot.timer) clearTimeout(slot.timer);
-    slot.timer = null;
+    clearTimers(slot);
     slot.current = null;
     task?.done(a);
     next(slot);
@@ -181,8 +196,14 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
     }
     slot.current = task;
     slot.worker.ref();
-    slot.timer = setTimeout(() => replace(slot, slot.worker), Math.min(task.budgetMs ?? taskMs, task.deadline - Date.now()));
-    slot.worker.postMessage(messageOf(slot, task) satisfies WorkerRequest);
+    const message = messageOf(slot, task);
+    const current = task;
+    const budget = Math.min(MAX_TASK_MS, (task.budgetMs ?? taskMs) + coldMsPerText * newTexts(message));
+    slot.timer = setTimeout(() => replace(slot, slot.worker), budget);
+    // The caller stops waiting at its deadline, but the worker goes on (within its budget): what
+    // it parses stays there, so the next read of this calendar is not a first read again.
+    if (Number.isFinite(task.deadline)) slot.lateTimer = setTimeout(() => current.done('late'), Math.max(0, task.deadline - Date.now()));
+    slot.worker.postMessage(message satisfies WorkerRequest);
   }
 
   /** The slot already busy with this calendar, else an idle one (this calendar's usual one first), else the shortest queue. */
@@ -216,14 +237,21 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
     if (closed) return Promise.resolve('costly');
     return new Promise((resolve) => {
       const slot = pick(key);
-      slot.queue.push({ id: nextId++, key, payload, deadline, ...(budgetMs !== undefined ? { budgetMs } : {}), done: resolve });
+      // Answered once: at the deadline (`late`) or by the worker, whichever comes first.
+      let answered = false;
+      const done = (a: WorkerAnswer | 'costly' | 'late') => {
+        if (answered) return;
+        answered = true;
+        resolve(a);
+      };
+      slot.queue.push({ id: nextId++, key, payload, deadline, ...(budgetMs !== undefined ? { budgetMs } : {}), done });
       next(slot);
     });
   }
 
   // Workers load at once (not at the first read), so no visitor waits for their start.
   for (let i = 0; i < size; i++) {
-    const slot: Slot = { worker: spawn(), sent: new Map(), ready: false, bootFailures: 0, current: null, timer: null, queue: [] };
+    const slot: Slot = { worker: spawn(), sent: new Map(), ready: false, bootFailures: 0, current: null, timer: null, lateTimer: null, queue: [] };
     watch(slot);
     slots.push(slot);
   }
@@ -254,7 +282,7 @@ export function createBusyPool(opts: BusyPoolOptions = {}): BusyPool {
     async close() {
       closed = true;
       for (const s of slots) {
-        if (s.timer) clearTimeout(s.timer);
+        clearTimers(s);
         s.current?.done('costly');
         for (const t of s.queue.splice(0)) t.done('costly');
         await s.worker.terminate();
@@ -276,6 +304,20 @@ export function delta(before: readonly string[] | undefined, texts: readonly str
     if (at === undefined) added.push(t);
   });
   return { refs, added };
+}
+
+function clearTimers(slot: Slot): void {
+  if (slot.timer) clearTimeout(slot.timer);
+  if (slot.lateTimer) clearTimeout(slot.lateTimer);
+  slot.timer = null;
+  slot.lateTimer = null;
+}
+
+/** How many calendar objects a request hands its worker that it has not parsed before. */
+function newTexts(message: WorkerRequest): number {
+  if (message.op === 'minimize') return message.texts.length;
+  if (message.op === 'busy') return message.texts === 'same' ? 0 : message.texts.added.length;
+  return 0;
 }
 
 /** `start0, end0, start1, end1, …` → intervals. */
