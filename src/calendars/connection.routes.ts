@@ -82,6 +82,8 @@ export function calendarHandlers(ctx: AppContext) {
         googleEnabled: g !== null,
         redirectUri,
         checks: words(res, findings),
+        // "Connecting… / Checking…" while a slow calendar server is asked (busy-form.js).
+        scripts: ['js/busy-form.js'],
       },
       extra.status ?? 200,
     );
