@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../../scripts/test-support/chromium.js';
-import { startWorld, type World } from '../../scripts/test-support/world.js';
-import { setPasswordHash } from '../accounts/accounts.repo.js';
-import { hashPassword } from '../accounts/password.js';
+import { startWorldWithBrowser } from '../../scripts/test-support/chromium.js';
+import type { World } from '../../scripts/test-support/world.js';
 
 // The calendar page in a real Chromium: asking a calendar server can take a while, and the
 // staff member is told so at once (static/js/busy-form.js), in their language, and cannot
@@ -14,16 +12,12 @@ import { hashPassword } from '../accounts/password.js';
 const PASSWORD = 'a long staff passphrase';
 let w: World;
 let browser: Browser;
+let stop = async (): Promise<void> => undefined;
 
 before(async () => {
-  w = await startWorld();
-  await setPasswordHash(w.deps.db, w.staffId, await hashPassword(PASSWORD), Date.now());
-  browser = await launchChromium();
+  ({ world: w, browser, stop } = await startWorldWithBrowser(PASSWORD));
 });
-after(async () => {
-  await browser?.close();
-  await w?.stop();
-});
+after(() => stop());
 
 for (const [locale, busy, done] of [
   ['en-US', /Checking your calendar… With a slow server this can take up to a minute\./, /Connection check/],

@@ -3,10 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startWorld, type World } from '../../scripts/test-support/world.js';
-import { setPasswordHash } from '../accounts/accounts.repo.js';
-import { hashPassword } from '../accounts/password.js';
-import { launchChromium } from '../../scripts/test-support/chromium.js';
+import { startWorldWithBrowser } from '../../scripts/test-support/chromium.js';
+import type { World } from '../../scripts/test-support/world.js';
 import { tempFolder } from '../../scripts/test-support/temp.js';
 
 // The privacy promise as a browser sees it (DESIGN.md §1.3, §1.4): a real Chromium visits every
@@ -30,6 +28,7 @@ interface Recorder {
 
 let w: World;
 let browser: Browser;
+let stop = async (): Promise<void> => undefined;
 
 async function record(locale = 'en-US', viewport = { width: 1280, height: 900 }): Promise<Recorder> {
   const context = await browser.newContext({ locale, viewport });
@@ -64,14 +63,9 @@ async function cookieNames(r: Recorder): Promise<string[]> {
 
 before(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  w = await startWorld();
-  await setPasswordHash(w.deps.db, w.staffId, await hashPassword(PASSWORD), Date.now());
-  browser = await launchChromium();
+  ({ world: w, browser, stop } = await startWorldWithBrowser(PASSWORD));
 });
-after(async () => {
-  await browser?.close();
-  await w?.stop();
-});
+after(() => stop());
 
 describe('in a real browser', () => {
   test('a client: every public page, a real booking, cancel and reschedule — no cookie, no other origin, no CSP violation', async () => {
