@@ -1,7 +1,7 @@
-import { sharedBusyPool } from '../calendars/busy-pool.js';
 import { urlencoded, type NextFunction, type Request, type Response } from 'express';
 import busboy from 'busboy';
 import { createAuthRequest, exchangeCode, googleEndpoints, pendingAuthRequests, revokeToken, SIGN_IN_SCOPES } from '../calendars/google/oauth.js';
+import { sharedBusyPool } from '../calendars/busy-pool.js';
 import { listServices } from '../catalog/catalog.repo.js';
 import { LOCALES } from '../config.js';
 import { locals, safeBack, type AppContext } from '../web/context.js';

@@ -20,11 +20,11 @@ const SETTLED_MS = 1000;
 
 /**
  * Start-up allocates fast, so V8 grows its young generation (to ~8 MiB) and keeps it until a
- * memory-reducing collection, which an idle server would wait for (Node 20: ~20 s; Node 24:
- * never). One collection once the server is up (~15–45 ms, once) returns it: the binary idles at
- * ~71 instead of ~80 MiB; on Node 20, V8's memory reducer follows within seconds (~63 MiB). `gc`
- * is exposed only now, to a new context: a V8 flag given at start would make V8 refuse the single
- * binary's code cache, compiled without it. `flavor` is Node 24's (Node 20 runs a plain full GC).
+ * memory-reducing collection, which an idle server waits for (Node 20: ~20 s; Node 24: never).
+ * One collection once the server is up (~15–45 ms, once) returns it on Node 24: the binary idles
+ * at ~71 instead of ~80 MiB. Node 20 has no `flavor` (a plain full GC, which changes little; its
+ * memory reducer brings it to ~63 MiB after ~20 s). `gc` is exposed only now, to a new context:
+ * a V8 flag given at start would make V8 refuse the single binary's code cache, built without it.
  */
 function releaseStartupGarbage(): void {
   setFlagsFromString('--expose-gc');

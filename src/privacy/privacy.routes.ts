@@ -1,5 +1,5 @@
-import { sharedBusyPool } from '../calendars/busy-pool.js';
 import { urlencoded, type Request, type Response } from 'express';
+import { sharedBusyPool } from '../calendars/busy-pool.js';
 import type { LogMode } from '../config.js';
 import { locals, type AppContext } from '../web/context.js';
 import { readUpload } from '../accounts/accounts.routes.js';
