@@ -1,8 +1,7 @@
 import { urlencoded, type NextFunction, type Request, type Response } from 'express';
-import { findStaffByUsername, listPublicStaff, ownerExists, type StaffRow } from '../accounts/accounts.repo.js';
+import { findStaffById, findStaffByUsername, listPublicStaff, ownerExists, type StaffRow } from '../accounts/accounts.repo.js';
 import type { ServiceRow } from '../catalog/catalog.js';
 import { findService, findServiceById, listActiveServices } from '../catalog/catalog.repo.js';
-import { findStaffById } from '../accounts/accounts.repo.js';
 import { addDays, dateIn, dayRange, hourCycleOf, isoIn, isZone, parseInstant, type HourCycle } from '../lib/time.js';
 import { locals, type AppContext } from '../web/context.js';
 import { AppError, notFound } from '../web/errors.js';
@@ -317,7 +316,6 @@ function manageLinkPages(ctx: AppContext, kit: BookingKit) {
       if (!within(valid ? 'manage' : 'posts', req, res).allowed) return next(new AppError(429, 'errors:too_many_requests'));
       next();
     },
-
 
     /** Managing a booking: the token is the only key; nothing is cached by intermediaries. */
     noStore(_req: Request, res: Response, next: NextFunction): void {

@@ -1,9 +1,9 @@
 import type { TFunction } from 'i18next';
-import type { StaffRow } from '../accounts/accounts.repo.js';
-import { findStaffById } from '../accounts/accounts.repo.js';
+import { findStaffById, type StaffRow } from '../accounts/accounts.repo.js';
 import { computeSlots, localDate, RulesError } from '../availability/slots.js';
 import type { ServiceRow } from '../catalog/catalog.js';
 import { findService } from '../catalog/catalog.repo.js';
+import type { ConnectionRow } from '../calendars/connection.repo.js';
 import type { Connected } from '../calendars/connection.service.js';
 import { buildBookingIcs } from '../calendars/ics.js';
 import type { BookingEvent, BusyResult, CalendarProvider, InvitedBy, NewBookingEvent, Written } from '../calendars/provider.js';
@@ -327,10 +327,10 @@ export class BookingDesk {
   }
 
   /** The connection a booking link was made for (its MAC checked in constant time), without reading the calendar. */
-  private async connectionOf(token: string) {
+  private async connectionOf(token: string, verify: typeof verifyBookingToken = verifyBookingToken) {
     if (!parseToken(token)) return undefined;
     const all = await this.deps.calendars.all();
-    return all.find((c) => verifyBookingToken(this.deps.keyring, token, { staffId: c.staffId, connectionId: c.id }));
+    return all.find((c) => verify(this.deps.keyring, token, { staffId: c.staffId, connectionId: c.id }));
   }
 
   /** Whether a booking link is one of ours (cheap: no calendar read). */
@@ -338,20 +338,27 @@ export class BookingDesk {
     return (await this.connectionOf(token)) !== undefined;
   }
 
+  /** The event `bookingId` of a connection, read live, with its staff member and service; `token` is the client's link. */
+  private async read(connection: ConnectionRow, bookingId: string, token: string): Promise<Result<ManagedBooking, LoadError>> {
+    const staff = await findStaffById(this.deps.db, connection.staffId);
+    if (!staff) return err('unknown');
+    const connected = { connection, provider: this.deps.calendars.provider(connection, staff.timeZone) };
+    const got = await connected.provider.getEvent(bookingId);
+    if (!got.ok) return err(got.error === 'not_found' ? 'gone' : 'unavailable');
+    const service = await findService(this.deps.db, staff.id, got.value.serviceSlug);
+    return ok({ token, staff, connected, event: got.value, service });
+  }
+
   /** Finds a booking by its token: verified against every connection in constant time, then read live. */
   async load(token: string): Promise<Result<ManagedBooking, LoadError>> {
     const parsed = parseToken(token);
     const connection = await this.connectionOf(token);
     if (!parsed || !connection) return err('unknown');
-    const staff = await findStaffById(this.deps.db, connection.staffId);
-    if (!staff) return err('unknown');
-    const connected = { connection, provider: this.deps.calendars.provider(connection, staff.timeZone) };
-    const got = await connected.provider.getEvent(parsed.bookingId);
-    if (!got.ok) return err(got.error === 'not_found' ? 'gone' : 'unavailable');
-    if (got.value.end + TOKEN_GRACE_MS < this.deps.clock.now()) return err('unknown');
-    if (got.value.cancelled) return err('gone');
-    const service = await findService(this.deps.db, staff.id, got.value.serviceSlug);
-    return ok({ token, staff, connected, event: got.value, service });
+    const read = await this.read(connection, parsed.bookingId, token);
+    if (!read.ok) return read;
+    if (read.value.event.end + TOKEN_GRACE_MS < this.deps.clock.now()) return err('unknown');
+    if (read.value.event.cancelled) return err('gone');
+    return read;
   }
 
   /**
@@ -406,18 +413,10 @@ export class BookingDesk {
   /** The request behind a staff member's approve/decline link (its MAC checked against every connection), read live. */
   async loadRequest(token: string): Promise<Result<ManagedBooking, LoadError>> {
     const parsed = parseToken(token);
-    if (!parsed) return err('unknown');
-    const all = await this.deps.calendars.all();
-    const connection = all.find((c) => verifyApprovalToken(this.deps.keyring, token, { staffId: c.staffId, connectionId: c.id }));
-    if (!connection) return err('unknown');
-    const staff = await findStaffById(this.deps.db, connection.staffId);
-    if (!staff) return err('unknown');
-    const connected = { connection, provider: this.deps.calendars.provider(connection, staff.timeZone) };
-    const got = await connected.provider.getEvent(parsed.bookingId);
-    if (!got.ok) return err(got.error === 'not_found' ? 'gone' : 'unavailable');
-    const clientToken = bookingToken(this.deps.keyring, { staffId: staff.id, connectionId: connection.id, bookingId: parsed.bookingId });
-    const service = await findService(this.deps.db, staff.id, got.value.serviceSlug);
-    return ok({ token: clientToken, staff, connected, event: got.value, service });
+    const connection = await this.connectionOf(token, verifyApprovalToken);
+    if (!parsed || !connection) return err('unknown');
+    const clientToken = bookingToken(this.deps.keyring, { staffId: connection.staffId, connectionId: connection.id, bookingId: parsed.bookingId });
+    return this.read(connection, parsed.bookingId, clientToken);
   }
 
   /**
