@@ -79,6 +79,11 @@ export function clientMayChangeBooking(b: Pick<ManagedBooking, 'event' | 'servic
   return clientMayChange(b.event.start, now, policyOf(b.service).cancelCutoffMinutes);
 }
 
+/** The language and zone an event's client booked in (else the instance's language, the staff member's zone): its e-mails use them. */
+export function clientSideOf(event: Pick<BookingEvent, 'lang' | 'clientTimeZone'>, staffZone: string, defaultLocale: string): ClientSide {
+  return { lang: LOCALES.find((l) => l === event.lang) ?? defaultLocale, tz: bookingZone(undefined, event, staffZone) };
+}
+
 /** A zone to show a booking in: the one given, else the client's recorded one, else the staff member's. */
 export function bookingZone(given: string | undefined, event: Pick<BookingEvent, 'clientTimeZone'>, staffZone: string): string {
   if (given && isZone(given)) return given;
@@ -428,7 +433,7 @@ export class BookingDesk {
     const state = b.event.cancelled ? 'cancelled' : b.event.status === 'TENTATIVE' ? 'pending' : 'confirmed';
     const step = approvalStep(action, state);
     if (step !== 'act') return ok(step);
-    const who: ClientSide = { lang: LOCALES.find((l) => l === b.event.lang) ?? this.deps.config.defaultLocale, tz: bookingZone(undefined, b.event, b.staff.timeZone) };
+    const who = clientSideOf(b.event, b.staff.timeZone, this.deps.config.defaultLocale);
     const { connection, provider } = b.connected;
     if (action === 'decline') {
       const res = await this.lock.run(connection.id, () => provider.cancelEvent(b.event.id));

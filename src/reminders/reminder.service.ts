@@ -2,10 +2,10 @@ import { findStaffById, type StaffRow } from '../accounts/accounts.repo.js';
 import type { ServiceRow } from '../catalog/catalog.js';
 import { listServices } from '../catalog/catalog.repo.js';
 import type { BookingEvent, CalendarProvider } from '../calendars/provider.js';
-import { LOCALES, type Locale } from '../config.js';
 import { bookingToken } from '../crypto/token.js';
 import type { Deps } from '../deps.js';
-import { formatDate, formatTime, isZone, zoneLabel } from '../lib/time.js';
+import { formatDate, formatTime, zoneLabel } from '../lib/time.js';
+import { clientSideOf } from '../booking/booking.service.js';
 import { policyOf } from '../booking/policy.js';
 import { dueReminders, formatMarker, markSent, normalizeLeads, parseMarker, scanRange, type ReminderMarker } from './reminders.js';
 
@@ -147,10 +147,9 @@ export class ReminderScan {
 
   /** The reminder in the language the client booked in, with the time in their zone. */
   private message(staff: StaffRow, connectionId: number, service: ServiceRow, ev: BookingEvent, business: string) {
-    const lang: Locale = LOCALES.find((l) => l === ev.lang) ?? this.deps.config.defaultLocale;
+    const { lang, tz } = clientSideOf(ev, staff.timeZone, this.deps.config.defaultLocale);
     const t = this.deps.i18n.getFixedT(lang);
     const code = t('booking:locale_code');
-    const tz = ev.clientTimeZone && isZone(ev.clientTimeZone) ? ev.clientTimeZone : staff.timeZone;
     const when = `${formatDate(ev.start, tz, code)} ${formatTime(ev.start, tz, code)}`;
     const token = bookingToken(this.deps.keyring, { staffId: staff.id, connectionId, bookingId: ev.id });
     const url = `${this.deps.config.baseUrl.toString()}b/${token}?tz=${encodeURIComponent(tz)}`;
