@@ -1,7 +1,7 @@
 import type { StaffRow } from '../accounts/accounts.repo.js';
 import { FIELD_NAMES, type ServiceRow } from '../catalog/catalog.js';
 import type { Interval } from '../lib/interval.js';
-import { addDays, allZones, dateIn, dayRange, formatDate, formatDateOnly, formatMonth, formatTime, friendlyZone, hourCycleOf, isoIn, parseInstant, weekdayIndex, weekdayNames, zoneLabel, type HourCycle } from '../lib/time.js';
+import { addDays, allZones, dateIn, dayRange, formatDate, formatDateOnly, formatMonth, formatTime, friendlyZone, hourCycleOf, isoIn, parseInstant, weekdayIndex, weekdayNames, zoneLabel, utcStamp, type HourCycle } from '../lib/time.js';
 import type { FormErrors } from './booking.form.js';
 import { answerName } from './questions.js';
 import type { ManagedBooking } from './booking.service.js';
@@ -266,10 +266,6 @@ function formerTime(was: unknown, start: number, tz: string, lang: string, hc?: 
   return at === null || at === start ? null : `${formatDate(at, tz, lang)}, ${formatTime(at, tz, lang, hc)}`;
 }
 
-/** A UTC instant as calendar links write it: 20261203T141500Z. */
-function compactUtc(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
-}
 
 /**
  * "Add to my calendar" links for Google Calendar and Outlook on the web: plain links the client
@@ -278,7 +274,7 @@ function compactUtc(ms: number): string {
  */
 export function addToCalendarLinks(ev: { readonly title: string; readonly start: number; readonly end: number; readonly location: string }) {
   const google = new URL('https://calendar.google.com/calendar/render');
-  google.search = new URLSearchParams({ action: 'TEMPLATE', text: ev.title, dates: `${compactUtc(ev.start)}/${compactUtc(ev.end)}`, ...(ev.location ? { location: ev.location } : {}) }).toString();
+  google.search = new URLSearchParams({ action: 'TEMPLATE', text: ev.title, dates: `${utcStamp(ev.start)}/${utcStamp(ev.end)}`, ...(ev.location ? { location: ev.location } : {}) }).toString();
   const outlook = new URL('https://outlook.live.com/calendar/0/deeplink/compose');
   outlook.search = new URLSearchParams({
     path: '/calendar/action/compose',

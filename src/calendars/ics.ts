@@ -1,5 +1,6 @@
 import ICAL from 'ical.js';
 import type { BookingEvent, NewBookingEvent } from './provider.js';
+import { utcStamp } from '../lib/time.js';
 
 /**
  * The event Creneau writes for a booking, and reading it back. Values are escaped here, and any
@@ -67,7 +68,7 @@ function mailto(field: string, email: string): string {
 
 function utc(ms: number): string {
   if (!Number.isFinite(ms)) throw new IcsValueError('date');
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return utcStamp(ms);
 }
 
 /** Folds a content line at 75 octets without splitting a UTF-8 sequence (RFC 5545 §3.1). */

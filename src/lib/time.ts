@@ -290,3 +290,8 @@ export function zoneOffsetMemo(tz: string): ((instant: number) => number) | null
     return Math.abs(instant + o) <= LAST_INSTANT ? o : NaN;
   };
 }
+
+/** A UTC instant as iCalendar, CalDAV time-ranges and calendar links write it: 20261203T141500Z. */
+export function utcStamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+}

@@ -13,6 +13,8 @@
  *   reminder leaves once more.
  */
 
+import { utcStamp } from '../lib/time.js';
+
 export const MIN_LEAD_MINUTES = 5;
 export const MAX_LEAD_MINUTES = 20_160;
 export const MAX_LEADS = 3;
@@ -33,9 +35,6 @@ export interface ReminderSubject {
   readonly marker: ReminderMarker | null;
 }
 
-function stamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
-}
 
 function unstamp(text: string): number | null {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
@@ -53,8 +52,8 @@ function leadList(text: string): number[] | null {
 
 /** The marker's text (no character that iCalendar TEXT would have to escape). */
 export function formatMarker(m: ReminderMarker): string {
-  const parts = [`start=${stamp(m.start)}`, `sent=${[...m.sent].sort((a, b) => b - a).join('.')}`];
-  if (m.claim) parts.push(`claim=${[...m.claim.leads].sort((a, b) => b - a).join('.')}@${stamp(m.claim.at)}`);
+  const parts = [`start=${utcStamp(m.start)}`, `sent=${[...m.sent].sort((a, b) => b - a).join('.')}`];
+  if (m.claim) parts.push(`claim=${[...m.claim.leads].sort((a, b) => b - a).join('.')}@${utcStamp(m.claim.at)}`);
   return parts.join(' ');
 }
 

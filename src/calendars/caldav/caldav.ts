@@ -19,7 +19,7 @@ import type {
 import { sharedBusyPool } from '../busy-pool.js';
 import type { BusyEngine } from '../busy-pool.js';
 import { buildBookingIcs, cancelBookingIcs, confirmedIcs, moveBookingIcs, parseBookingIcs, withReminderMarker } from '../ics.js';
-import { dav, failed, failureOfStatus, NS, propfind, XML_HEAD } from './dav.js';
+import { dav, failed, failureOfStatus, propfind } from './dav.js';
 import { calendarUserAddresses, discoverCaldav } from './discovery.js';
 import { createTransport } from './http.js';
 import type { HttpResponse } from './http.js';
@@ -88,9 +88,7 @@ async function written(t: Transport, res: HttpResponse, url: string): Promise<Wr
 
 /** Booking events starting in the range with their ETag (one REPORT of the booking calendar); tombstones left out. */
 async function upcomingIn(t: Transport, booking: string, range: Interval): Promise<CalendarResult<BookingEvent[]>> {
-  const stamp = (ms: number): string => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
-  const body = `${XML_HEAD}<c:calendar-query ${NS}><d:prop><d:getetag/><c:calendar-data/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range start="${stamp(range.start)}" end="${stamp(range.end)}"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>`;
-  const r = await dav(t, 'REPORT', booking, '1', body);
+  const r = await dav(t, 'REPORT', booking, '1', timeRangeQuery(range.start, range.end));
   if (!r.ok) return failed(r);
   const objects = objectsOf(r.value.items, booking, { allowGone: false });
   if (!objects.ok) return objects;

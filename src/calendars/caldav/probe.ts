@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Interval } from '../../lib/interval.js';
+import { utcStamp } from '../../lib/time.js';
 import type { BusyEngine } from '../busy-pool.js';
 import type { CalendarFailure, CalendarInfo } from '../provider.js';
 import { dav, failureOfStatus, NS, propfind, XML_HEAD, xmlEscape } from './dav.js';
@@ -249,7 +250,6 @@ export function propertyOf(text: string, name: string): string | null {
   return value === '' ? null : [...value].slice(0, 120).join('');
 }
 
-const stamp = (ms: number): string => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
 
 /**
  * With consent: a weekly test event (three occurrences, in the past, transparent, no attendee,
@@ -266,8 +266,8 @@ async function writeProbe(t: Transport, booking: string, target: CalendarInfo, o
     'PRODID:-//Creneau//connection check//EN',
     'BEGIN:VEVENT',
     `UID:creneau-check-${id}@${opts.uidHost}`,
-    `DTSTAMP:${stamp(opts.now)}`,
-    `DTSTART:${stamp(start)}`,
+    `DTSTAMP:${utcStamp(opts.now)}`,
+    `DTSTART:${utcStamp(start)}`,
     'DURATION:PT15M',
     'RRULE:FREQ=WEEKLY;COUNT=3',
     'SUMMARY:Creneau connection check',
@@ -284,7 +284,7 @@ async function writeProbe(t: Transport, booking: string, target: CalendarInfo, o
   }
   const out: Finding[] = [];
   const third = start + 14 * DAY;
-  const query = `${XML_HEAD}<c:calendar-query ${NS}><d:prop><d:getetag/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range start="${stamp(third - 3_600_000)}" end="${stamp(third + 3_600_000)}"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>`;
+  const query = `${XML_HEAD}<c:calendar-query ${NS}><d:prop><d:getetag/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range start="${utcStamp(third - 3_600_000)}" end="${utcStamp(third + 3_600_000)}"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>`;
   const r = await dav(t, 'REPORT', booking, '1', query, deadline);
   const mine = pathKey(url, booking);
   const seen = r.ok && r.value.items.some((i) => pathKey(i.href, booking) === mine);

@@ -1,4 +1,5 @@
 import type { Interval } from '../../lib/interval.js';
+import { utcStamp } from '../../lib/time.js';
 import { err, ok } from '../../lib/result.js';
 import type { Result } from '../../lib/result.js';
 import type { CalendarFailure, CalendarResult } from '../provider.js';
@@ -90,14 +91,10 @@ export function refusedReport(f: DavFailure): boolean {
   return s !== undefined && ((s >= 400 && s < 500 && s !== 401 && s !== 429) || s === 501 || s === 507);
 }
 
-/** A UTC stamp for a CalDAV time-range. */
-export function davStamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** A calendar-query REPORT body for events overlapping [start, end), with their data. */
 export function timeRangeQuery(start: number, end: number): string {
-  return `${XML_HEAD}<c:calendar-query ${NS}><d:prop><d:getetag/><c:calendar-data/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range start="${davStamp(start)}" end="${davStamp(end)}"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>`;
+  return `${XML_HEAD}<c:calendar-query ${NS}><d:prop><d:getetag/><c:calendar-data/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range start="${utcStamp(start)}" end="${utcStamp(end)}"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>`;
 }
 
 /** Radicale 3's DAV header, word for word (radicale/httputils.py). */
