@@ -8,6 +8,7 @@ import { formatDate, formatTime, zoneLabel } from '../lib/time.js';
 import type { OutgoingMail } from '../mail/mailer.js';
 import type { ClientSide, ManagedBooking } from './booking.service.js';
 import type { PendingBooking } from './opt-in.js';
+import { bookingLink } from './booking.js';
 
 /**
  * The e-mails of a booking (docs/messages.md): to the client in the language they booked in,
@@ -28,8 +29,8 @@ export class BookingLetters {
   ) {}
 
   /** The manage link the client is given: with their zone. */
-  manageUrl(token: string, tz: string): string {
-    return `${this.deps.config.baseUrl.toString()}b/${token}?tz=${encodeURIComponent(tz)}`;
+  private manageUrl(token: string, tz: string): string {
+    return bookingLink(this.deps.config.baseUrl.toString(), token, tz);
   }
 
   /** Date and time of an instant in a zone, in a language (for subjects and bodies). */

@@ -20,7 +20,7 @@ import type { ClientDetails } from './booking.form.js';
 import { KeyedLock } from '../lib/keyed-lock.js';
 import { err, ok, type Result } from '../lib/result.js';
 import { TtlCache } from '../lib/ttl-cache.js';
-import { BUSY_CACHE_TTL_MS, MAX_BOOKINGS_PER_CLIENT_PER_DAY, TOKEN_GRACE_MS } from './booking.js';
+import { bookingLink, BUSY_CACHE_TTL_MS, MAX_BOOKINGS_PER_CLIENT_PER_DAY, TOKEN_GRACE_MS } from './booking.js';
 
 /**
  * The client's journey as use cases: offered slots (cached ≤ 60 s for page views), booking
@@ -302,7 +302,6 @@ export class BookingDesk {
   /** The recap the client entered plus the two links (DESIGN.md §3), in the client's language. */
   private description(t: TFunction, staff: StaffRow, service: ServiceRow, start: number, client: ClientDetails, token: string, tz: string): string {
     const base = this.deps.config.baseUrl.toString();
-    const q = `?tz=${encodeURIComponent(tz)}`;
     const lng = t('booking:locale_code');
     const lines = [
       t('booking:event_recap_intro', { service: service.title, staff: staff.displayName }),
@@ -314,7 +313,7 @@ export class BookingDesk {
     if (client.phone !== '') lines.push(`${t('booking:label_phone')}: ${client.phone}`);
     for (const [k, v] of Object.entries(client.extra)) lines.push(`${t(`booking:label_${k}`)}: ${v}`);
     for (const a of client.answers ?? []) lines.push(`${a.label}: ${a.value}`);
-    lines.push('', `${t('booking:event_cancel_link')}: ${base}b/${token}${q}`, `${t('booking:event_reschedule_link')}: ${base}b/${token}/reschedule${q}`);
+    lines.push('', `${t('booking:event_cancel_link')}: ${bookingLink(base, token, tz)}`, `${t('booking:event_reschedule_link')}: ${bookingLink(base, token, tz, '/reschedule')}`);
     return lines.join('\n');
   }
 

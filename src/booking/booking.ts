@@ -12,6 +12,11 @@ export const BUSY_CACHE_TTL_MS = 60_000;
 export const TOKEN_GRACE_MS = 7 * 24 * 3600_000;
 export const MAX_BOOKINGS_PER_CLIENT_PER_DAY = 3;
 
+/** A booking link as its client is given it (e-mails, the event, pages), with their zone: its page, or its `/reschedule`. */
+export function bookingLink(baseUrl: string, token: string, tz: string, page: '' | '/reschedule' = ''): string {
+  return `${baseUrl}b/${token}${page}?tz=${encodeURIComponent(tz)}`;
+}
+
 /**
  * The hidden `form_token`: a server-chosen booking id, when it was issued and a MAC binding both
  * to the staff member and service. Posting the same form twice reuses the id, so the second

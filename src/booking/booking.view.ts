@@ -5,6 +5,7 @@ import { addDays, allZones, dateIn, dayRange, formatDate, formatDateOnly, format
 import type { FormErrors } from './booking.form.js';
 import { answerName } from './questions.js';
 import type { ManagedBooking } from './booking.service.js';
+import { bookingLink } from './booking.js';
 
 /**
  * The client's pages as view models: pure functions from what the handler read (staff,
@@ -254,8 +255,8 @@ export function manageModel(
     attendee: e.attendee,
     past: e.start <= m.now,
     canReschedule: b.service !== undefined && b.service.active,
-    manageUrl: `${m.baseUrl}b/${b.token}?tz=${encodeURIComponent(tz)}`,
-    rescheduleUrl: `${m.baseUrl}b/${b.token}/reschedule?tz=${encodeURIComponent(tz)}`,
+    manageUrl: bookingLink(m.baseUrl, b.token, tz),
+    rescheduleUrl: bookingLink(m.baseUrl, b.token, tz, '/reschedule'),
     addTo: addToCalendarLinks({ title: `${b.service?.title ?? e.summary} — ${b.staff.displayName}`, start: e.start, end: e.end, location: e.location }),
   };
 }

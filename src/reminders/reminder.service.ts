@@ -8,6 +8,7 @@ import { formatDate, formatTime, zoneLabel } from '../lib/time.js';
 import { clientSideOf } from '../booking/booking.service.js';
 import { policyOf } from '../booking/policy.js';
 import { dueReminders, formatMarker, markSent, normalizeLeads, parseMarker, scanRange, type ReminderMarker } from './reminders.js';
+import { bookingLink } from '../booking/booking.js';
 
 /**
  * The reminder scan (DESIGN.md §5 "Reminder scan"). Every interval, each calendar whose staff
@@ -152,7 +153,7 @@ export class ReminderScan {
     const code = t('booking:locale_code');
     const when = `${formatDate(ev.start, tz, code)} ${formatTime(ev.start, tz, code)}`;
     const token = bookingToken(this.deps.keyring, { staffId: staff.id, connectionId, bookingId: ev.id });
-    const url = `${this.deps.config.baseUrl.toString()}b/${token}?tz=${encodeURIComponent(tz)}`;
+    const url = bookingLink(this.deps.config.baseUrl.toString(), token, tz);
     const lines = [t('booking:reminder_body', { client: ev.attendee.name, service: service.title, staff: staff.displayName, when, zone: zoneLabel(tz, ev.start) })];
     if (ev.location) lines.push(t('booking:reminder_location', { location: ev.location }));
     lines.push('', t('booking:reminder_manage', { url }), '', t('booking:mail_signature', { business }));
