@@ -3,11 +3,12 @@ import type { Interval } from '../../lib/interval.js';
 import { utcStamp } from '../../lib/time.js';
 import type { BusyEngine } from '../busy-pool.js';
 import type { CalendarFailure, CalendarInfo } from '../provider.js';
-import { dav, failureOfStatus, NS, propfind, XML_HEAD, xmlEscape } from './dav.js';
+import { dav, failureOfStatus, NS, propfind, XML_HEAD } from './dav.js';
 import { calendarUserAddresses, discoverCaldav } from './discovery.js';
 import { createTransport } from './http.js';
 import type { Transport } from './http.js';
 import { collectionUrl, listedObjects, objectsOf, pathKey, tagOf, textOf } from './map.js';
+import { MULTIGET_BATCH, multigetQuery } from './view.js';
 
 /**
  * The connection check (issue #14.5): what works and what does not with this CalDAV account,
@@ -59,7 +60,6 @@ const CHECK_DAYS = 60;
 const MAX_NAMED = 5;
 /** Busy reads one calendar's search for unreadable objects may take. */
 const MAX_SEARCH_READS = 60;
-const MULTIGET_BATCH = 200;
 const CHECK_MS = 45_000;
 
 /** Which provider-specific advice goes with a refused password. */
@@ -171,8 +171,7 @@ async function readCalendar(
   let objects = 0;
   const entries = [...listed.value.values()];
   for (let i = 0; i < entries.length; i += MULTIGET_BATCH) {
-    const hrefs = entries.slice(i, i + MULTIGET_BATCH).map((o) => `<d:href>${xmlEscape(o.href)}</d:href>`).join('');
-    const r = await dav(t, 'REPORT', cal, '1', `${XML_HEAD}<c:calendar-multiget ${NS}><d:prop><d:getetag/><c:calendar-data/></d:prop>${hrefs}</c:calendar-multiget>`, deadline);
+    const r = await dav(t, 'REPORT', cal, '1', multigetQuery(entries.slice(i, i + MULTIGET_BATCH).map((o) => o.href)), deadline);
     if (!r.ok) return failed(r.error.reason);
     const got = objectsOf(r.value.items, cal, { allowGone: true });
     if (!got.ok) return failed('malformed');

@@ -23,7 +23,8 @@ import type { ListedObject } from './map.js';
  * that refuses the query, through the view.
  */
 
-const MULTIGET_BATCH = 200;
+/** Objects asked for in one calendar-multiget. */
+export const MULTIGET_BATCH = 200;
 /** The in-memory view of a calendar is dropped after this long unused (DESIGN.md §1.1). */
 const VIEW_TTL_MS = 60_000;
 /**
@@ -91,6 +92,11 @@ export function refusedReport(f: DavFailure): boolean {
   return s !== undefined && ((s >= 400 && s < 500 && s !== 401 && s !== 429) || s === 501 || s === 507);
 }
 
+
+/** A calendar-multiget of these object URLs, with their ETag and data. */
+export function multigetQuery(hrefs: readonly string[]): string {
+  return `${XML_HEAD}<c:calendar-multiget ${NS}><d:prop><d:getetag/><c:calendar-data/></d:prop>${hrefs.map((h) => `<d:href>${xmlEscape(h)}</d:href>`).join('')}</c:calendar-multiget>`;
+}
 
 /** A calendar-query REPORT body for events overlapping [start, end), with their data. */
 export function timeRangeQuery(start: number, end: number): string {
@@ -253,9 +259,7 @@ export function createCalendarViews(t: Transport, minimize: Minimize): CalendarV
   }
 
   async function multiget(cal: string, batch: readonly [string, { href: string }][], deadline: number) {
-    const hrefs = batch.map(([, c]) => `<d:href>${xmlEscape(c.href)}</d:href>`).join('');
-    const body = `${XML_HEAD}<c:calendar-multiget ${NS}><d:prop><d:getetag/><c:calendar-data/></d:prop>${hrefs}</c:calendar-multiget>`;
-    const r = await dav(t, 'REPORT', cal, '1', body, deadline);
+    const r = await dav(t, 'REPORT', cal, '1', multigetQuery(batch.map(([, c]) => c.href)), deadline);
     if (!r.ok) return failed(r);
     return objectsOf(r.value.items, cal, { allowGone: true });
   }
