@@ -14,7 +14,8 @@ import { allZones } from '../lib/time.js';
 import { readLogin, readNewAccount, readPasswordForm, readProfile } from './accounts.form.js';
 import { findGoogleSub, findPasswordHash, findPicture, findStaffById, findStaffIdByGoogleSub, ownerExists, setGoogleSub, setPicture } from './accounts.repo.js';
 import { canDeleteSelf, changePassword, confirmPassword, createAccount, deleteAccount, editProfile, signIn } from './accounts.service.js';
-import { PICTURE_ERROR_KEYS, PICTURE_MAX_BYTES, PICTURE_MESSAGE_PARAMS } from '../lib/picture-rules.js';
+import { PICTURE_ERROR_KEYS, PICTURE_MAX_BYTES, PICTURE_MESSAGE_PARAMS, type Picture } from '../lib/picture-rules.js';
+import { err, type Result } from '../lib/result.js';
 import { exportAccount } from './portability.js';
 import { endSession, formToken, formTokenValid, startSession } from './session.js';
 import { signInThrottle } from './throttle.js';
@@ -299,15 +300,8 @@ function staffAreaHandlers(ctx: AppContext) {
   }
 
   async function uploadPicture(req: Request, res: Response): Promise<void> {
-    // Refused before reading when the browser announces more than a picture can be.
-    if (Number(req.headers['content-length'] ?? 0) > PICTURE_MAX_BYTES + 64 * 1024) throw new AppError(413, 'admin:errors.picture_too_large', { max: 2 });
-    const upload = await readUpload(req);
-    if (!csrfMatches(res, upload.fields.get('_csrf'))) throw new AppError(403, 'admin:errors.csrf');
-    const fail = (key: string, status: number) => renderProfile(req, res, { pictureErrors: errorsFor(ctx, res, [{ field: 'picture', key, params: PICTURE_MESSAGE_PARAMS }]), status });
-    if (upload.tooLarge) return fail('admin:errors.picture_too_large', 413);
-    if (!upload.file || upload.file.length === 0) return fail('admin:errors.picture_missing', 422);
-    const picture = await sharedBusyPool().picture(upload.file);
-    if (!picture.ok) return fail(PICTURE_ERROR_KEYS[picture.error], 422);
+    const picture = await readPicture(req, res, 'picture');
+    if (!picture.ok) return renderProfile(req, res, { pictureErrors: errorsFor(ctx, res, [{ field: 'picture', key: picture.error.key, params: PICTURE_MESSAGE_PARAMS }]), status: picture.error.status });
     await setPicture(ctx.db, signedIn(res).id, { body: picture.value.body, type: picture.value.type }, ctx.clock.now());
     res.redirect(303, '/admin/profile?done=picture');
   }
@@ -372,14 +366,35 @@ function staffAreaHandlers(ctx: AppContext) {
   };
 }
 
-export interface Upload {
+interface Upload {
   readonly fields: Map<string, string>;
   readonly file: Buffer | null;
   readonly tooLarge: boolean;
 }
 
-/** Reads a multipart form with one file (`picture`, or the field named), refusing more than 2 MB while streaming. */
-export function readUpload(req: Request, field = 'picture'): Promise<Upload> {
+/** Why an uploaded picture was not taken: the message (admin namespace) and the status to answer with. */
+export interface PictureRefusal {
+  readonly key: string;
+  readonly status: 413 | 422;
+}
+
+/**
+ * A picture upload (profile picture, logo: the file in `field`), checked and re-encoded off the
+ * main thread in the worker pool. Announced bigger than a picture can be: refused unread (413);
+ * a form without the session's CSRF token: 403.
+ */
+export async function readPicture(req: Request, res: Response, field: string): Promise<Result<Picture, PictureRefusal>> {
+  if (Number(req.headers['content-length'] ?? 0) > PICTURE_MAX_BYTES + 64 * 1024) throw new AppError(413, 'admin:errors.picture_too_large', { max: 2 });
+  const upload = await readUpload(req, field);
+  if (!csrfMatches(res, upload.fields.get('_csrf'))) throw new AppError(403, 'admin:errors.csrf');
+  if (upload.tooLarge) return err({ key: 'admin:errors.picture_too_large', status: 413 });
+  if (!upload.file || upload.file.length === 0) return err({ key: 'admin:errors.picture_missing', status: 422 });
+  const picture = await sharedBusyPool().picture(upload.file);
+  return picture.ok ? picture : err({ key: PICTURE_ERROR_KEYS[picture.error], status: 422 });
+}
+
+/** Reads a multipart form with one file (the field named), refusing more than 2 MB while streaming. */
+function readUpload(req: Request, field: string): Promise<Upload> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {

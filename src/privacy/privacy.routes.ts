@@ -1,12 +1,10 @@
 import { urlencoded, type Request, type Response } from 'express';
-import { sharedBusyPool } from '../calendars/busy-pool.js';
 import type { LogMode } from '../config.js';
 import { locals, type AppContext } from '../web/context.js';
-import { readUpload } from '../accounts/accounts.routes.js';
-import { PICTURE_ERROR_KEYS, PICTURE_MAX_BYTES, PICTURE_MESSAGE_PARAMS } from '../lib/picture-rules.js';
-import { AppError, notFound } from '../web/errors.js';
+import { readPicture } from '../accounts/accounts.routes.js';
+import { PICTURE_MESSAGE_PARAMS } from '../lib/picture-rules.js';
+import { notFound } from '../web/errors.js';
 import { formErrors, NO_ERRORS, type FieldError, type FormErrors } from '../web/forms.js';
-import { csrfMatches } from '../web/guards.js';
 import { render } from '../web/render.js';
 import { columnsByClass } from './inventory.js';
 import { BRAND_LIMITS, CONTROLLER_LIMITS, readBrandForm, readControllerForm, type BrandInput, type ControllerInput } from './privacy.form.js';
@@ -116,14 +114,8 @@ export function privacyHandlers(ctx: AppContext) {
 
   /** The logo goes through the profile picture's checks: type from the bytes, size capped before decoding, re-encoded small. */
   async function uploadLogo(req: Request, res: Response): Promise<void> {
-    if (Number(req.headers['content-length'] ?? 0) > PICTURE_MAX_BYTES + 64 * 1024) throw new AppError(413, 'admin:errors.picture_too_large', { max: 2 });
-    const upload = await readUpload(req, 'logo');
-    if (!csrfMatches(res, upload.fields.get('_csrf'))) throw new AppError(403, 'admin:errors.csrf');
-    const fail = (key: string, status: number) => renderSettings(req, res, { logoErrors: errorsOf(res, [{ field: 'logo', key, params: PICTURE_MESSAGE_PARAMS }]), status });
-    if (upload.tooLarge) return fail('admin:errors.picture_too_large', 413);
-    if (!upload.file || upload.file.length === 0) return fail('admin:errors.picture_missing', 422);
-    const logo = await sharedBusyPool().picture(upload.file);
-    if (!logo.ok) return fail(PICTURE_ERROR_KEYS[logo.error], 422);
+    const logo = await readPicture(req, res, 'logo');
+    if (!logo.ok) return renderSettings(req, res, { logoErrors: errorsOf(res, [{ field: 'logo', key: logo.error.key, params: PICTURE_MESSAGE_PARAMS }]), status: logo.error.status });
     await saveLogo(ctx.db, logo.value);
     res.redirect(303, '/admin/settings?done=logo');
   }
