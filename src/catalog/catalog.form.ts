@@ -203,7 +203,7 @@ export function readServiceForm(body: unknown): ServiceFormValues {
 const TIME_INPUT = /^(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?$/;
 
 /** "09:00" from a time input (which may add seconds); the engine checks the value itself. */
-function time(v: string): string {
+export function time(v: string): string {
   return TIME_INPUT.exec(v)?.[1] ?? v;
 }
 

@@ -2,7 +2,7 @@ import { validateRules, type TimeRange, type Weekday } from '../availability/slo
 import { err, ok, type Result } from '../lib/result.js';
 import { bodyOf, checked, text, type FieldError } from '../web/forms.js';
 import { defaultRules, MAX_OVERRIDES, type WeeklySchedule } from './catalog.js';
-import { checkHourRows, readHourRows, ruleField, type RangeValues } from './catalog.form.js';
+import { checkHourRows, readHourRows, ruleField, time, type RangeValues } from './catalog.form.js';
 
 /**
  * The staff schedule's two forms: the weekly hours (rows `hours[mon][0][from]`, as in the
@@ -38,8 +38,6 @@ export function readSpecialDayForm(body: unknown): SpecialDayValues {
   };
 }
 
-const TIME_INPUT = /^(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?$/;
-const time = (v: string): string => TIME_INPUT.exec(v)?.[1] ?? v;
 
 /** Checks new weekly hours; the special days are kept as they are. */
 export function checkWeeklyForm(rows: Readonly<Record<Weekday, readonly RangeValues[]>>, current: WeeklySchedule, timeZone: string): Result<WeeklySchedule, readonly FieldError[]> {
